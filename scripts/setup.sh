@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs what building, serving and testing the playground needs. Idempotent: skips what is present.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TRUNK_VERSION=0.21.14
+WASM_BINDGEN_VERSION=0.2.129
+BINARYEN_VERSION=132.0.0
+PLAYWRIGHT_VERSION=1.64.1
+
+say() { printf '[setup] %s\n' "$*"; }
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if ! trunk --version 2>/dev/null | grep -q "$TRUNK_VERSION"; then
+  say "installing trunk $TRUNK_VERSION (about 10 minutes)"
+  cargo install --locked "trunk@$TRUNK_VERSION"
+fi
+
+if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
+  say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 5 minutes)"
+  cargo install --locked "wasm-bindgen-cli@$WASM_BINDGEN_VERSION"
+fi
+
+need_apt=()
+[ -x /usr/bin/chromium ] || need_apt+=(chromium fonts-liberation)
+[ -x /usr/bin/chromedriver ] || need_apt+=(chromium-driver)
+[ -e /usr/share/vulkan/icd.d/lvp_icd.x86_64.json ] || need_apt+=(mesa-vulkan-drivers libvulkan1)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  say "installing ${need_apt[*]}"
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need_apt[@]}"
+fi
+
+# wasm-opt (npm's binaryen: Debian's is too old for current rustc) and Playwright's driver,
+# kept in tools/ so they never mix with the site.
+if [ ! -x tools/node_modules/.bin/wasm-opt ] || [ ! -d tools/node_modules/playwright-core ]; then
+  say "installing binaryen $BINARYEN_VERSION and playwright-core $PLAYWRIGHT_VERSION (npm)"
+  (cd tools && npm install --no-audit --no-fund --silent)
+fi
+
+if [ ! -f "${CARGO_HOME:-$HOME/.cargo}/.vae-playground-fetched" ] || [ Cargo.lock -nt "${CARGO_HOME:-$HOME/.cargo}/.vae-playground-fetched" ]; then
+  say "fetching crates (Trunk builds offline)"
+  cargo fetch
+  cargo fetch --target wasm32-unknown-unknown
+  touch "${CARGO_HOME:-$HOME/.cargo}/.vae-playground-fetched"
+fi

@@ -1,0 +1,31 @@
+//! Fetching the site's own files: weights and data, always relative to the page.
+
+use crate::data::{Dataset, Digits, Split};
+
+pub async fn fetch_bytes(path: &str) -> Result<Vec<u8>, String> {
+    let response = gloo_net::http::Request::get(path)
+        .send()
+        .await
+        .map_err(|e| format!("could not fetch {path}: {e}"))?;
+    if !response.ok() {
+        return Err(format!("could not fetch {path}: HTTP {}", response.status()));
+    }
+    response
+        .binary()
+        .await
+        .map_err(|e| format!("could not read {path}: {e}"))
+}
+
+pub fn weights_url(dataset: Dataset) -> String {
+    format!("weights/{}.vaew", dataset.key())
+}
+
+pub async fn fetch_digits(dataset: Dataset, split: Split) -> Result<Digits, String> {
+    let (images, labels) = split.file_names(dataset);
+    let (images, labels) = futures::future::join(
+        fetch_bytes(&format!("data/{images}")),
+        fetch_bytes(&format!("data/{labels}")),
+    )
+    .await;
+    Digits::from_gz(&images?, &labels?).map_err(|e| e.to_string())
+}

@@ -1,0 +1,11 @@
+//! Small function components; the state they show lives in the root `App`.
+
+pub mod decoded_image;
+pub mod latent_map;
+pub mod latent_sliders;
+pub mod loss_chart;
+
+pub use decoded_image::DecodedImage;
+pub use latent_map::LatentMap;
+pub use latent_sliders::LatentSliders;
+pub use loss_chart::{LossChart, TestPoint};

@@ -1,0 +1,594 @@
+//! The playground page (wasm only): a Yew app whose state lives in one place, [`App`].
+//! Messages are named after what the user did; the work they start (decoding, a training chunk,
+//! a download) runs as futures that answer with another message.
+
+mod assets;
+mod components;
+mod gpu;
+
+use std::rc::Rc;
+use std::sync::Arc;
+
+use web_sys::{HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+use crate::data::{Dataset, Digits, Split};
+use crate::elbo::{ElboParts, Likelihood};
+use crate::model::VaeConfig;
+use crate::session::{BackendKind, Model, Session};
+use crate::train::{ChunkReport, HistoryRow, TrainError, TrainSettings};
+use components::TestPoint;
+
+/// Test images shown on the latent map and used for the periodic test -ELBO.
+const MAP_POINTS: usize = 2000;
+const TEST_EVAL_IMAGES: usize = 1000;
+/// A training chunk aims at this many milliseconds, then yields to input and painting.
+const CHUNK_MS: f64 = 30.0;
+/// Refresh the latent map and test -ELBO this often while training (ms).
+const MAP_EVERY_MS: f64 = 1500.0;
+
+pub fn start() {
+    yew::Renderer::<App>::new().render();
+}
+
+fn now_seconds() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now() / 1000.0)
+}
+
+/// What the page loads for one dataset.
+pub struct Loaded {
+    dataset: Dataset,
+    pretrained: Rc<Vec<u8>>,
+    model: Model,
+    test: Rc<Digits>,
+}
+
+/// Which backend runs, as shown to the user.
+#[derive(Clone, PartialEq)]
+pub struct BackendInfo {
+    kind: BackendKind,
+    label: String,
+}
+
+pub enum Msg {
+    // What the user did.
+    ZMoved([f64; 2]),
+    TrainToggled,
+    StepClicked,
+    ResetClicked,
+    RestoreClicked,
+    DatasetChosen(Dataset),
+    BackendChosen(BackendKind),
+    LearningRateSet(f64),
+    BetaSet(f64),
+    BatchSizeSet(usize),
+    DecoderSet(Likelihood),
+    HiddenSet(usize),
+    SeedSet(u64),
+    // What came back.
+    GpuProbed(Option<String>),
+    Loaded(Result<Loaded, String>),
+    TrainDataLoaded(Dataset, Result<Arc<Digits>, String>),
+    Decoded(Result<Vec<f32>, String>),
+    MapEncoded(Result<Vec<f32>, String>),
+    TestEvaluated(usize, Result<ElboParts, String>),
+    ChunkDone(Box<(Session, Result<ChunkReport, TrainError>)>),
+    NextChunk,
+    Switched(Box<SwitchResult>),
+}
+
+/// A backend switch: the new backend, model and trainer; or why not, with the old trainer back.
+type SwitchResult = Result<(BackendInfo, Model, Option<Session>), (String, Option<Session>)>;
+
+pub struct App {
+    dataset: Dataset,
+    backend: Option<BackendInfo>,
+    /// The adapter name when the browser offers WebGPU.
+    gpu_name: Option<String>,
+    gpu_started: bool,
+    pretrained: Option<Rc<Vec<u8>>>,
+    test: Option<Rc<Digits>>,
+    train_data: Option<Arc<Digits>>,
+    /// The model the view decodes with; refreshed after every training chunk.
+    model: Option<Model>,
+    /// The trainer; `None` until training data is loaded, and while a chunk has it.
+    session: Option<Session>,
+    chunk_in_flight: bool,
+    /// What the user asked for while a chunk ran; done when it returns.
+    after_chunk: Option<Msg>,
+    training: bool,
+    settings: TrainSettings,
+    hidden: usize,
+    seed: u64,
+    chunk_steps: usize,
+    z: [f64; 2],
+    pixels: Rc<Vec<f32>>,
+    decode_in_flight: bool,
+    decode_again: bool,
+    means: Rc<Vec<f32>>,
+    map_labels: Rc<Vec<u8>>,
+    last_map_refresh: f64,
+    step: usize,
+    epoch: f64,
+    images_per_second: f64,
+    last: Option<ElboParts>,
+    history: Rc<Vec<HistoryRow>>,
+    test_points: Rc<Vec<TestPoint>>,
+    notice: Option<String>,
+    status: String,
+}
+
+impl Component for App {
+    type Message = Msg;
+    type Properties = ();
+
+    fn create(ctx: &Context<Self>) -> Self {
+        ctx.link().send_future(async {
+            if gpu::webgpu_adapter_available().await {
+                Msg::GpuProbed(Some(start_gpu().await))
+            } else {
+                Msg::GpuProbed(None)
+            }
+        });
+        App {
+            dataset: Dataset::Mnist,
+            backend: None,
+            gpu_name: None,
+            gpu_started: false,
+            pretrained: None,
+            test: None,
+            train_data: None,
+            model: None,
+            session: None,
+            chunk_in_flight: false,
+            after_chunk: None,
+            training: false,
+            settings: TrainSettings::default(),
+            hidden: 512,
+            seed: 0,
+            chunk_steps: 1,
+            z: [0.0, 0.0],
+            pixels: Rc::new(Vec::new()),
+            decode_in_flight: false,
+            decode_again: false,
+            means: Rc::new(Vec::new()),
+            map_labels: Rc::new(Vec::new()),
+            last_map_refresh: 0.0,
+            step: 0,
+            epoch: 0.0,
+            images_per_second: 0.0,
+            last: None,
+            history: Rc::new(Vec::new()),
+            test_points: Rc::new(Vec::new()),
+            notice: None,
+            status: "Looking for a WebGPU adapter…".into(),
+        }
+    }
+
+    fn update(&mut self, ctx: &Context<Self>, msg: Msg) -> bool {
+        // Anything that replaces the session waits for a running chunk to come back.
+        if self.chunk_in_flight
+            && matches!(
+                msg,
+                Msg::ResetClicked
+                    | Msg::RestoreClicked
+                    | Msg::DatasetChosen(_)
+                    | Msg::BackendChosen(_)
+            )
+        {
+            self.training = false;
+            self.after_chunk = Some(msg);
+            return true;
+        }
+        match msg {
+            Msg::GpuProbed(name) => {
+                let kind = if name.is_some() {
+                    self.gpu_started = true;
+                    gpu_kind()
+                } else {
+                    BackendKind::Cpu
+                };
+                self.gpu_name = name;
+                self.backend = Some(self.backend_info(kind));
+                self.status = format!("Loading the pretrained {} model…", self.dataset.title());
+                self.load(ctx, self.dataset);
+            }
+            Msg::Loaded(Ok(loaded)) => {
+                self.dataset = loaded.dataset;
+                self.pretrained = Some(loaded.pretrained);
+                self.model = Some(loaded.model);
+                self.map_labels = Rc::new(loaded.test.labels()[..MAP_POINTS.min(loaded.test.len())].to_vec());
+                self.test = Some(loaded.test);
+                self.session = None;
+                self.train_data = None;
+                self.clear_progress();
+                self.status = "Ready. Drag z, or train.".into();
+                self.request_decode(ctx);
+                self.refresh_map(ctx);
+                self.load_train_data(ctx);
+            }
+            Msg::Loaded(Err(e)) => {
+                self.notice = Some(format!("Could not load the model: {e}"));
+                self.status = "Load failed".into();
+            }
+            Msg::TrainDataLoaded(dataset, Ok(data)) if dataset == self.dataset => {
+                self.train_data = Some(data);
+                self.rebuild_session_from_pretrained();
+            }
+            Msg::TrainDataLoaded(_, Ok(_)) => {}
+            Msg::TrainDataLoaded(_, Err(e)) => {
+                self.notice = Some(format!("Could not load training data: {e}"));
+            }
+            Msg::ZMoved(z) => {
+                self.z = z;
+                self.request_decode(ctx);
+            }
+            Msg::Decoded(result) => {
+                self.decode_in_flight = false;
+                match result {
+                    Ok(p) => self.pixels = Rc::new(p),
+                    Err(e) => self.notice = Some(e),
+                }
+                if std::mem::take(&mut self.decode_again) {
+                    self.request_decode(ctx);
+                }
+            }
+            Msg::MapEncoded(result) => match result {
+                Ok(m) => self.means = Rc::new(m),
+                Err(e) => self.notice = Some(e),
+            },
+            Msg::TestEvaluated(step, result) => match result {
+                Ok(p) => {
+                    let mut points = (*self.test_points).clone();
+                    points.push(TestPoint {
+                        step,
+                        kl: p.kl,
+                        recon: p.recon,
+                    });
+                    self.test_points = Rc::new(points);
+                }
+                Err(e) => self.notice = Some(e),
+            },
+            Msg::TrainToggled => {
+                self.training = !self.training;
+                if self.training {
+                    self.notice = None;
+                    self.run_chunk(ctx, None);
+                }
+            }
+            Msg::StepClicked => {
+                self.training = false;
+                self.run_chunk(ctx, Some(1));
+            }
+            Msg::NextChunk => {
+                if self.training {
+                    self.run_chunk(ctx, None);
+                }
+            }
+            Msg::ChunkDone(boxed) => {
+                let (session, result) = *boxed;
+                self.chunk_in_flight = false;
+                self.after_chunk_result(ctx, session, result);
+                if let Some(msg) = self.after_chunk.take() {
+                    ctx.link().send_message(msg);
+                } else if self.training {
+                    ctx.link().send_future(async {
+                        gloo_timers::future::TimeoutFuture::new(0).await;
+                        Msg::NextChunk
+                    });
+                }
+            }
+            Msg::ResetClicked => {
+                self.training = false;
+                if let Some(data) = self.train_data.clone() {
+                    let config = VaeConfig::new().with_hidden(self.hidden).with_seed(self.seed);
+                    let kind = self.kind();
+                    match Session::fresh(kind, config, data, self.settings, now_seconds) {
+                        Ok(session) => self.install_session(ctx, session),
+                        Err(e) => self.notice = Some(e.to_string()),
+                    }
+                }
+            }
+            Msg::RestoreClicked => {
+                self.training = false;
+                if let Some(bytes) = self.pretrained.clone() {
+                    match Model::from_weights(self.kind(), &bytes) {
+                        Ok(model) => {
+                            self.model = Some(model);
+                            self.rebuild_session_from_pretrained();
+                            self.clear_progress();
+                            self.request_decode(ctx);
+                            self.refresh_map(ctx);
+                        }
+                        Err(e) => self.notice = Some(e.to_string()),
+                    }
+                }
+            }
+            Msg::DatasetChosen(dataset) => {
+                if dataset != self.dataset {
+                    self.training = false;
+                    self.dataset = dataset;
+                    self.status = format!("Loading the pretrained {} model…", dataset.title());
+                    self.load(ctx, dataset);
+                }
+            }
+            Msg::BackendChosen(kind) => {
+                if Some(kind) != self.backend.as_ref().map(|b| b.kind) {
+                    self.switch_backend(ctx, kind);
+                }
+            }
+            Msg::Switched(boxed) => match *boxed {
+                Ok((info, model, session)) => {
+                    self.status = format!("Now running on {}", info.label);
+                    self.backend = Some(info);
+                    self.model = Some(model);
+                    if session.is_some() {
+                        self.session = session;
+                    }
+                    self.request_decode(ctx);
+                }
+                Err((e, old)) => {
+                    self.session = old;
+                    self.notice = Some(format!("Could not switch backend: {e}. Kept the current one."));
+                }
+            },
+            Msg::LearningRateSet(v) => self.change_settings(|s| s.learning_rate = v),
+            Msg::BetaSet(v) => self.change_settings(|s| s.beta = v),
+            Msg::BatchSizeSet(v) => self.change_settings(|s| s.batch_size = v),
+            Msg::DecoderSet(v) => self.change_settings(|s| s.likelihood = v),
+            Msg::HiddenSet(v) => self.hidden = v,
+            Msg::SeedSet(v) => self.seed = v,
+        }
+        true
+    }
+
+    fn view(&self, ctx: &Context<Self>) -> Html {
+        view::page(self, ctx)
+    }
+}
+
+fn gpu_kind() -> BackendKind {
+    #[cfg(feature = "gpu")]
+    {
+        BackendKind::Gpu
+    }
+    #[cfg(not(feature = "gpu"))]
+    {
+        BackendKind::Cpu
+    }
+}
+
+async fn start_gpu() -> String {
+    #[cfg(feature = "gpu")]
+    {
+        gpu::start_burn_wgpu().await
+    }
+    #[cfg(not(feature = "gpu"))]
+    {
+        "WebGPU (not built in)".into()
+    }
+}
+
+impl App {
+    fn kind(&self) -> BackendKind {
+        self.backend.as_ref().map_or(BackendKind::Cpu, |b| b.kind)
+    }
+
+    fn backend_info(&self, kind: BackendKind) -> BackendInfo {
+        let label = match kind {
+            BackendKind::Cpu => "CPU (Burn ndarray)".to_string(),
+            #[cfg(feature = "gpu")]
+            BackendKind::Gpu => format!(
+                "WebGPU ({})",
+                self.gpu_name.as_deref().unwrap_or("adapter")
+            ),
+        };
+        BackendInfo { kind, label }
+    }
+
+    fn load(&mut self, ctx: &Context<Self>, dataset: Dataset) {
+        let kind = self.kind();
+        ctx.link().send_future(async move {
+            let result = async {
+                let (weights, test) = futures::future::join(
+                    assets::fetch_bytes(&assets::weights_url(dataset)),
+                    assets::fetch_digits(dataset, Split::Test),
+                )
+                .await;
+                let weights = weights?;
+                let model = Model::from_weights(kind, &weights).map_err(|e| e.to_string())?;
+                Ok(Loaded {
+                    dataset,
+                    pretrained: Rc::new(weights),
+                    model,
+                    test: Rc::new(test?),
+                })
+            }
+            .await;
+            Msg::Loaded(result)
+        });
+    }
+
+    fn load_train_data(&self, ctx: &Context<Self>) {
+        let dataset = self.dataset;
+        ctx.link().send_future(async move {
+            let data = assets::fetch_digits(dataset, Split::Train10k).await.map(Arc::new);
+            Msg::TrainDataLoaded(dataset, data)
+        });
+    }
+
+    fn rebuild_session_from_pretrained(&mut self) {
+        let (Some(bytes), Some(data)) = (self.pretrained.clone(), self.train_data.clone()) else {
+            return;
+        };
+        match Session::from_weights(self.kind(), &bytes, data, self.settings, now_seconds) {
+            Ok(s) => {
+                self.hidden = s.config().hidden;
+                self.session = Some(s);
+            }
+            Err(e) => self.notice = Some(e.to_string()),
+        }
+    }
+
+    fn install_session(&mut self, ctx: &Context<Self>, session: Session) {
+        self.model = Some(session.model());
+        self.session = Some(session);
+        self.clear_progress();
+        self.request_decode(ctx);
+        self.refresh_map(ctx);
+    }
+
+    fn clear_progress(&mut self) {
+        self.step = 0;
+        self.epoch = 0.0;
+        self.images_per_second = 0.0;
+        self.last = None;
+        self.history = Rc::new(Vec::new());
+        self.test_points = Rc::new(Vec::new());
+    }
+
+    fn change_settings(&mut self, edit: impl FnOnce(&mut TrainSettings)) {
+        edit(&mut self.settings);
+        if let Some(s) = self.session.as_mut() {
+            s.set_settings(self.settings);
+        }
+    }
+
+    fn request_decode(&mut self, ctx: &Context<Self>) {
+        if self.decode_in_flight {
+            self.decode_again = true;
+            return;
+        }
+        let Some(model) = self.model.clone() else {
+            return;
+        };
+        self.decode_in_flight = true;
+        let z = [self.z[0] as f32, self.z[1] as f32];
+        ctx.link().send_future(async move {
+            Msg::Decoded(model.decode(&z).await.map_err(|e| e.to_string()))
+        });
+    }
+
+    fn refresh_map(&mut self, ctx: &Context<Self>) {
+        let (Some(model), Some(test)) = (self.model.clone(), self.test.clone()) else {
+            return;
+        };
+        self.last_map_refresh = now_seconds() * 1000.0;
+        ctx.link().send_future(async move {
+            let subset = test.take(MAP_POINTS);
+            Msg::MapEncoded(model.encode_means(&subset).await.map_err(|e| e.to_string()))
+        });
+    }
+
+    fn evaluate_test(&self, ctx: &Context<Self>) {
+        let (Some(model), Some(test)) = (self.model.clone(), self.test.clone()) else {
+            return;
+        };
+        let step = self.step;
+        let likelihood = self.settings.likelihood;
+        ctx.link().send_future(async move {
+            let subset = test.take(TEST_EVAL_IMAGES);
+            Msg::TestEvaluated(step, model.evaluate(&subset, likelihood).await.map_err(|e| e.to_string()))
+        });
+    }
+
+    fn run_chunk(&mut self, ctx: &Context<Self>, steps: Option<usize>) {
+        if self.chunk_in_flight {
+            return;
+        }
+        let Some(mut session) = self.session.take() else {
+            self.training = false;
+            self.notice = Some("The training data is still loading; try again in a moment.".into());
+            return;
+        };
+        self.chunk_in_flight = true;
+        let n = steps.unwrap_or(self.chunk_steps);
+        ctx.link().send_future(async move {
+            let result = session.train_steps(n).await;
+            Msg::ChunkDone(Box::new((session, result)))
+        });
+    }
+
+    fn after_chunk_result(
+        &mut self,
+        ctx: &Context<Self>,
+        session: Session,
+        result: Result<ChunkReport, TrainError>,
+    ) {
+        match result {
+            Ok(report) => {
+                if report.steps > 0 {
+                    let ms_per_step = report.seconds * 1000.0 / report.steps as f64;
+                    self.chunk_steps = ((CHUNK_MS / ms_per_step.max(0.1)) as usize).clamp(1, 64);
+                }
+                self.images_per_second = report.images_per_second();
+                self.last = Some(report.parts);
+            }
+            Err(e) => {
+                self.training = false;
+                self.notice = Some(e.to_string());
+            }
+        }
+        self.step = session.step();
+        self.epoch = session.epoch();
+        self.history = Rc::new(session.history());
+        self.model = Some(session.model());
+        self.session = Some(session);
+        self.request_decode(ctx);
+        let now = now_seconds() * 1000.0;
+        if !self.training || now - self.last_map_refresh > MAP_EVERY_MS {
+            self.refresh_map(ctx);
+            self.evaluate_test(ctx);
+        }
+    }
+
+    fn switch_backend(&mut self, ctx: &Context<Self>, kind: BackendKind) {
+        let Some(model) = self.model.clone() else {
+            return;
+        };
+        self.training = false;
+        let session = self.session.take();
+        let gpu_needed = kind != BackendKind::Cpu && !self.gpu_started;
+        if gpu_needed && self.gpu_name.is_none() {
+            self.session = session;
+            self.notice = Some("This browser offers no WebGPU adapter; staying on the CPU.".into());
+            return;
+        }
+        let info = self.backend_info(kind);
+        let settings = self.settings;
+        let data = self.train_data.clone();
+        let seed = self.seed;
+        ctx.link().send_future(async move {
+            let result = match model.to_weights(seed, &Default::default()).await {
+                Err(e) => Err((e.to_string(), session)),
+                Ok(bytes) => match Model::from_weights(kind, &bytes) {
+                    Err(e) => Err((e.to_string(), session)),
+                    Ok(new_model) => match (session, data) {
+                        (Some(old), Some(data)) => {
+                            match Session::from_weights(kind, &bytes, data, settings, now_seconds) {
+                                Ok(s) => Ok((info, new_model, Some(s))),
+                                Err(e) => Err((e.to_string(), Some(old))),
+                            }
+                        }
+                        _ => Ok((info, new_model, None)),
+                    },
+                },
+            };
+            Msg::Switched(Box::new(result))
+        });
+    }
+}
+
+mod view;
+
+fn parse_input<T: std::str::FromStr>(e: &Event) -> Option<T> {
+    let input: HtmlInputElement = e.target_unchecked_into();
+    input.value().parse().ok()
+}
+
+fn select_value(e: &Event) -> String {
+    let select: HtmlSelectElement = e.target_unchecked_into();
+    select.value()
+}

@@ -1,0 +1,271 @@
+//! The evidence ln p(x) of one image, which a 2-D latent space lets us compute almost exactly:
+//! by quadrature over a grid of z, and by importance sampling with q(z|x) as the proposal.
+//! With it, the gap ln p(x) - ELBO(x) = KL(q(z|x) || p(z|x)) becomes a number.
+
+use burn::tensor::backend::Backend;
+use burn::tensor::{Tensor, TensorData};
+use serde::{Deserialize, Serialize};
+
+use crate::backend::{read_f32, ReadbackError};
+use crate::elbo::{Likelihood, LN_2PI};
+use crate::model::Vae;
+use crate::rng::SeededRng;
+
+/// Decoder evaluations per batch, bounding memory (points x 784 floats).
+const POINTS_PER_BATCH: usize = 4096;
+
+/// An n x n grid of cell centres over the box [z1_min, z1_max] x [z2_min, z2_max].
+/// Point (i, j) has z1 index i and z2 index j and is stored at `j * n + i`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Grid {
+    pub z1: (f64, f64),
+    pub z2: (f64, f64),
+    pub n: usize,
+}
+
+impl Grid {
+    pub fn cell_area(&self) -> f64 {
+        (self.z1.1 - self.z1.0) * (self.z2.1 - self.z2.0) / (self.n * self.n) as f64
+    }
+
+    /// Cell centres as (z1, z2).
+    pub fn points(&self) -> Vec<[f64; 2]> {
+        let n = self.n;
+        let at = |(lo, hi): (f64, f64), i: usize| lo + (hi - lo) * (i as f64 + 0.5) / n as f64;
+        (0..n * n)
+            .map(|p| [at(self.z1, p % n), at(self.z2, p / n)])
+            .collect()
+    }
+}
+
+/// q(z|x) of one image, on the host, for a 2-D (or k-D) latent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Gaussian {
+    pub mu: Vec<f64>,
+    pub logvar: Vec<f64>,
+}
+
+impl Gaussian {
+    pub fn sigma(&self, j: usize) -> f64 {
+        (0.5 * self.logvar[j]).exp()
+    }
+
+    pub fn log_density(&self, z: &[f64]) -> f64 {
+        z.iter()
+            .enumerate()
+            .map(|(j, &zj)| {
+                let var = self.logvar[j].exp();
+                -0.5 * (LN_2PI + self.logvar[j] + (zj - self.mu[j]).powi(2) / var)
+            })
+            .sum()
+    }
+
+    /// KL(q || N(0, I)) in closed form.
+    pub fn kl_to_prior(&self) -> f64 {
+        (0..self.mu.len())
+            .map(|j| -0.5 * (1.0 + self.logvar[j] - self.mu[j].powi(2) - self.logvar[j].exp()))
+            .sum()
+    }
+}
+
+/// ln N(z; 0, I).
+pub fn log_prior(z: &[f64]) -> f64 {
+    z.iter().map(|&zj| -0.5 * (LN_2PI + zj * zj)).sum()
+}
+
+/// ln sum exp, stable.
+pub fn log_sum_exp(values: &[f64]) -> f64 {
+    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if !max.is_finite() {
+        return max;
+    }
+    max + values.iter().map(|v| (v - max).exp()).sum::<f64>().ln()
+}
+
+/// q(z|x) for one image `x` (784 pixels in [0, 1]).
+pub async fn posterior<B: Backend>(
+    model: &Vae<B>,
+    x: &[f32],
+    device: &B::Device,
+) -> Result<Gaussian, ReadbackError> {
+    let q = model.encode(row(x, device));
+    Ok(Gaussian {
+        mu: to_f64(read_f32(q.mu).await?),
+        logvar: to_f64(read_f32(q.logvar).await?),
+    })
+}
+
+/// ln p(x|z) at each of `points`.
+pub async fn log_likelihood<B: Backend>(
+    model: &Vae<B>,
+    x: &[f32],
+    likelihood: Likelihood,
+    points: &[Vec<f64>],
+    device: &B::Device,
+) -> Result<Vec<f64>, ReadbackError> {
+    let mut out = Vec::with_capacity(points.len());
+    let x = row(x, device);
+    for chunk in points.chunks(POINTS_PER_BATCH) {
+        let k = chunk[0].len();
+        let flat: Vec<f32> = chunk.iter().flatten().map(|&v| v as f32).collect();
+        let z = Tensor::<B, 2>::from_data(TensorData::new(flat, [chunk.len(), k]), device);
+        let logits = model.decode_logits(z);
+        let targets = x.clone().repeat_dim(0, chunk.len());
+        let nll = read_f32(likelihood.nll(logits, targets)).await?;
+        out.extend(nll.into_iter().map(|v| -(v as f64)));
+    }
+    Ok(out)
+}
+
+/// ln p(x), the ELBO and the gap for one image, all computed on one grid.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// ln p(x) by quadrature (nats; -ln p(x) is the image's code length).
+    pub log_px: f64,
+    /// ELBO(x) = -(recon + kl).
+    pub elbo: f64,
+    /// -E_q[ln p(x|z)], integrated on the grid.
+    pub recon: f64,
+    /// KL(q(z|x) || p(z)), closed form.
+    pub kl: f64,
+    /// ln p(x) - ELBO(x) = KL(q(z|x) || p(z|x)) >= 0.
+    pub gap: f64,
+    pub posterior: Gaussian,
+    /// The grid the integrals were taken on.
+    pub grid: Grid,
+}
+
+/// How many q standard deviations the fine grid reaches around mu, at least.
+const SIGMAS: f64 = 8.0;
+/// Side of the coarse grid that looks for posterior mass q may have missed.
+const COARSE_N: usize = 48;
+/// Coarse points within this many nats of the best one count as having mass.
+const MASS_NATS: f64 = 30.0;
+
+/// ln p(x) = ln integral p(x|z) p(z) dz by the midpoint rule on an `n` x `n` grid (2-D latents).
+///
+/// The grid's box is found in two passes: a coarse grid over the prior's bulk (and wherever q
+/// is) locates every region with mass, then the fine grid covers that box together with
+/// mu +- 8 sigma of q. `n` = 64 is stable to well under 0.1 nat for the shipped models (tested).
+pub async fn evidence_by_quadrature<B: Backend>(
+    model: &Vae<B>,
+    x: &[f32],
+    likelihood: Likelihood,
+    n: usize,
+    device: &B::Device,
+) -> Result<Evidence, ReadbackError> {
+    let q = posterior(model, x, device).await?;
+    let grid = integration_box(model, x, likelihood, &q, n, device).await?;
+    let points: Vec<Vec<f64>> = grid.points().iter().map(|p| p.to_vec()).collect();
+    let log_lik = log_likelihood(model, x, likelihood, &points, device).await?;
+    let log_cell = grid.cell_area().ln();
+    let log_joint: Vec<f64> = points
+        .iter()
+        .zip(&log_lik)
+        .map(|(z, ll)| ll + log_prior(z))
+        .collect();
+    let log_px = log_sum_exp(&log_joint) + log_cell;
+
+    // E_q[ln p(x|z)] on the same grid, with q's weights normalised over it.
+    let log_q: Vec<f64> = points.iter().map(|z| q.log_density(z)).collect();
+    let log_norm = log_sum_exp(&log_q);
+    let expected_ll: f64 = log_q
+        .iter()
+        .zip(&log_lik)
+        .map(|(lq, ll)| (lq - log_norm).exp() * ll)
+        .sum();
+    let recon = -expected_ll;
+    let kl = q.kl_to_prior();
+    let elbo = -(recon + kl);
+    Ok(Evidence {
+        log_px,
+        elbo,
+        recon,
+        kl,
+        gap: log_px - elbo,
+        posterior: q,
+        grid,
+    })
+}
+
+async fn integration_box<B: Backend>(
+    model: &Vae<B>,
+    x: &[f32],
+    likelihood: Likelihood,
+    q: &Gaussian,
+    n: usize,
+    device: &B::Device,
+) -> Result<Grid, ReadbackError> {
+    let reach = |j: usize| SIGMAS * q.sigma(j);
+    let mut lo = [q.mu[0] - reach(0), q.mu[1] - reach(1)];
+    let mut hi = [q.mu[0] + reach(0), q.mu[1] + reach(1)];
+
+    let half = (0..2)
+        .map(|j| q.mu[j].abs() + reach(j))
+        .fold(4.5_f64, f64::max);
+    let coarse = Grid {
+        z1: (-half, half),
+        z2: (-half, half),
+        n: COARSE_N,
+    };
+    let points: Vec<Vec<f64>> = coarse.points().iter().map(|p| p.to_vec()).collect();
+    let log_lik = log_likelihood(model, x, likelihood, &points, device).await?;
+    let log_joint: Vec<f64> = points
+        .iter()
+        .zip(&log_lik)
+        .map(|(z, ll)| ll + log_prior(z))
+        .collect();
+    let best = log_joint.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let cell = 2.0 * half / COARSE_N as f64;
+    for (z, lj) in points.iter().zip(&log_joint) {
+        if *lj > best - MASS_NATS {
+            for j in 0..2 {
+                lo[j] = lo[j].min(z[j] - cell);
+                hi[j] = hi[j].max(z[j] + cell);
+            }
+        }
+    }
+    Ok(Grid {
+        z1: (lo[0], hi[0]),
+        z2: (lo[1], hi[1]),
+        n,
+    })
+}
+
+/// ln p(x) by importance sampling with q(z|x) as proposal (the IWAE bound with `k` samples):
+/// ln (1/K) sum_k p(x|z_k) p(z_k) / q(z_k|x). It is a lower bound in expectation that
+/// tightens towards ln p(x) as K grows.
+pub async fn evidence_by_importance_sampling<B: Backend>(
+    model: &Vae<B>,
+    x: &[f32],
+    likelihood: Likelihood,
+    k: usize,
+    seed: u64,
+    device: &B::Device,
+) -> Result<f64, ReadbackError> {
+    let q = posterior(model, x, device).await?;
+    let mut rng = SeededRng::new(seed);
+    let dims = q.mu.len();
+    let samples: Vec<Vec<f64>> = (0..k.max(1))
+        .map(|_| {
+            (0..dims)
+                .map(|j| q.mu[j] + q.sigma(j) * rng.normal())
+                .collect()
+        })
+        .collect();
+    let log_lik = log_likelihood(model, x, likelihood, &samples, device).await?;
+    let log_w: Vec<f64> = samples
+        .iter()
+        .zip(&log_lik)
+        .map(|(z, ll)| ll + log_prior(z) - q.log_density(z))
+        .collect();
+    Ok(log_sum_exp(&log_w) - (samples.len() as f64).ln())
+}
+
+fn row<B: Backend>(x: &[f32], device: &B::Device) -> Tensor<B, 2> {
+    Tensor::from_data(TensorData::new(x.to_vec(), [1, x.len()]), device)
+}
+
+fn to_f64(v: Vec<f32>) -> Vec<f64> {
+    v.into_iter().map(f64::from).collect()
+}

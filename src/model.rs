@@ -1,0 +1,159 @@
+//! The VAE as a Burn module: an MLP encoder x -> (mu, logvar) and an MLP decoder z -> logits.
+
+use burn::config::Config;
+use burn::module::{Module, Param};
+use burn::nn::{Linear, LinearConfig};
+use burn::tensor::activation::{relu, sigmoid};
+use burn::tensor::backend::Backend;
+use burn::tensor::{Tensor, TensorData};
+
+use crate::rng::SeededRng;
+
+/// Shape and initialisation of a [`Vae`].
+#[derive(Config, Debug, PartialEq)]
+pub struct VaeConfig {
+    /// Pixels per image (28 x 28).
+    #[config(default = 784)]
+    pub input_dim: usize,
+    /// Width H of the single hidden layer in the encoder and in the decoder.
+    #[config(default = 512)]
+    pub hidden: usize,
+    /// Latent dimensions k. The playground draws k = 2; the maths works for any k.
+    #[config(default = 2)]
+    pub latent: usize,
+    /// Seed of the weight initialisation.
+    #[config(default = 0)]
+    pub seed: u64,
+}
+
+/// Encoder 784 -> H -> (mu, logvar), decoder k -> H -> 784 (Bernoulli logits / Gaussian mean
+/// through a sigmoid).
+#[derive(Module, Debug)]
+pub struct Vae<B: Backend> {
+    pub enc_hidden: Linear<B>,
+    pub enc_mu: Linear<B>,
+    pub enc_logvar: Linear<B>,
+    pub dec_hidden: Linear<B>,
+    pub dec_out: Linear<B>,
+}
+
+/// Parameters of q(z|x) = N(mu, diag(exp(logvar))) for each image of a batch.
+#[derive(Debug, Clone)]
+pub struct Posterior<B: Backend> {
+    pub mu: Tensor<B, 2>,
+    pub logvar: Tensor<B, 2>,
+}
+
+/// What one training forward pass produces.
+#[derive(Debug, Clone)]
+pub struct VaeOutput<B: Backend> {
+    pub posterior: Posterior<B>,
+    pub z: Tensor<B, 2>,
+    pub logits: Tensor<B, 2>,
+}
+
+impl VaeConfig {
+    /// A freshly initialised model. Weights are uniform, drawn from our own seeded generator so
+    /// the same seed gives the same weights on every backend: He initialisation,
+    /// U(-sqrt(6/fan_in), sqrt(6/fan_in)), for the layers followed by a ReLU, and PyTorch's
+    /// default U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for the output layers. Measured on the
+    /// reference model, He init is worth about 1 nat of test -ELBO after 10 epochs.
+    pub fn init<B: Backend>(&self, device: &B::Device) -> Vae<B> {
+        let mut rng = SeededRng::new(self.seed);
+        let mut layer = |d_in: usize, d_out: usize, gain: f64| {
+            seeded_linear(&mut rng, d_in, d_out, gain, device)
+        };
+        Vae {
+            enc_hidden: layer(self.input_dim, self.hidden, HE_GAIN),
+            enc_mu: layer(self.hidden, self.latent, 1.0),
+            enc_logvar: layer(self.hidden, self.latent, 1.0),
+            dec_hidden: layer(self.latent, self.hidden, HE_GAIN),
+            dec_out: layer(self.hidden, self.input_dim, 1.0),
+        }
+    }
+}
+
+/// He (Kaiming) uniform gain relative to PyTorch's default bound, for ReLU layers.
+const HE_GAIN: f64 = 2.449_489_742_783_178; // sqrt(6)
+
+fn seeded_linear<B: Backend>(
+    rng: &mut SeededRng,
+    d_in: usize,
+    d_out: usize,
+    gain: f64,
+    device: &B::Device,
+) -> Linear<B> {
+    let bound = gain / (d_in as f64).sqrt();
+    let mut draw = |n: usize| -> Vec<f32> {
+        (0..n)
+            .map(|_| ((rng.uniform() * 2.0 - 1.0) * bound) as f32)
+            .collect()
+    };
+    let weight = TensorData::new(draw(d_in * d_out), [d_in, d_out]);
+    let bias = TensorData::new(draw(d_out), [d_out]);
+    linear_from_data(weight, bias, device)
+}
+
+/// A Linear layer with the given weight `[d_in, d_out]` and bias `[d_out]`.
+pub(crate) fn linear_from_data<B: Backend>(
+    weight: TensorData,
+    bias: TensorData,
+    device: &B::Device,
+) -> Linear<B> {
+    let shape = &weight.shape;
+    let mut linear = LinearConfig::new(shape[0], shape[1]).init(device);
+    linear.weight = Param::from_tensor(Tensor::from_data(weight, device));
+    linear.bias = Some(Param::from_tensor(Tensor::from_data(bias, device)));
+    linear
+}
+
+impl<B: Backend> Vae<B> {
+    /// The architecture this model has, read off its weight shapes.
+    pub fn config(&self, seed: u64) -> VaeConfig {
+        let [input_dim, hidden] = self.enc_hidden.weight.dims();
+        let [_, latent] = self.enc_mu.weight.dims();
+        VaeConfig {
+            input_dim,
+            hidden,
+            latent,
+            seed,
+        }
+    }
+
+    /// q(z|x) for a batch `x` of shape `[batch, 784]` with pixels in [0, 1].
+    pub fn encode(&self, x: Tensor<B, 2>) -> Posterior<B> {
+        let h = relu(self.enc_hidden.forward(x));
+        Posterior {
+            mu: self.enc_mu.forward(h.clone()),
+            logvar: self.enc_logvar.forward(h),
+        }
+    }
+
+    /// Decoder logits for latent points `z` of shape `[n, k]`.
+    pub fn decode_logits(&self, z: Tensor<B, 2>) -> Tensor<B, 2> {
+        self.dec_out.forward(relu(self.dec_hidden.forward(z)))
+    }
+
+    /// Decoded images (pixel means in [0, 1]) for latent points `z`.
+    pub fn decode(&self, z: Tensor<B, 2>) -> Tensor<B, 2> {
+        sigmoid(self.decode_logits(z))
+    }
+
+    /// Encode, sample z = mu + sigma * eps (the reparameterisation trick), decode.
+    /// `eps` has the shape of mu and holds standard normal noise.
+    pub fn forward(&self, x: Tensor<B, 2>, eps: Tensor<B, 2>) -> VaeOutput<B> {
+        let posterior = self.encode(x);
+        let z = reparameterise(&posterior, eps);
+        let logits = self.decode_logits(z.clone());
+        VaeOutput {
+            posterior,
+            z,
+            logits,
+        }
+    }
+}
+
+/// z = mu + exp(logvar / 2) * eps: a sample of q(z|x) through which gradients reach mu and logvar.
+pub fn reparameterise<B: Backend>(posterior: &Posterior<B>, eps: Tensor<B, 2>) -> Tensor<B, 2> {
+    posterior.mu.clone() + posterior.logvar.clone().mul_scalar(0.5).exp() * eps
+}

@@ -1,0 +1,236 @@
+//! A playground session: the model being explored and trained, on whichever backend runs it.
+//!
+//! The page switches backend at run time (WebGPU when the browser has an adapter, else CPU), so
+//! this wraps the generic [`Trainer`] in an enum over the concrete backends. Switching moves the
+//! weights through the weights format, so a trained model survives it. No browser types here.
+
+use std::sync::Arc;
+
+use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn::tensor::{Tensor, TensorData};
+
+use crate::backend::{read_f32, Cpu, CpuTrain, ReadbackError};
+use crate::data::Digits;
+use crate::eval::encode_means;
+use crate::model::{Vae, VaeConfig};
+use crate::train::{ChunkReport, Clock, TrainError, TrainSettings, Trainer};
+use crate::weights::{self, Provenance, WeightsError};
+
+#[cfg(feature = "gpu")]
+use crate::backend::{Gpu, GpuTrain};
+
+/// Which Burn backend a session runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    Cpu,
+    #[cfg(feature = "gpu")]
+    Gpu,
+}
+
+/// A trained model ready for decoding and encoding, without autodiff.
+#[derive(Debug, Clone)]
+pub enum Model {
+    Cpu(Vae<Cpu>),
+    #[cfg(feature = "gpu")]
+    Gpu(Vae<Gpu>),
+}
+
+impl Model {
+    /// Build a model from a weights file on `kind`; the caller's current model is untouched.
+    pub fn from_weights(kind: BackendKind, bytes: &[u8]) -> Result<Self, WeightsError> {
+        Ok(match kind {
+            BackendKind::Cpu => Model::Cpu(weights::decode(bytes, &Default::default())?.0),
+            #[cfg(feature = "gpu")]
+            BackendKind::Gpu => Model::Gpu(weights::decode(bytes, &Default::default())?.0),
+        })
+    }
+
+    /// The weights as a weights file.
+    pub async fn to_weights(
+        &self,
+        seed: u64,
+        provenance: &Provenance,
+    ) -> Result<Vec<u8>, WeightsError> {
+        match self {
+            Model::Cpu(m) => weights::encode(m, seed, provenance).await,
+            #[cfg(feature = "gpu")]
+            Model::Gpu(m) => weights::encode(m, seed, provenance).await,
+        }
+    }
+
+    /// Mean -ELBO parts over `data` (one seeded z sample per image).
+    pub async fn evaluate(
+        &self,
+        data: &Digits,
+        likelihood: crate::elbo::Likelihood,
+    ) -> Result<crate::elbo::ElboParts, ReadbackError> {
+        match self {
+            Model::Cpu(m) => crate::eval::evaluate(m, data, likelihood, 0, &Default::default()).await,
+            #[cfg(feature = "gpu")]
+            Model::Gpu(m) => crate::eval::evaluate(m, data, likelihood, 0, &Default::default()).await,
+        }
+    }
+
+    /// Decoded images (pixels in [0, 1], 784 per point) for `z` = n points of 2 coordinates.
+    pub async fn decode(&self, z: &[f32]) -> Result<Vec<f32>, ReadbackError> {
+        match self {
+            Model::Cpu(m) => decode_points(m, z, &Default::default()).await,
+            #[cfg(feature = "gpu")]
+            Model::Gpu(m) => decode_points(m, z, &Default::default()).await,
+        }
+    }
+
+    /// Means of q(z|x) for every image of `data`, flattened (z1, z2, z1, z2, ...).
+    pub async fn encode_means(&self, data: &Digits) -> Result<Vec<f32>, ReadbackError> {
+        match self {
+            Model::Cpu(m) => encode_means(m, data, &Default::default()).await,
+            #[cfg(feature = "gpu")]
+            Model::Gpu(m) => encode_means(m, data, &Default::default()).await,
+        }
+    }
+}
+
+async fn decode_points<B: Backend>(
+    model: &Vae<B>,
+    z: &[f32],
+    device: &B::Device,
+) -> Result<Vec<f32>, ReadbackError> {
+    let k = model.dec_hidden.weight.dims()[0];
+    let n = z.len() / k;
+    let z = Tensor::<B, 2>::from_data(TensorData::new(z[..n * k].to_vec(), [n, k]), device);
+    read_f32(model.decode(z)).await
+}
+
+/// The trainer on one of the backends.
+pub enum Session {
+    Cpu(Trainer<CpuTrain>),
+    #[cfg(feature = "gpu")]
+    Gpu(Trainer<GpuTrain>),
+}
+
+/// Run `$body` with `$t` bound to the trainer, whatever its backend.
+macro_rules! with_trainer {
+    ($session:expr, $t:ident => $body:expr) => {
+        match $session {
+            Session::Cpu($t) => $body,
+            #[cfg(feature = "gpu")]
+            Session::Gpu($t) => $body,
+        }
+    };
+}
+
+impl Session {
+    /// A session continuing from `model_bytes` (a weights file) on `kind`.
+    pub fn from_weights(
+        kind: BackendKind,
+        model_bytes: &[u8],
+        data: Arc<Digits>,
+        settings: TrainSettings,
+        clock: Clock,
+    ) -> Result<Self, SessionError> {
+        Ok(match kind {
+            BackendKind::Cpu => Session::Cpu(trainer_from_bytes(model_bytes, data, settings, clock)?),
+            #[cfg(feature = "gpu")]
+            BackendKind::Gpu => Session::Gpu(trainer_from_bytes(model_bytes, data, settings, clock)?),
+        })
+    }
+
+    /// A session with fresh random weights.
+    pub fn fresh(
+        kind: BackendKind,
+        config: VaeConfig,
+        data: Arc<Digits>,
+        settings: TrainSettings,
+        clock: Clock,
+    ) -> Result<Self, SessionError> {
+        Ok(match kind {
+            BackendKind::Cpu => {
+                Session::Cpu(Trainer::new(config, data, settings, clock, Default::default())?)
+            }
+            #[cfg(feature = "gpu")]
+            BackendKind::Gpu => {
+                Session::Gpu(Trainer::new(config, data, settings, clock, Default::default())?)
+            }
+        })
+    }
+
+    pub fn kind(&self) -> BackendKind {
+        match self {
+            Session::Cpu(_) => BackendKind::Cpu,
+            #[cfg(feature = "gpu")]
+            Session::Gpu(_) => BackendKind::Gpu,
+        }
+    }
+
+    pub fn model(&self) -> Model {
+        match self {
+            Session::Cpu(t) => Model::Cpu(t.inference_model()),
+            #[cfg(feature = "gpu")]
+            Session::Gpu(t) => Model::Gpu(t.inference_model()),
+        }
+    }
+
+    pub async fn train_steps(&mut self, n: usize) -> Result<ChunkReport, TrainError> {
+        with_trainer!(self, t => t.train_steps(n).await)
+    }
+
+    pub fn settings(&self) -> TrainSettings {
+        with_trainer!(self, t => *t.settings())
+    }
+
+    pub fn set_settings(&mut self, settings: TrainSettings) {
+        with_trainer!(self, t => t.set_settings(settings))
+    }
+
+    pub fn step(&self) -> usize {
+        with_trainer!(self, t => t.step())
+    }
+
+    pub fn epoch(&self) -> f64 {
+        with_trainer!(self, t => t.epoch())
+    }
+
+    pub fn config(&self) -> VaeConfig {
+        with_trainer!(self, t => t.config().clone())
+    }
+
+    pub fn history(&self) -> Vec<crate::train::HistoryRow> {
+        with_trainer!(self, t => t.history().to_vec())
+    }
+
+    /// The current weights as a weights file.
+    pub async fn weights(&self, provenance: &Provenance) -> Result<Vec<u8>, WeightsError> {
+        let seed = self.config().seed;
+        match self {
+            Session::Cpu(t) => weights::encode(&t.inference_model(), seed, provenance).await,
+            #[cfg(feature = "gpu")]
+            Session::Gpu(t) => weights::encode(&t.inference_model(), seed, provenance).await,
+        }
+    }
+}
+
+fn trainer_from_bytes<B: AutodiffBackend>(
+    bytes: &[u8],
+    data: Arc<Digits>,
+    settings: TrainSettings,
+    clock: Clock,
+) -> Result<Trainer<B>, SessionError> {
+    let device = B::Device::default();
+    let (model, header) = weights::decode::<B>(bytes, &device)?;
+    Ok(Trainer::with_model(
+        model,
+        header.config,
+        data,
+        settings,
+        clock,
+        device,
+    )?)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error(transparent)]
+    Weights(#[from] WeightsError),
+    #[error(transparent)]
+    Train(#[from] TrainError),
+}

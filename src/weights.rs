@@ -1,0 +1,298 @@
+//! The weights file (`.vaew`): a small versioned header that names the architecture, then the
+//! parameters as little-endian f32, then a CRC-32.
+//!
+//! ```text
+//! offset  size  field
+//! 0       8     magic  b"VAEPGW\r\n"   (the CR LF catches text-mode mangling)
+//! 8       4     format version, u32 LE (= 1)
+//! 12      4     header length H, u32 LE (at most 64 KiB)
+//! 16      H     header, UTF-8 JSON: architecture, VaeConfig, tensor names and shapes, training notes
+//! 16+H    4*P   the tensors in header order, f32 LE, row-major; P = total parameter count
+//! end-4   4     CRC-32 (IEEE) of every byte before it, u32 LE
+//! ```
+//!
+//! Why not Burn's own record bytes: `BinBytesRecorder::load` unwraps its decoder, so a corrupt
+//! file would panic the page. Reading is all ours here, and every failure is a [`WeightsError`].
+//! Decoding builds a new model; the caller's current model is never touched.
+
+use burn::tensor::backend::Backend;
+use burn::tensor::TensorData;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::backend::{read_f32, ReadbackError};
+use crate::data::Dataset;
+use crate::elbo::Likelihood;
+use crate::model::{linear_from_data, Vae, VaeConfig};
+
+pub const MAGIC: &[u8; 8] = b"VAEPGW\r\n";
+pub const FORMAT_VERSION: u32 = 1;
+pub const ARCHITECTURE: &str = "mlp-vae";
+const MAX_HEADER: usize = 64 * 1024;
+/// Largest hidden width / input size a file may declare; stops a hostile header from
+/// making us allocate gigabytes.
+const MAX_WIDTH: usize = 8192;
+const MAX_LATENT: usize = 64;
+
+#[derive(Debug, Error, PartialEq)]
+pub enum WeightsError {
+    #[error("the file is {len} bytes long: too short to be a weights file")]
+    TooShort { len: usize },
+    #[error("this is not a vae-playground weights file (wrong magic bytes)")]
+    BadMagic,
+    #[error("weights format version {found} is not supported (this build reads version {supported})")]
+    UnsupportedVersion { found: u32, supported: u32 },
+    #[error("the header is {len} bytes, more than the {max} allowed")]
+    HeaderTooLarge { len: usize, max: usize },
+    #[error("the header is not valid: {0}")]
+    BadHeader(String),
+    #[error("unknown architecture {0:?} (expected \"mlp-vae\")")]
+    UnknownArchitecture(String),
+    #[error("the declared model size is out of range: {0}")]
+    ImplausibleSize(String),
+    #[error("tensor {name} has shape {found:?}, but the architecture needs {expected:?}")]
+    ShapeMismatch {
+        name: String,
+        expected: Vec<usize>,
+        found: Vec<usize>,
+    },
+    #[error("the file is truncated or padded: {expected} bytes of weights expected, {found} present")]
+    WrongLength { expected: usize, found: usize },
+    #[error("the checksum does not match: the file is corrupt")]
+    Checksum,
+    #[error("tensor {name} holds NaN or infinite values")]
+    NonFinite { name: String },
+    #[error(transparent)]
+    Readback(#[from] ReadbackError),
+}
+
+/// One tensor's entry in the header.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TensorEntry {
+    pub name: String,
+    pub shape: Vec<usize>,
+}
+
+/// What a weights file says about itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Header {
+    pub architecture: String,
+    pub config: VaeConfig,
+    pub tensors: Vec<TensorEntry>,
+    /// The dataset and decoder the model was trained with, if known.
+    #[serde(default)]
+    pub dataset: Option<Dataset>,
+    #[serde(default)]
+    pub likelihood: Likelihood,
+    #[serde(default)]
+    pub steps: u64,
+    /// Free text, e.g. the test -ELBO when it was saved.
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Names and shapes of the tensors of a model with this config, in file order.
+pub fn tensor_layout(config: &VaeConfig) -> Vec<TensorEntry> {
+    let (d, h, k) = (config.input_dim, config.hidden, config.latent);
+    let layers = [
+        ("enc_hidden", d, h),
+        ("enc_mu", h, k),
+        ("enc_logvar", h, k),
+        ("dec_hidden", k, h),
+        ("dec_out", h, d),
+    ];
+    layers
+        .iter()
+        .flat_map(|&(name, d_in, d_out)| {
+            [
+                TensorEntry {
+                    name: format!("{name}.weight"),
+                    shape: vec![d_in, d_out],
+                },
+                TensorEntry {
+                    name: format!("{name}.bias"),
+                    shape: vec![d_out],
+                },
+            ]
+        })
+        .collect()
+}
+
+/// Training facts stored beside the weights.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Provenance {
+    pub dataset: Option<Dataset>,
+    pub likelihood: Likelihood,
+    pub steps: u64,
+    pub note: String,
+}
+
+/// Serialise `model` (reads its tensors back from the device, hence async).
+pub async fn encode<B: Backend>(
+    model: &Vae<B>,
+    seed: u64,
+    provenance: &Provenance,
+) -> Result<Vec<u8>, WeightsError> {
+    let config = model.config(seed);
+    let header = Header {
+        architecture: ARCHITECTURE.to_string(),
+        tensors: tensor_layout(&config),
+        config,
+        dataset: provenance.dataset,
+        likelihood: provenance.likelihood,
+        steps: provenance.steps,
+        note: provenance.note.clone(),
+    };
+    let header_json =
+        serde_json::to_vec(&header).map_err(|e| WeightsError::BadHeader(e.to_string()))?;
+    let mut out = Vec::new();
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&(header_json.len() as u32).to_le_bytes());
+    out.extend_from_slice(&header_json);
+    for layer in layers(model) {
+        let weight = read_f32(layer.weight.val()).await?;
+        let bias = match &layer.bias {
+            Some(b) => read_f32(b.val()).await?,
+            None => vec![0.0; layer.weight.dims()[1]],
+        };
+        for v in weight.iter().chain(&bias) {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+    }
+    let crc = crc32fast::hash(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    Ok(out)
+}
+
+fn layers<B: Backend>(model: &Vae<B>) -> [&burn::nn::Linear<B>; 5] {
+    [
+        &model.enc_hidden,
+        &model.enc_mu,
+        &model.enc_logvar,
+        &model.dec_hidden,
+        &model.dec_out,
+    ]
+}
+
+/// Read and validate a header without building a model.
+pub fn read_header(bytes: &[u8]) -> Result<Header, WeightsError> {
+    Ok(parse(bytes)?.0)
+}
+
+/// Build a model from a weights file, or say exactly what is wrong with it.
+pub fn decode<B: Backend>(
+    bytes: &[u8],
+    device: &B::Device,
+) -> Result<(Vae<B>, Header), WeightsError> {
+    let (header, payload) = parse(bytes)?;
+    let mut values = payload
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]));
+    let mut tensors = Vec::with_capacity(header.tensors.len());
+    for entry in &header.tensors {
+        let n: usize = entry.shape.iter().product();
+        let data: Vec<f32> = values.by_ref().take(n).collect();
+        if data.iter().any(|v| !v.is_finite()) {
+            return Err(WeightsError::NonFinite {
+                name: entry.name.clone(),
+            });
+        }
+        tensors.push(TensorData::new(data, entry.shape.clone()));
+    }
+    let [w1, b1, w2, b2, w3, b3, w4, b4, w5, b5]: [TensorData; 10] = tensors
+        .try_into()
+        .map_err(|_| WeightsError::BadHeader("expected 10 tensors".into()))?;
+    let model = Vae {
+        enc_hidden: linear_from_data(w1, b1, device),
+        enc_mu: linear_from_data(w2, b2, device),
+        enc_logvar: linear_from_data(w3, b3, device),
+        dec_hidden: linear_from_data(w4, b4, device),
+        dec_out: linear_from_data(w5, b5, device),
+    };
+    Ok((model, header))
+}
+
+/// Check everything that can be checked before touching a tensor; return the header and the
+/// payload bytes, whose length is then exactly right.
+fn parse(bytes: &[u8]) -> Result<(Header, &[u8]), WeightsError> {
+    const FIXED: usize = 8 + 4 + 4 + 4;
+    if bytes.len() < FIXED {
+        return Err(WeightsError::TooShort { len: bytes.len() });
+    }
+    if &bytes[..8] != MAGIC {
+        return Err(WeightsError::BadMagic);
+    }
+    let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
+    if version != FORMAT_VERSION {
+        return Err(WeightsError::UnsupportedVersion {
+            found: version,
+            supported: FORMAT_VERSION,
+        });
+    }
+    let header_len = u32::from_le_bytes([bytes[12], bytes[13], bytes[14], bytes[15]]) as usize;
+    if header_len > MAX_HEADER {
+        return Err(WeightsError::HeaderTooLarge {
+            len: header_len,
+            max: MAX_HEADER,
+        });
+    }
+    if bytes.len() < FIXED + header_len {
+        return Err(WeightsError::WrongLength {
+            expected: FIXED + header_len,
+            found: bytes.len(),
+        });
+    }
+    let header: Header = serde_json::from_slice(&bytes[16..16 + header_len])
+        .map_err(|e| WeightsError::BadHeader(e.to_string()))?;
+    if header.architecture != ARCHITECTURE {
+        return Err(WeightsError::UnknownArchitecture(header.architecture));
+    }
+    let c = &header.config;
+    if c.input_dim == 0
+        || c.hidden == 0
+        || c.latent == 0
+        || c.input_dim > MAX_WIDTH
+        || c.hidden > MAX_WIDTH
+        || c.latent > MAX_LATENT
+    {
+        return Err(WeightsError::ImplausibleSize(format!(
+            "input {}, hidden {}, latent {}",
+            c.input_dim, c.hidden, c.latent
+        )));
+    }
+    let expected = tensor_layout(c);
+    if header.tensors.len() != expected.len() {
+        return Err(WeightsError::BadHeader(format!(
+            "{} tensors listed, the architecture has {}",
+            header.tensors.len(),
+            expected.len()
+        )));
+    }
+    for (want, got) in expected.iter().zip(&header.tensors) {
+        if want != got {
+            return Err(WeightsError::ShapeMismatch {
+                name: got.name.clone(),
+                expected: want.shape.clone(),
+                found: got.shape.clone(),
+            });
+        }
+    }
+    let params: usize = expected
+        .iter()
+        .map(|t| t.shape.iter().product::<usize>())
+        .sum();
+    let payload_start = 16 + header_len;
+    let total = payload_start + params * 4 + 4;
+    if bytes.len() != total {
+        return Err(WeightsError::WrongLength {
+            expected: params * 4,
+            found: bytes.len().saturating_sub(payload_start + 4),
+        });
+    }
+    let (body, crc) = bytes.split_at(total - 4);
+    if crc32fast::hash(body) != u32::from_le_bytes([crc[0], crc[1], crc[2], crc[3]]) {
+        return Err(WeightsError::Checksum);
+    }
+    Ok((header, &body[payload_start..]))
+}

@@ -1,0 +1,203 @@
+//! The weights file round-trips bit-exactly, and every malformed file gives its own error.
+
+use pollster::block_on;
+use vae_playground::backend::Cpu;
+use vae_playground::data::Dataset;
+use vae_playground::model::{Vae, VaeConfig};
+use vae_playground::weights::{self, Header, Provenance, WeightsError, FORMAT_VERSION, MAGIC};
+
+fn small_model(seed: u64) -> Vae<Cpu> {
+    VaeConfig::new()
+        .with_hidden(16)
+        .with_seed(seed)
+        .init(&Default::default())
+}
+
+fn encoded(model: &Vae<Cpu>) -> Vec<u8> {
+    let provenance = Provenance {
+        dataset: Some(Dataset::Mnist),
+        steps: 7,
+        note: "test".into(),
+        ..Default::default()
+    };
+    block_on(weights::encode(model, 3, &provenance)).unwrap()
+}
+
+fn decode(bytes: &[u8]) -> Result<(Vae<Cpu>, Header), WeightsError> {
+    weights::decode::<Cpu>(bytes, &Default::default())
+}
+
+fn params(model: &Vae<Cpu>) -> Vec<u32> {
+    [
+        &model.enc_hidden,
+        &model.enc_mu,
+        &model.enc_logvar,
+        &model.dec_hidden,
+        &model.dec_out,
+    ]
+    .iter()
+    .flat_map(|l| {
+        let w = l.weight.val().into_data().to_vec::<f32>().unwrap();
+        let b = l.bias.as_ref().unwrap().val().into_data().to_vec::<f32>().unwrap();
+        w.into_iter().chain(b).map(f32::to_bits)
+    })
+    .collect()
+}
+
+/// Rebuild a file around a modified header, with a correct checksum, so the check under test
+/// is the one that fires.
+fn with_header(bytes: &[u8], edit: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
+    let h = u32::from_le_bytes(bytes[12..16].try_into().unwrap()) as usize;
+    let mut header: serde_json::Value = serde_json::from_slice(&bytes[16..16 + h]).unwrap();
+    edit(&mut header);
+    let json = serde_json::to_vec(&header).unwrap();
+    let mut out = bytes[..12].to_vec();
+    out.extend_from_slice(&(json.len() as u32).to_le_bytes());
+    out.extend_from_slice(&json);
+    out.extend_from_slice(&bytes[16 + h..bytes.len() - 4]);
+    reseal(out)
+}
+
+fn reseal(mut body: Vec<u8>) -> Vec<u8> {
+    let crc = crc32fast::hash(&body);
+    body.extend_from_slice(&crc.to_le_bytes());
+    body
+}
+
+fn unsealed(bytes: &[u8]) -> Vec<u8> {
+    bytes[..bytes.len() - 4].to_vec()
+}
+
+#[test]
+fn round_trip_is_bit_exact() {
+    let model = small_model(42);
+    let bytes = encoded(&model);
+    let (loaded, header) = decode(&bytes).unwrap();
+    assert_eq!(params(&model), params(&loaded));
+    assert_eq!(encoded(&loaded), bytes);
+    assert_eq!(header.config.hidden, 16);
+    assert_eq!(header.config.seed, 3);
+    assert_eq!(header.dataset, Some(Dataset::Mnist));
+    assert_eq!(header.steps, 7);
+    assert_ne!(params(&small_model(43)), params(&model));
+}
+
+#[test]
+fn empty_and_short_files_are_refused() {
+    assert_eq!(decode(&[]).err(), Some(WeightsError::TooShort { len: 0 }));
+    assert!(matches!(decode(b"VAEPGW"), Err(WeightsError::TooShort { .. })));
+}
+
+#[test]
+fn wrong_magic_is_refused() {
+    let mut bytes = encoded(&small_model(1));
+    bytes[0] = b'X';
+    assert_eq!(decode(&bytes).err(), Some(WeightsError::BadMagic));
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10\0\0\0\x10";
+    assert_eq!(decode(png).err(), Some(WeightsError::BadMagic));
+}
+
+#[test]
+fn other_versions_are_refused() {
+    let mut bytes = encoded(&small_model(1));
+    bytes[8..12].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
+    assert_eq!(
+        decode(&bytes).err(),
+        Some(WeightsError::UnsupportedVersion {
+            found: FORMAT_VERSION + 1,
+            supported: FORMAT_VERSION
+        })
+    );
+}
+
+#[test]
+fn truncated_files_are_refused_at_every_cut() {
+    let bytes = encoded(&small_model(1));
+    for cut in [17, 40, 200, bytes.len() / 2, bytes.len() - 5, bytes.len() - 1] {
+        let err = decode(&bytes[..cut]).err();
+        assert!(
+            matches!(
+                err,
+                Some(WeightsError::WrongLength { .. }) | Some(WeightsError::TooShort { .. })
+            ),
+            "cut at {cut}: {err:?}"
+        );
+    }
+    let mut padded = bytes.clone();
+    padded.push(0);
+    assert!(matches!(decode(&padded), Err(WeightsError::WrongLength { .. })));
+}
+
+#[test]
+fn flipped_bits_fail_the_checksum() {
+    let mut bytes = encoded(&small_model(1));
+    let n = bytes.len();
+    bytes[n - 100] ^= 0x10;
+    assert_eq!(decode(&bytes).err(), Some(WeightsError::Checksum));
+}
+
+#[test]
+fn wrong_shapes_are_refused() {
+    let bytes = encoded(&small_model(1));
+    let edited = with_header(&bytes, |h| h["tensors"][2]["shape"] = serde_json::json!([16, 3]));
+    assert_eq!(
+        decode(&edited).err(),
+        Some(WeightsError::ShapeMismatch {
+            name: "enc_mu.weight".into(),
+            expected: vec![16, 2],
+            found: vec![16, 3]
+        })
+    );
+    // A header whose config disagrees with the bytes present (hidden 16 declared as 17).
+    let edited = with_header(&bytes, |h| h["config"]["hidden"] = serde_json::json!(17));
+    assert!(matches!(decode(&edited), Err(WeightsError::ShapeMismatch { .. })));
+}
+
+#[test]
+fn huge_declared_sizes_are_refused_without_allocating() {
+    let bytes = encoded(&small_model(1));
+    let edited = with_header(&bytes, |h| {
+        h["config"]["hidden"] = serde_json::json!(1_000_000_000u64)
+    });
+    assert!(matches!(decode(&edited), Err(WeightsError::ImplausibleSize(_))));
+    let mut huge_header = bytes.clone();
+    huge_header[12..16].copy_from_slice(&u32::MAX.to_le_bytes());
+    assert!(matches!(
+        decode(&huge_header),
+        Err(WeightsError::HeaderTooLarge { .. })
+    ));
+}
+
+#[test]
+fn garbage_headers_are_refused() {
+    let bytes = encoded(&small_model(1));
+    let mut out = bytes[..12].to_vec();
+    let junk = b"{not json";
+    out.extend_from_slice(&(junk.len() as u32).to_le_bytes());
+    out.extend_from_slice(junk);
+    assert!(matches!(decode(&reseal(out)), Err(WeightsError::BadHeader(_))));
+    let edited = with_header(&bytes, |h| h["architecture"] = serde_json::json!("conv-vae"));
+    assert_eq!(
+        decode(&edited).err(),
+        Some(WeightsError::UnknownArchitecture("conv-vae".into()))
+    );
+}
+
+#[test]
+fn nan_weights_are_refused() {
+    let bytes = encoded(&small_model(1));
+    let mut body = unsealed(&bytes);
+    let n = body.len();
+    body[n - 4..].copy_from_slice(&f32::NAN.to_le_bytes());
+    assert_eq!(
+        decode(&reseal(body)).err(),
+        Some(WeightsError::NonFinite {
+            name: "dec_out.bias".into()
+        })
+    );
+}
+
+#[test]
+fn magic_is_what_the_docs_say() {
+    assert_eq!(MAGIC, b"VAEPGW\r\n");
+}
