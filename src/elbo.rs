@@ -57,7 +57,8 @@ pub fn kl_standard_normal<B: Backend>(posterior: &Posterior<B>) -> Tensor<B, 1> 
 /// Summed binary cross-entropy per image, stable for any logit l:
 /// -[x ln s(l) + (1-x) ln(1-s(l))] = max(l, 0) - x l + ln(1 + exp(-|l|)).
 pub fn bernoulli_nll<B: Backend>(logits: Tensor<B, 2>, x: Tensor<B, 2>) -> Tensor<B, 1> {
-    let per_pixel = logits.clone().clamp_min(0.0) - x * logits.clone() + logits.abs().neg().exp().log1p();
+    let per_pixel =
+        logits.clone().clamp_min(0.0) - x * logits.clone() + logits.abs().neg().exp().log1p();
     per_pixel.sum_dim(1).squeeze_dim::<1>(1)
 }
 

@@ -65,9 +65,13 @@ impl Model {
         likelihood: crate::elbo::Likelihood,
     ) -> Result<crate::elbo::ElboParts, ReadbackError> {
         match self {
-            Model::Cpu(m) => crate::eval::evaluate(m, data, likelihood, 0, &Default::default()).await,
+            Model::Cpu(m) => {
+                crate::eval::evaluate(m, data, likelihood, 0, &Default::default()).await
+            }
             #[cfg(feature = "gpu")]
-            Model::Gpu(m) => crate::eval::evaluate(m, data, likelihood, 0, &Default::default()).await,
+            Model::Gpu(m) => {
+                crate::eval::evaluate(m, data, likelihood, 0, &Default::default()).await
+            }
         }
     }
 
@@ -129,9 +133,13 @@ impl Session {
         clock: Clock,
     ) -> Result<Self, SessionError> {
         Ok(match kind {
-            BackendKind::Cpu => Session::Cpu(trainer_from_bytes(model_bytes, data, settings, clock)?),
+            BackendKind::Cpu => {
+                Session::Cpu(trainer_from_bytes(model_bytes, data, settings, clock)?)
+            }
             #[cfg(feature = "gpu")]
-            BackendKind::Gpu => Session::Gpu(trainer_from_bytes(model_bytes, data, settings, clock)?),
+            BackendKind::Gpu => {
+                Session::Gpu(trainer_from_bytes(model_bytes, data, settings, clock)?)
+            }
         })
     }
 
@@ -144,13 +152,21 @@ impl Session {
         clock: Clock,
     ) -> Result<Self, SessionError> {
         Ok(match kind {
-            BackendKind::Cpu => {
-                Session::Cpu(Trainer::new(config, data, settings, clock, Default::default())?)
-            }
+            BackendKind::Cpu => Session::Cpu(Trainer::new(
+                config,
+                data,
+                settings,
+                clock,
+                Default::default(),
+            )?),
             #[cfg(feature = "gpu")]
-            BackendKind::Gpu => {
-                Session::Gpu(Trainer::new(config, data, settings, clock, Default::default())?)
-            }
+            BackendKind::Gpu => Session::Gpu(Trainer::new(
+                config,
+                data,
+                settings,
+                clock,
+                Default::default(),
+            )?),
         })
     }
 

@@ -240,7 +240,10 @@ impl<B: AutodiffBackend> Trainer<B> {
             return Ok(ChunkReport {
                 steps: 0,
                 images: 0,
-                parts: ElboParts { kl: 0.0, recon: 0.0 },
+                parts: ElboParts {
+                    kl: 0.0,
+                    recon: 0.0,
+                },
                 seconds: 0.0,
             });
         }

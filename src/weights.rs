@@ -40,7 +40,9 @@ pub enum WeightsError {
     TooShort { len: usize },
     #[error("this is not a vae-playground weights file (wrong magic bytes)")]
     BadMagic,
-    #[error("weights format version {found} is not supported (this build reads version {supported})")]
+    #[error(
+        "weights format version {found} is not supported (this build reads version {supported})"
+    )]
     UnsupportedVersion { found: u32, supported: u32 },
     #[error("the header is {len} bytes, more than the {max} allowed")]
     HeaderTooLarge { len: usize, max: usize },
@@ -56,7 +58,9 @@ pub enum WeightsError {
         expected: Vec<usize>,
         found: Vec<usize>,
     },
-    #[error("the file is truncated or padded: {expected} bytes of weights expected, {found} present")]
+    #[error(
+        "the file is truncated or padded: {expected} bytes of weights expected, {found} present"
+    )]
     WrongLength { expected: usize, found: usize },
     #[error("the checksum does not match: the file is corrupt")]
     Checksum,

@@ -10,7 +10,10 @@ use vae_playground::rng::SeededRng;
 fn t2(rows: &[&[f32]]) -> Tensor<Cpu, 2> {
     let cols = rows[0].len();
     let flat: Vec<f32> = rows.iter().flat_map(|r| r.iter().copied()).collect();
-    Tensor::from_data(TensorData::new(flat, [rows.len(), cols]), &Default::default())
+    Tensor::from_data(
+        TensorData::new(flat, [rows.len(), cols]),
+        &Default::default(),
+    )
 }
 
 fn values(t: Tensor<Cpu, 1>) -> Vec<f64> {
@@ -54,11 +57,16 @@ fn kl_matches_monte_carlo_estimate() {
     let n = 400_000;
     let mut sum = 0.0;
     for _ in 0..n {
-        let z: Vec<f64> = (0..2).map(|j| q.mu[j] + q.sigma(j) * rng.normal()).collect();
+        let z: Vec<f64> = (0..2)
+            .map(|j| q.mu[j] + q.sigma(j) * rng.normal())
+            .collect();
         sum += q.log_density(&z) - log_prior(&z);
     }
     let mc = sum / n as f64;
-    assert!((mc - closed).abs() < 0.01, "MC {mc} vs closed form {closed}");
+    assert!(
+        (mc - closed).abs() < 0.01,
+        "MC {mc} vs closed form {closed}"
+    );
 }
 
 #[test]
@@ -103,7 +111,11 @@ fn gaussian_matches_hand_computation() {
     let sse: f64 = x.iter().zip(&f).map(|(a, b)| (a - b).powi(2)).sum();
     let d = 3.0;
     let hand = d / 2.0 * LN_2PI + d * sigma.ln() + sse / (2.0 * sigma * sigma);
-    let got = values(gaussian_nll(t2(&[&[0.1, 0.4, 0.7]]), t2(&[&[0.0, 0.5, 1.0]]), sigma))[0];
+    let got = values(gaussian_nll(
+        t2(&[&[0.1, 0.4, 0.7]]),
+        t2(&[&[0.0, 0.5, 1.0]]),
+        sigma,
+    ))[0];
     assert!((got - hand).abs() < 1e-5, "{got} vs {hand}");
     // Through the Likelihood enum the mean is sigmoid(logits): logit 0 means 0.5.
     let via_enum = values(

@@ -38,7 +38,14 @@ fn params(model: &Vae<Cpu>) -> Vec<u32> {
     .iter()
     .flat_map(|l| {
         let w = l.weight.val().into_data().to_vec::<f32>().unwrap();
-        let b = l.bias.as_ref().unwrap().val().into_data().to_vec::<f32>().unwrap();
+        let b = l
+            .bias
+            .as_ref()
+            .unwrap()
+            .val()
+            .into_data()
+            .to_vec::<f32>()
+            .unwrap();
         w.into_iter().chain(b).map(f32::to_bits)
     })
     .collect()
@@ -85,7 +92,10 @@ fn round_trip_is_bit_exact() {
 #[test]
 fn empty_and_short_files_are_refused() {
     assert_eq!(decode(&[]).err(), Some(WeightsError::TooShort { len: 0 }));
-    assert!(matches!(decode(b"VAEPGW"), Err(WeightsError::TooShort { .. })));
+    assert!(matches!(
+        decode(b"VAEPGW"),
+        Err(WeightsError::TooShort { .. })
+    ));
 }
 
 #[test]
@@ -113,7 +123,14 @@ fn other_versions_are_refused() {
 #[test]
 fn truncated_files_are_refused_at_every_cut() {
     let bytes = encoded(&small_model(1));
-    for cut in [17, 40, 200, bytes.len() / 2, bytes.len() - 5, bytes.len() - 1] {
+    for cut in [
+        17,
+        40,
+        200,
+        bytes.len() / 2,
+        bytes.len() - 5,
+        bytes.len() - 1,
+    ] {
         let err = decode(&bytes[..cut]).err();
         assert!(
             matches!(
@@ -125,7 +142,10 @@ fn truncated_files_are_refused_at_every_cut() {
     }
     let mut padded = bytes.clone();
     padded.push(0);
-    assert!(matches!(decode(&padded), Err(WeightsError::WrongLength { .. })));
+    assert!(matches!(
+        decode(&padded),
+        Err(WeightsError::WrongLength { .. })
+    ));
 }
 
 #[test]
@@ -139,7 +159,9 @@ fn flipped_bits_fail_the_checksum() {
 #[test]
 fn wrong_shapes_are_refused() {
     let bytes = encoded(&small_model(1));
-    let edited = with_header(&bytes, |h| h["tensors"][2]["shape"] = serde_json::json!([16, 3]));
+    let edited = with_header(&bytes, |h| {
+        h["tensors"][2]["shape"] = serde_json::json!([16, 3])
+    });
     assert_eq!(
         decode(&edited).err(),
         Some(WeightsError::ShapeMismatch {
@@ -150,7 +172,10 @@ fn wrong_shapes_are_refused() {
     );
     // A header whose config disagrees with the bytes present (hidden 16 declared as 17).
     let edited = with_header(&bytes, |h| h["config"]["hidden"] = serde_json::json!(17));
-    assert!(matches!(decode(&edited), Err(WeightsError::ShapeMismatch { .. })));
+    assert!(matches!(
+        decode(&edited),
+        Err(WeightsError::ShapeMismatch { .. })
+    ));
 }
 
 #[test]
@@ -159,7 +184,10 @@ fn huge_declared_sizes_are_refused_without_allocating() {
     let edited = with_header(&bytes, |h| {
         h["config"]["hidden"] = serde_json::json!(1_000_000_000u64)
     });
-    assert!(matches!(decode(&edited), Err(WeightsError::ImplausibleSize(_))));
+    assert!(matches!(
+        decode(&edited),
+        Err(WeightsError::ImplausibleSize(_))
+    ));
     let mut huge_header = bytes.clone();
     huge_header[12..16].copy_from_slice(&u32::MAX.to_le_bytes());
     assert!(matches!(
@@ -175,8 +203,13 @@ fn garbage_headers_are_refused() {
     let junk = b"{not json";
     out.extend_from_slice(&(junk.len() as u32).to_le_bytes());
     out.extend_from_slice(junk);
-    assert!(matches!(decode(&reseal(out)), Err(WeightsError::BadHeader(_))));
-    let edited = with_header(&bytes, |h| h["architecture"] = serde_json::json!("conv-vae"));
+    assert!(matches!(
+        decode(&reseal(out)),
+        Err(WeightsError::BadHeader(_))
+    ));
+    let edited = with_header(&bytes, |h| {
+        h["architecture"] = serde_json::json!("conv-vae")
+    });
     assert_eq!(
         decode(&edited).err(),
         Some(WeightsError::UnknownArchitecture("conv-vae".into()))

@@ -8,7 +8,10 @@ pub async fn fetch_bytes(path: &str) -> Result<Vec<u8>, String> {
         .await
         .map_err(|e| format!("could not fetch {path}: {e}"))?;
     if !response.ok() {
-        return Err(format!("could not fetch {path}: HTTP {}", response.status()));
+        return Err(format!(
+            "could not fetch {path}: HTTP {}",
+            response.status()
+        ));
     }
     response
         .binary()

@@ -199,7 +199,8 @@ impl Component for App {
                 self.dataset = loaded.dataset;
                 self.pretrained = Some(loaded.pretrained);
                 self.model = Some(loaded.model);
-                self.map_labels = Rc::new(loaded.test.labels()[..MAP_POINTS.min(loaded.test.len())].to_vec());
+                self.map_labels =
+                    Rc::new(loaded.test.labels()[..MAP_POINTS.min(loaded.test.len())].to_vec());
                 self.test = Some(loaded.test);
                 self.session = None;
                 self.train_data = None;
@@ -283,7 +284,9 @@ impl Component for App {
             Msg::ResetClicked => {
                 self.training = false;
                 if let Some(data) = self.train_data.clone() {
-                    let config = VaeConfig::new().with_hidden(self.hidden).with_seed(self.seed);
+                    let config = VaeConfig::new()
+                        .with_hidden(self.hidden)
+                        .with_seed(self.seed);
                     let kind = self.kind();
                     match Session::fresh(kind, config, data, self.settings, now_seconds) {
                         Ok(session) => self.install_session(ctx, session),
@@ -331,7 +334,9 @@ impl Component for App {
                 }
                 Err((e, old)) => {
                     self.session = old;
-                    self.notice = Some(format!("Could not switch backend: {e}. Kept the current one."));
+                    self.notice = Some(format!(
+                        "Could not switch backend: {e}. Kept the current one."
+                    ));
                 }
             },
             Msg::LearningRateSet(v) => self.change_settings(|s| s.learning_rate = v),
@@ -380,10 +385,9 @@ impl App {
         let label = match kind {
             BackendKind::Cpu => "CPU (Burn ndarray)".to_string(),
             #[cfg(feature = "gpu")]
-            BackendKind::Gpu => format!(
-                "WebGPU ({})",
-                self.gpu_name.as_deref().unwrap_or("adapter")
-            ),
+            BackendKind::Gpu => {
+                format!("WebGPU ({})", self.gpu_name.as_deref().unwrap_or("adapter"))
+            }
         };
         BackendInfo { kind, label }
     }
@@ -414,7 +418,9 @@ impl App {
     fn load_train_data(&self, ctx: &Context<Self>) {
         let dataset = self.dataset;
         ctx.link().send_future(async move {
-            let data = assets::fetch_digits(dataset, Split::Train10k).await.map(Arc::new);
+            let data = assets::fetch_digits(dataset, Split::Train10k)
+                .await
+                .map(Arc::new);
             Msg::TrainDataLoaded(dataset, data)
         });
     }
@@ -490,7 +496,13 @@ impl App {
         let likelihood = self.settings.likelihood;
         ctx.link().send_future(async move {
             let subset = test.take(TEST_EVAL_IMAGES);
-            Msg::TestEvaluated(step, model.evaluate(&subset, likelihood).await.map_err(|e| e.to_string()))
+            Msg::TestEvaluated(
+                step,
+                model
+                    .evaluate(&subset, likelihood)
+                    .await
+                    .map_err(|e| e.to_string()),
+            )
         });
     }
 

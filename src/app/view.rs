@@ -36,10 +36,26 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
             _ => BackendKind::Cpu,
         })
     });
-    let on_lr = link.batch_callback(|e: Event| parse_input::<f64>(&e).filter(|v| *v > 0.0).map(Msg::LearningRateSet));
-    let on_beta = link.batch_callback(|e: Event| parse_input::<f64>(&e).filter(|v| *v >= 0.0).map(Msg::BetaSet));
-    let on_batch = link.batch_callback(|e: Event| parse_input::<usize>(&e).filter(|v| (1..=1024).contains(v)).map(Msg::BatchSizeSet));
-    let on_hidden = link.batch_callback(|e: Event| parse_input::<usize>(&e).filter(|v| (8..=1024).contains(v)).map(Msg::HiddenSet));
+    let on_lr = link.batch_callback(|e: Event| {
+        parse_input::<f64>(&e)
+            .filter(|v| *v > 0.0)
+            .map(Msg::LearningRateSet)
+    });
+    let on_beta = link.batch_callback(|e: Event| {
+        parse_input::<f64>(&e)
+            .filter(|v| *v >= 0.0)
+            .map(Msg::BetaSet)
+    });
+    let on_batch = link.batch_callback(|e: Event| {
+        parse_input::<usize>(&e)
+            .filter(|v| (1..=1024).contains(v))
+            .map(Msg::BatchSizeSet)
+    });
+    let on_hidden = link.batch_callback(|e: Event| {
+        parse_input::<usize>(&e)
+            .filter(|v| (8..=1024).contains(v))
+            .map(Msg::HiddenSet)
+    });
     let on_seed = link.batch_callback(|e: Event| parse_input::<u64>(&e).map(Msg::SeedSet));
     let sigma = match s.likelihood {
         Likelihood::Gaussian { sigma } => sigma,
@@ -58,7 +74,10 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
             .map(|sigma| Msg::DecoderSet(Likelihood::Gaussian { sigma }))
     });
     let gpu_option = app.gpu_name.as_ref().map(|name| {
-        let selected = app.backend.as_ref().is_some_and(|b| b.kind != BackendKind::Cpu);
+        let selected = app
+            .backend
+            .as_ref()
+            .is_some_and(|b| b.kind != BackendKind::Cpu);
         html! { <option value="gpu" {selected}>{ format!("WebGPU — {name}") }</option> }
     });
     let class_names = app.dataset.class_names();

@@ -36,7 +36,10 @@ mod cli {
     use vae_playground::weights::{self, Provenance};
 
     #[derive(Parser)]
-    #[command(name = "vae", about = "Train and evaluate 2-D latent VAEs on MNIST / Fashion-MNIST")]
+    #[command(
+        name = "vae",
+        about = "Train and evaluate 2-D latent VAEs on MNIST / Fashion-MNIST"
+    )]
     struct Cli {
         /// Directory holding the `*.u8.gz` data files.
         #[arg(long, global = true, default_value = "www/data")]
@@ -314,7 +317,9 @@ mod cli {
     }
 
     fn pick_dataset(arg: Option<DatasetArg>, from_file: Option<Dataset>) -> Dataset {
-        arg.map(Dataset::from).or(from_file).unwrap_or(Dataset::Mnist)
+        arg.map(Dataset::from)
+            .or(from_file)
+            .unwrap_or(Dataset::Mnist)
     }
 
     fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
@@ -336,10 +341,7 @@ mod cli {
         Ok(())
     }
 
-    fn write_history(
-        path: &Path,
-        rows: &[vae_playground::train::HistoryRow],
-    ) -> Result<(), Error> {
+    fn write_history(path: &Path, rows: &[vae_playground::train::HistoryRow]) -> Result<(), Error> {
         if path.extension().is_some_and(|e| e == "json") {
             return write(path, serde_json::to_string_pretty(rows)?.as_bytes());
         }

@@ -46,7 +46,9 @@ pub fn latent_map(props: &LatentMapProps) -> Html {
     let pick = {
         let on_pick = props.on_pick.clone();
         move |e: &PointerEvent| {
-            let Some(target) = e.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            let Some(target) = e
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
             else {
                 return;
             };
@@ -64,7 +66,10 @@ pub fn latent_map(props: &LatentMapProps) -> Html {
     let onpointerdown = {
         let pick = pick.clone();
         Callback::from(move |e: PointerEvent| {
-            if let Some(el) = e.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) {
+            if let Some(el) = e
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            {
                 let _ = el.set_pointer_capture(e.pointer_id());
             }
             pick(&e);

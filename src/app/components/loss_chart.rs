@@ -78,10 +78,12 @@ fn fmt_tick(v: f64) -> String {
 }
 
 fn range(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
-    values.filter(|v| v.is_finite()).fold(None, |acc, v| match acc {
-        None => Some((v, v)),
-        Some((lo, hi)) => Some((lo.min(v), hi.max(v))),
-    })
+    values
+        .filter(|v| v.is_finite())
+        .fold(None, |acc, v| match acc {
+            None => Some((v, v)),
+            Some((lo, hi)) => Some((lo.min(v), hi.max(v))),
+        })
 }
 
 /// Pad a range by 5% and include the nice ticks' ends.
@@ -128,17 +130,27 @@ pub fn loss_chart(props: &LossChartProps) -> Html {
     let y_px = (H - BOTTOM, TOP);
     let empty = rows.is_empty();
 
-    let steps = range(rows.iter().map(|r| r.step as f64).chain(tests.iter().map(|t| t.step as f64)))
-        .unwrap_or((0.0, 100.0));
+    let steps = range(
+        rows.iter()
+            .map(|r| r.step as f64)
+            .chain(tests.iter().map(|t| t.step as f64)),
+    )
+    .unwrap_or((0.0, 100.0));
     let steps = (0.0, steps.1.max(1.0));
     let xs = Scale::new(steps, x_px.0, x_px.1);
 
     // (a1) -ELBO and reconstruction share a scale; (a2) KL gets its own, being 30x smaller.
     let big = padded(
-        range(rows.iter().flat_map(|r| [r.neg_elbo, r.recon]).chain(tests.iter().flat_map(|t| [t.kl + t.recon, t.recon])))
-            .unwrap_or((100.0, 200.0)),
+        range(
+            rows.iter()
+                .flat_map(|r| [r.neg_elbo, r.recon])
+                .chain(tests.iter().flat_map(|t| [t.kl + t.recon, t.recon])),
+        )
+        .unwrap_or((100.0, 200.0)),
     );
-    let kl = padded(range(rows.iter().map(|r| r.kl).chain(tests.iter().map(|t| t.kl))).unwrap_or((0.0, 10.0)));
+    let kl = padded(
+        range(rows.iter().map(|r| r.kl).chain(tests.iter().map(|t| t.kl))).unwrap_or((0.0, 10.0)),
+    );
     let ys_big = Scale::new(big, y_px.0, y_px.1);
     let ys_kl = Scale::new(kl, y_px.0, y_px.1);
 
@@ -154,8 +166,17 @@ pub fn loss_chart(props: &LossChartProps) -> Html {
     };
 
     // (b) rate-distortion: x = KL (rate), y = reconstruction (distortion).
-    let rd_x = padded(range(rows.iter().map(|r| r.kl).chain(tests.iter().map(|t| t.kl))).unwrap_or((0.0, 10.0)));
-    let rd_y = padded(range(rows.iter().map(|r| r.recon).chain(tests.iter().map(|t| t.recon))).unwrap_or((100.0, 200.0)));
+    let rd_x = padded(
+        range(rows.iter().map(|r| r.kl).chain(tests.iter().map(|t| t.kl))).unwrap_or((0.0, 10.0)),
+    );
+    let rd_y = padded(
+        range(
+            rows.iter()
+                .map(|r| r.recon)
+                .chain(tests.iter().map(|t| t.recon)),
+        )
+        .unwrap_or((100.0, 200.0)),
+    );
     let rx = Scale::new(rd_x, x_px.0, x_px.1);
     let ry = Scale::new(rd_y, y_px.0, y_px.1);
     let trajectory: Vec<_> = rows.iter().map(|r| (r.kl, r.recon)).collect();

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs every test: formatting, lints, the native suite (cargo test), then the browser suite
+# (headless Chromium against a release build of the site). Sets up what is missing first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+export PATH="$PWD/tools/node_modules/.bin:$PATH" TRUNK_SKIP_VERSION_CHECK=true
+
+echo "== format and lints"
+cargo fmt --check
+cargo clippy --all-targets -- -D warnings
+cargo clippy --target wasm32-unknown-unknown --features gpu --lib --bins -- -D warnings
+
+echo "== native tests"
+cargo test
+
+echo "== release build of the site"
+trunk build --release
+
+echo "== browser tests (headless Chromium)"
+node --test --test-concurrency=1 tests/browser/

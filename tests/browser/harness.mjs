@@ -1,0 +1,89 @@
+// Shared by the browser tests: serve dist/ on 127.0.0.1 and launch Debian's headless Chromium.
+import { createServer } from 'node:http';
+import { readFile, stat } from 'node:fs/promises';
+import { join, extname, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const require = createRequire(join(root, 'tools/package.json'));
+const { chromium } = require('playwright-core');
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.wasm': 'application/wasm',
+  '.css': 'text/css', '.json': 'application/json', '.gz': 'application/octet-stream',
+  '.vaew': 'application/octet-stream', '.svg': 'image/svg+xml', '.png': 'image/png',
+};
+
+/** Serve `dir` under `prefix` on an ephemeral loopback port. Records every request path. */
+export async function serve(dir = join(root, 'dist'), prefix = '/') {
+  const requests = [];
+  const server = createServer(async (req, res) => {
+    const url = new URL(req.url, 'http://127.0.0.1');
+    requests.push(url.pathname);
+    if (!url.pathname.startsWith(prefix)) { res.writeHead(404); res.end(); return; }
+    let path = join(dir, decodeURIComponent(url.pathname.slice(prefix.length)));
+    if (!path.startsWith(dir)) { res.writeHead(403); res.end(); return; }
+    try {
+      if ((await stat(path)).isDirectory()) path = join(path, 'index.html');
+      const body = await readFile(path);
+      res.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'application/octet-stream' });
+      res.end(body);
+    } catch {
+      res.writeHead(404); res.end();
+    }
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  const { port } = server.address();
+  return { url: `http://127.0.0.1:${port}${prefix}`, requests, close: () => server.close() };
+}
+
+/** Headless Chromium as toolchain.md says it runs here; `webgpu` turns on its software adapter. */
+export async function launch({ webgpu = false } = {}) {
+  const args = [
+    '--headless', '--no-sandbox', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    '--disable-default-apps',
+  ];
+  if (webgpu) args.push('--enable-unsafe-webgpu');
+  // Playwright gives each launch a fresh temporary profile (--user-data-dir) of its own.
+  return chromium.launch({ executablePath: '/usr/bin/chromium', args });
+}
+
+/** Open the page and wait for the first decoded image. Collects console errors. */
+export async function openPlayground(browser, url) {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(url);
+  await page.waitForFunction(() => {
+    const c = document.querySelector('[data-testid=decoded]');
+    if (!c) return false;
+    const d = c.getContext('2d').getImageData(0, 0, 28, 28).data;
+    for (let i = 0; i < d.length; i += 4) if (d[i] < 250) return true;
+    return false;
+  }, null, { timeout: 60_000 });
+  return { page, errors };
+}
+
+/** The decoded canvas' red channel, 784 values. */
+export function decodedPixels(page) {
+  return page.evaluate(() => {
+    const c = document.querySelector('[data-testid=decoded]');
+    return Array.from(c.getContext('2d').getImageData(0, 0, 28, 28).data.filter((_, i) => i % 4 === 0));
+  });
+}
+
+/** Set a range input as a user would, firing `input`. */
+export function setSlider(page, testid, value) {
+  return page.evaluate(([id, v]) => {
+    const el = document.querySelector(`[data-testid=${id}]`);
+    el.value = String(v);
+    el.dispatchEvent(new Event('input', { bubbles: true }));
+  }, [testid, value]);
+}
+
+export async function text(page, testid) {
+  return (await page.locator(`[data-testid=${testid}]`).textContent()).trim();
+}

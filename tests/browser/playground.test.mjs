@@ -1,0 +1,74 @@
+// The playground page in a real headless Chromium, against the release build in dist/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { serve, launch, openPlayground, decodedPixels, setSlider, text } from './harness.mjs';
+
+let server;
+before(async () => { server = await serve(); });
+after(() => server.close());
+
+test('CPU path: loads cleanly, decodes, follows sliders and map, trains', async () => {
+  const browser = await launch();
+  try {
+    const { page, errors } = await openPlayground(browser, server.url);
+    assert.match(await text(page, 'backend'), /CPU/, 'no WebGPU adapter without flags: CPU fallback');
+
+    // Moving z1 and z2 changes the decoded pixels.
+    const before = await decodedPixels(page);
+    await setSlider(page, 'z1', 2.5);
+    await page.waitForFunction((b) => {
+      const c = document.querySelector('[data-testid=decoded]');
+      const d = c.getContext('2d').getImageData(0, 0, 28, 28).data;
+      return d.some((v, i) => i % 4 === 0 && v !== b[i / 4]);
+    }, before);
+    const afterZ1 = await decodedPixels(page);
+    assert.notDeepEqual(afterZ1, before);
+    await setSlider(page, 'z2', -2.5);
+    await page.waitForFunction((b) => {
+      const d = document.querySelector('[data-testid=decoded]').getContext('2d').getImageData(0, 0, 28, 28).data;
+      return d.some((v, i) => i % 4 === 0 && v !== b[i / 4]);
+    }, afterZ1);
+
+    // Clicking the map moves the sliders there: top-left quadrant means z1 < 0, z2 > 0.
+    const map = page.locator('[data-testid=latent-map]');
+    const box = await map.boundingBox();
+    await map.click({ position: { x: box.width * 0.25, y: box.height * 0.25 } });
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid=z1]').value) < -1.5);
+    const z1 = Number(await page.locator('[data-testid=z1]').inputValue());
+    const z2 = Number(await page.locator('[data-testid=z2]').inputValue());
+    assert.ok(Math.abs(z1 + 2) < 0.2 && Math.abs(z2 - 2) < 0.2, `z = (${z1}, ${z2})`);
+
+    // Training for a few seconds: steps rise, the chart gains points, KL and recon stay finite.
+    await page.locator('[data-testid=train]:not([disabled])').waitFor({ timeout: 60_000 });
+    await page.click('[data-testid=train]');
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid=metric-step]').textContent) >= 100, null, { timeout: 120_000 });
+    await page.click('[data-testid=train]');
+    const step = Number(await text(page, 'metric-step'));
+    const kl = Number(await text(page, 'metric-kl'));
+    const recon = Number(await text(page, 'metric-recon'));
+    const points = Number(await page.locator('[data-testid=loss-chart]').getAttribute('data-points'));
+    assert.ok(step >= 100, `step ${step}`);
+    assert.ok(points >= 2, `chart points ${points}`);
+    assert.ok(Number.isFinite(kl) && kl > 0, `KL ${kl}`);
+    assert.ok(Number.isFinite(recon) && recon > 0, `recon ${recon}`);
+    assert.deepEqual(errors, [], 'no console errors');
+  } finally {
+    await browser.close();
+  }
+});
+
+test('WebGPU path: chosen when Chromium offers an adapter, and trains', async () => {
+  const browser = await launch({ webgpu: true });
+  try {
+    const { page, errors } = await openPlayground(browser, server.url);
+    assert.match(await text(page, 'backend'), /WebGPU/);
+    await page.locator('[data-testid=train]:not([disabled])').waitFor({ timeout: 60_000 });
+    await page.click('[data-testid=step]');
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid=metric-step]').textContent) >= 1, null, { timeout: 120_000 });
+    const kl = Number(await text(page, 'metric-kl'));
+    assert.ok(Number.isFinite(kl), `KL ${kl}`);
+    assert.deepEqual(errors, [], 'no console errors');
+  } finally {
+    await browser.close();
+  }
+});

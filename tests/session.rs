@@ -1,0 +1,79 @@
+//! The page's session layer, natively on the CPU backend: decoding, weights moving between
+//! sessions (as a backend switch does), and refusal of bad weights without losing the model.
+
+mod common;
+
+use std::sync::Arc;
+
+use pollster::block_on;
+use vae_playground::data::{Dataset, Split};
+use vae_playground::session::{BackendKind, Model, Session};
+use vae_playground::train::TrainSettings;
+use vae_playground::weights::WeightsError;
+
+fn pretrained() -> Vec<u8> {
+    std::fs::read(common::weights_path(Dataset::Mnist)).unwrap()
+}
+
+#[test]
+fn decoding_gives_784_grey_levels_that_depend_on_z() {
+    let model = Model::from_weights(BackendKind::Cpu, &pretrained()).unwrap();
+    let a = block_on(model.decode(&[0.0, 0.0])).unwrap();
+    let b = block_on(model.decode(&[2.0, -2.0])).unwrap();
+    assert_eq!(a.len(), 784);
+    assert!(a.iter().all(|p| (0.0..=1.0).contains(p)));
+    let diff: f32 = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).sum();
+    assert!(diff > 10.0, "different z, different image: {diff}");
+    // A batch of points decodes to the same images as one at a time.
+    let both = block_on(model.decode(&[0.0, 0.0, 2.0, -2.0])).unwrap();
+    assert_eq!(&both[..784], &a[..]);
+    assert_eq!(&both[784..], &b[..]);
+}
+
+#[test]
+fn trained_weights_survive_a_move_to_a_new_session() {
+    let data = Arc::new(common::load(Dataset::Mnist, Split::Train10k).take(512));
+    let mut session = Session::from_weights(
+        BackendKind::Cpu,
+        &pretrained(),
+        data.clone(),
+        TrainSettings::default(),
+        common::clock,
+    )
+    .unwrap();
+    block_on(session.train_steps(3)).unwrap();
+    let trained = session.model();
+    let bytes = block_on(session.weights(&Default::default())).unwrap();
+    let moved = Session::from_weights(
+        BackendKind::Cpu,
+        &bytes,
+        data,
+        TrainSettings::default(),
+        common::clock,
+    )
+    .unwrap();
+    let z = [0.5, -1.0];
+    assert_eq!(
+        block_on(trained.decode(&z)).unwrap(),
+        block_on(moved.model().decode(&z)).unwrap()
+    );
+    // And the move changed something real: the trained model differs from the pretrained one.
+    let original = Model::from_weights(BackendKind::Cpu, &pretrained()).unwrap();
+    assert_ne!(
+        block_on(original.decode(&z)).unwrap(),
+        block_on(trained.decode(&z)).unwrap()
+    );
+}
+
+#[test]
+fn a_corrupt_file_is_refused_and_the_current_model_stays() {
+    let model = Model::from_weights(BackendKind::Cpu, &pretrained()).unwrap();
+    let before = block_on(model.decode(&[1.0, 1.0])).unwrap();
+    let mut bad = pretrained();
+    bad.truncate(bad.len() / 3);
+    assert!(matches!(
+        Model::from_weights(BackendKind::Cpu, &bad),
+        Err(WeightsError::WrongLength { .. })
+    ));
+    assert_eq!(block_on(model.decode(&[1.0, 1.0])).unwrap(), before);
+}
