@@ -61,7 +61,8 @@ export async function openPlayground(browser, url) {
     const c = document.querySelector('[data-testid=decoded]');
     if (!c) return false;
     const d = c.getContext('2d').getImageData(0, 0, 28, 28).data;
-    for (let i = 0; i < d.length; i += 4) if (d[i] < 250) return true;
+    // Painted (opaque) with some ink: an untouched canvas is transparent black.
+    for (let i = 0; i < d.length; i += 4) if (d[i + 3] === 255 && d[i] < 250) return true;
     return false;
   }, null, { timeout: 60_000 });
   return { page, errors };
