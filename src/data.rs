@@ -135,7 +135,7 @@ pub struct Digits {
 impl Digits {
     /// From raw (uncompressed) bytes, validated.
     pub fn from_raw(images: Vec<u8>, labels: Vec<u8>) -> Result<Self, DataError> {
-        if images.len() % PIXELS != 0 {
+        if !images.len().is_multiple_of(PIXELS) {
             return Err(DataError::RaggedImages {
                 bytes: images.len(),
             });

@@ -15,19 +15,14 @@ use crate::model::Posterior;
 pub const LN_2PI: f64 = 1.837_877_066_409_345_5;
 
 /// The decoder's likelihood p(x|z).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Likelihood {
     /// Pixels read as probabilities: -ln p(x|z) = summed binary cross-entropy.
+    #[default]
     Bernoulli,
     /// N(f(z), sigma_x^2 I) with a fixed, user-chosen sigma_x.
     Gaussian { sigma: f64 },
-}
-
-impl Default for Likelihood {
-    fn default() -> Self {
-        Likelihood::Bernoulli
-    }
 }
 
 impl Likelihood {

@@ -28,6 +28,8 @@ pub enum BackendKind {
 }
 
 /// A trained model ready for decoding and encoding, without autodiff.
+// A page holds one or two of these at a time; boxing the larger variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Model {
     Cpu(Vae<Cpu>),
@@ -106,6 +108,7 @@ async fn decode_points<B: Backend>(
 }
 
 /// The trainer on one of the backends.
+#[allow(clippy::large_enum_variant)] // one per page
 pub enum Session {
     Cpu(Trainer<CpuTrain>),
     #[cfg(feature = "gpu")]

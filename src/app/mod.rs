@@ -69,7 +69,7 @@ pub enum Msg {
     SeedSet(u64),
     // What came back.
     GpuProbed(Option<String>),
-    Loaded(Result<Loaded, String>),
+    Loaded(Box<Result<Loaded, String>>),
     TrainDataLoaded(Dataset, Result<Arc<Digits>, String>),
     Decoded(Result<Vec<f32>, String>),
     MapEncoded(Result<Vec<f32>, String>),
@@ -195,25 +195,27 @@ impl Component for App {
                 self.status = format!("Loading the pretrained {} model…", self.dataset.title());
                 self.load(ctx, self.dataset);
             }
-            Msg::Loaded(Ok(loaded)) => {
-                self.dataset = loaded.dataset;
-                self.pretrained = Some(loaded.pretrained);
-                self.model = Some(loaded.model);
-                self.map_labels =
-                    Rc::new(loaded.test.labels()[..MAP_POINTS.min(loaded.test.len())].to_vec());
-                self.test = Some(loaded.test);
-                self.session = None;
-                self.train_data = None;
-                self.clear_progress();
-                self.status = "Ready. Drag z, or train.".into();
-                self.request_decode(ctx);
-                self.refresh_map(ctx);
-                self.load_train_data(ctx);
-            }
-            Msg::Loaded(Err(e)) => {
-                self.notice = Some(format!("Could not load the model: {e}"));
-                self.status = "Load failed".into();
-            }
+            Msg::Loaded(loaded) => match *loaded {
+                Ok(loaded) => {
+                    self.dataset = loaded.dataset;
+                    self.pretrained = Some(loaded.pretrained);
+                    self.model = Some(loaded.model);
+                    self.map_labels =
+                        Rc::new(loaded.test.labels()[..MAP_POINTS.min(loaded.test.len())].to_vec());
+                    self.test = Some(loaded.test);
+                    self.session = None;
+                    self.train_data = None;
+                    self.clear_progress();
+                    self.status = "Ready. Drag z, or train.".into();
+                    self.request_decode(ctx);
+                    self.refresh_map(ctx);
+                    self.load_train_data(ctx);
+                }
+                Err(e) => {
+                    self.notice = Some(format!("Could not load the model: {e}"));
+                    self.status = "Load failed".into();
+                }
+            },
             Msg::TrainDataLoaded(dataset, Ok(data)) if dataset == self.dataset => {
                 self.train_data = Some(data);
                 self.rebuild_session_from_pretrained();
@@ -411,7 +413,7 @@ impl App {
                 })
             }
             .await;
-            Msg::Loaded(result)
+            Msg::Loaded(Box::new(result))
         });
     }
 
