@@ -98,6 +98,8 @@ pub struct App {
     chunk_in_flight: bool,
     /// What the user asked for while a chunk ran; done when it returns.
     after_chunk: Option<Msg>,
+    /// A training action waiting for the training data, which loads on first use.
+    after_train_data: Option<Msg>,
     training: bool,
     settings: TrainSettings,
     hidden: usize,
@@ -126,10 +128,12 @@ impl Component for App {
 
     fn create(ctx: &Context<Self>) -> Self {
         ctx.link().send_future(async {
-            if gpu::webgpu_adapter_available().await {
-                Msg::GpuProbed(Some(start_gpu().await))
-            } else {
-                Msg::GpuProbed(None)
+            match gpu::webgpu_adapter().await {
+                Some(label) => {
+                    let name = start_gpu().await;
+                    Msg::GpuProbed(Some(if name.is_empty() { label } else { name }))
+                }
+                None => Msg::GpuProbed(None),
             }
         });
         App {
@@ -144,6 +148,7 @@ impl Component for App {
             session: None,
             chunk_in_flight: false,
             after_chunk: None,
+            after_train_data: None,
             training: false,
             settings: TrainSettings::default(),
             hidden: 512,
@@ -182,6 +187,20 @@ impl Component for App {
             self.after_chunk = Some(msg);
             return true;
         }
+        // Training data loads on first use, so a visit that only explores downloads less.
+        if self.train_data.is_none()
+            && matches!(
+                msg,
+                Msg::TrainToggled | Msg::StepClicked | Msg::ResetClicked
+            )
+        {
+            if self.after_train_data.is_none() && self.model.is_some() {
+                self.status = format!("Loading the {} training images…", self.dataset.title());
+                self.load_train_data(ctx);
+            }
+            self.after_train_data = Some(msg);
+            return true;
+        }
         match msg {
             Msg::GpuProbed(name) => {
                 let kind = if name.is_some() {
@@ -218,10 +237,15 @@ impl Component for App {
             },
             Msg::TrainDataLoaded(dataset, Ok(data)) if dataset == self.dataset => {
                 self.train_data = Some(data);
+                self.status = "Ready. Drag z, or train.".into();
                 self.rebuild_session_from_pretrained();
+                if let Some(msg) = self.after_train_data.take() {
+                    ctx.link().send_message(msg);
+                }
             }
             Msg::TrainDataLoaded(_, Ok(_)) => {}
             Msg::TrainDataLoaded(_, Err(e)) => {
+                self.after_train_data = None;
                 self.notice = Some(format!("Could not load training data: {e}"));
             }
             Msg::ZMoved(z) => {
@@ -374,7 +398,7 @@ async fn start_gpu() -> String {
     }
     #[cfg(not(feature = "gpu"))]
     {
-        "WebGPU (not built in)".into()
+        String::new()
     }
 }
 

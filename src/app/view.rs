@@ -19,7 +19,8 @@ fn number(v: Option<f64>, digits: usize) -> String {
 pub fn page(app: &App, ctx: &Context<App>) -> Html {
     let link = ctx.link();
     let ready = app.model.is_some();
-    let can_train = app.session.is_some() || app.chunk_in_flight;
+    // Training data loads on the first press, so the buttons work as soon as a model is here.
+    let can_train = ready;
     let s = app.settings;
     let backend_label = app
         .backend

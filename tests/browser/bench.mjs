@@ -57,6 +57,8 @@ async function measure(browser, url, backend) {
   await page.goto(url);
   await page.waitForFunction(() => window.__puts.length > 0, null, { timeout: 60_000 });
   const firstImageMs = await page.evaluate(() => window.__puts[0]);
+  await page.waitForTimeout(300);
+  const firstVisit = JSON.parse(JSON.stringify(bytes));
   const label = (await page.locator('[data-testid=backend]').textContent()).trim();
   const idle = await sliderLatency(page, SAMPLES);
   await page.locator('[data-testid=train]:not([disabled])').waitFor({ timeout: 60_000 });
@@ -72,7 +74,7 @@ async function measure(browser, url, backend) {
   const training = await sliderLatency(page, SAMPLES);
   await page.click('[data-testid=train]');
   await page.close();
-  return { backend, label, firstImageMs, idle, training, imagesPerSecond: quantile(speeds, 0.5), bytes };
+  return { backend, label, firstImageMs, idle, training, imagesPerSecond: quantile(speeds, 0.5), firstVisit, withTraining: bytes };
 }
 
 const server = await serve();
@@ -92,7 +94,7 @@ console.log('| --- | --- | --- | --- | --- |');
 for (const r of results) {
   console.log(`| ${r.label} | ${f(r.firstImageMs, 0)} | ${f(r.idle.median)} / ${f(r.idle.p95)} | ${f(r.training.median)} / ${f(r.training.p95)} | ${f(r.imagesPerSecond, 0)} |`);
 }
-const b = results[0].bytes;
-console.log('\nfirst visit, bytes (raw / gzip):');
+const b = results[0].firstVisit;
+console.log('\nfirst visit (until the first decoded image), bytes (raw / gzip):');
 for (const k of Object.keys(b)) console.log(`  ${k}: ${b[k][0]} / ${b[k][1]}`);
 if (out) await writeFile(out, JSON.stringify({ date: new Date().toISOString(), short, results }, null, 2));

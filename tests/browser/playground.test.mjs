@@ -51,6 +51,16 @@ test('CPU path: loads cleanly, decodes, follows sliders and map, trains', async 
     assert.ok(points >= 2, `chart points ${points}`);
     assert.ok(Number.isFinite(kl) && kl > 0, `KL ${kl}`);
     assert.ok(Number.isFinite(recon) && recon > 0, `recon ${recon}`);
+
+    // A dataset switch loads the matching weights and data.
+    const digits = await decodedPixels(page);
+    await page.selectOption('[data-testid=dataset]', 'fashion');
+    await page.waitForFunction(() => /Trouser/.test(document.querySelector('.legend').textContent), null, { timeout: 60_000 });
+    await page.waitForFunction((b) => {
+      const d = document.querySelector('[data-testid=decoded]').getContext('2d').getImageData(0, 0, 28, 28).data;
+      return d.some((v, i) => i % 4 === 0 && v !== b[i / 4]);
+    }, digits);
+    assert.equal(await text(page, 'metric-step'), '0');
     assert.deepEqual(errors, [], 'no console errors');
   } finally {
     await browser.close();
@@ -67,6 +77,15 @@ test('WebGPU path: chosen when Chromium offers an adapter, and trains', async ()
     await page.waitForFunction(() => Number(document.querySelector('[data-testid=metric-step]').textContent) >= 1, null, { timeout: 120_000 });
     const kl = Number(await text(page, 'metric-kl'));
     assert.ok(Number.isFinite(kl), `KL ${kl}`);
+
+    // Switching to the CPU keeps the weights: the same z decodes to the same image.
+    const onGpu = await decodedPixels(page);
+    await page.selectOption('[data-testid=backend-select]', 'cpu');
+    await page.waitForFunction(() => /CPU/.test(document.querySelector('[data-testid=backend]').textContent), null, { timeout: 60_000 });
+    await page.waitForTimeout(500);
+    const onCpu = await decodedPixels(page);
+    const maxDiff = Math.max(...onGpu.map((v, i) => Math.abs(v - onCpu[i])));
+    assert.ok(maxDiff <= 3, `GPU and CPU decode the same weights alike (max diff ${maxDiff})`);
     assert.deepEqual(errors, [], 'no console errors');
   } finally {
     await browser.close();
