@@ -42,7 +42,11 @@ async fn request_adapter() -> Option<JsValue> {
         return None;
     }
     let request = js_sys::Reflect::get(&gpu, &JsValue::from_str("requestAdapter")).ok()?;
-    let promise = request.dyn_into::<js_sys::Function>().ok()?.call0(&gpu).ok()?;
+    let promise = request
+        .dyn_into::<js_sys::Function>()
+        .ok()?
+        .call0(&gpu)
+        .ok()?;
     let adapter = JsFuture::from(js_sys::Promise::from(promise)).await.ok()?;
     (!adapter.is_null() && !adapter.is_undefined()).then_some(adapter)
 }
