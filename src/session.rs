@@ -205,6 +205,10 @@ impl Session {
         with_trainer!(self, t => t.step())
     }
 
+    pub fn set_data(&mut self, data: Arc<Digits>) -> Result<(), TrainError> {
+        with_trainer!(self, t => t.set_data(data))
+    }
+
     pub fn epoch(&self) -> f64 {
         with_trainer!(self, t => t.epoch())
     }

@@ -186,6 +186,21 @@ impl<B: AutodiffBackend> Trainer<B> {
         self.settings = settings;
     }
 
+    /// Train on other images from the next step on (e.g. all 60k instead of the first 10k),
+    /// keeping the model and optimiser. The new set is walked in a fresh seeded order.
+    pub fn set_data(&mut self, data: Arc<Digits>) -> Result<(), TrainError> {
+        if data.is_empty() {
+            return Err(TrainError::NoData);
+        }
+        self.cursor = BatchCursor::new(data.len(), self.config.seed);
+        self.data = data;
+        Ok(())
+    }
+
+    pub fn train_len(&self) -> usize {
+        self.data.len()
+    }
+
     pub fn step(&self) -> usize {
         self.step
     }

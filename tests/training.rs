@@ -145,3 +145,17 @@ fn one_epoch_on_mnist_beats_a_model_that_ignores_z() {
         parts.kl
     );
 }
+
+#[test]
+fn the_training_set_can_grow_without_losing_the_model() {
+    let mut t = trainer(2, 32, 500);
+    block_on(t.train_steps(4)).unwrap();
+    let bigger = Arc::new(common::load(Dataset::Mnist, Split::Train10k).take(3000));
+    t.set_data(bigger).unwrap();
+    assert_eq!(t.train_len(), 3000);
+    block_on(t.train_steps(4)).unwrap();
+    assert_eq!(t.step(), 8);
+    let empty = Arc::new(common::load(Dataset::Mnist, Split::Train10k).take(0));
+    assert!(matches!(t.set_data(empty), Err(TrainError::NoData)));
+    assert_eq!(t.train_len(), 3000);
+}

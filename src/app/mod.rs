@@ -60,6 +60,7 @@ pub enum Msg {
     ResetClicked,
     RestoreClicked,
     DatasetChosen(Dataset),
+    TrainingSetChosen(Split),
     BackendChosen(BackendKind),
     LearningRateSet(f64),
     BetaSet(f64),
@@ -70,7 +71,7 @@ pub enum Msg {
     // What came back.
     GpuProbed(Option<String>),
     Loaded(Box<Result<Loaded, String>>),
-    TrainDataLoaded(Dataset, Result<Arc<Digits>, String>),
+    TrainDataLoaded(Dataset, Split, Result<Arc<Digits>, String>),
     Decoded(Result<Vec<f32>, String>),
     MapEncoded(Result<Vec<f32>, String>),
     TestEvaluated(usize, Result<ElboParts, String>),
@@ -91,6 +92,8 @@ pub struct App {
     pretrained: Option<Rc<Vec<u8>>>,
     test: Option<Rc<Digits>>,
     train_data: Option<Arc<Digits>>,
+    /// The first 10k training images by default; all 60k on request.
+    train_split: Split,
     /// The model the view decodes with; refreshed after every training chunk.
     model: Option<Model>,
     /// The trainer; `None` until training data is loaded, and while a chunk has it.
@@ -144,13 +147,18 @@ impl Component for App {
             pretrained: None,
             test: None,
             train_data: None,
+            train_split: Split::Train10k,
             model: None,
             session: None,
             chunk_in_flight: false,
             after_chunk: None,
             after_train_data: None,
             training: false,
-            settings: TrainSettings::default(),
+            // A history row every 5 steps keeps the chart moving several times a second.
+            settings: TrainSettings {
+                log_every: 5,
+                ..TrainSettings::default()
+            },
             hidden: 512,
             seed: 0,
             chunk_steps: 1,
@@ -235,16 +243,25 @@ impl Component for App {
                     self.status = "Load failed".into();
                 }
             },
-            Msg::TrainDataLoaded(dataset, Ok(data)) if dataset == self.dataset => {
-                self.train_data = Some(data);
-                self.status = "Ready. Drag z, or train.".into();
-                self.rebuild_session_from_pretrained();
+            Msg::TrainDataLoaded(dataset, split, Ok(data))
+                if dataset == self.dataset && split == self.train_split =>
+            {
+                self.train_data = Some(data.clone());
+                self.status = format!("Ready. Training on {} images.", data.len());
+                match self.session.as_mut() {
+                    Some(s) => {
+                        if let Err(e) = s.set_data(data) {
+                            self.notice = Some(e.to_string());
+                        }
+                    }
+                    None => self.rebuild_session_from_pretrained(),
+                }
                 if let Some(msg) = self.after_train_data.take() {
                     ctx.link().send_message(msg);
                 }
             }
-            Msg::TrainDataLoaded(_, Ok(_)) => {}
-            Msg::TrainDataLoaded(_, Err(e)) => {
+            Msg::TrainDataLoaded(_, _, Ok(_)) => {}
+            Msg::TrainDataLoaded(_, _, Err(e)) => {
                 self.after_train_data = None;
                 self.notice = Some(format!("Could not load training data: {e}"));
             }
@@ -341,6 +358,15 @@ impl Component for App {
                     self.dataset = dataset;
                     self.status = format!("Loading the pretrained {} model…", dataset.title());
                     self.load(ctx, dataset);
+                }
+            }
+            Msg::TrainingSetChosen(split) => {
+                if split != self.train_split {
+                    self.train_split = split;
+                    if self.train_data.is_some() {
+                        self.status = "Loading the training images…".into();
+                        self.load_train_data(ctx);
+                    }
                 }
             }
             Msg::BackendChosen(kind) => {
@@ -442,12 +468,10 @@ impl App {
     }
 
     fn load_train_data(&self, ctx: &Context<Self>) {
-        let dataset = self.dataset;
+        let (dataset, split) = (self.dataset, self.train_split);
         ctx.link().send_future(async move {
-            let data = assets::fetch_digits(dataset, Split::Train10k)
-                .await
-                .map(Arc::new);
-            Msg::TrainDataLoaded(dataset, data)
+            let data = assets::fetch_digits(dataset, split).await.map(Arc::new);
+            Msg::TrainDataLoaded(dataset, split, data)
         });
     }
 

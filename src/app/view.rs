@@ -4,7 +4,7 @@ use yew::prelude::*;
 
 use super::components::{DecodedImage, LatentMap, LatentSliders, LossChart};
 use super::{parse_input, select_value, App, Msg};
-use crate::data::Dataset;
+use crate::data::{Dataset, Split};
 use crate::elbo::Likelihood;
 use crate::session::BackendKind;
 
@@ -149,6 +149,13 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
                         <label>{ "σₓ" }<input data-testid="sigma" type="number" step="0.01" min="0.001" value={sigma.to_string()}
                             disabled={s.likelihood == Likelihood::Bernoulli} onchange={on_sigma} /></label>
                         <label>{ "hidden size (on Reset)" }<input data-testid="hidden" type="number" min="8" max="1024" value={app.hidden.to_string()} onchange={on_hidden} /></label>
+                        <label>{ "training set" }
+                            <select data-testid="training-set" onchange={link.callback(|e: Event| Msg::TrainingSetChosen(
+                                if select_value(&e) == "train" { Split::Train } else { Split::Train10k }))}>
+                                <option value="train10k" selected={app.train_split == Split::Train10k}>{ "first 10,000 (1.6 MB)" }</option>
+                                <option value="train" selected={app.train_split == Split::Train}>{ "all 60,000 (9.7 MB)" }</option>
+                            </select>
+                        </label>
                         <label>{ "seed (on Reset)" }<input data-testid="seed" type="number" min="0" value={app.seed.to_string()} onchange={on_seed} /></label>
                     </div>
                     <dl class="metrics">

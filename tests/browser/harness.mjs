@@ -76,6 +76,18 @@ export function decodedPixels(page) {
   });
 }
 
+/** The decoded pixels once they stop changing (a decode may still be in flight). */
+export async function settledPixels(page) {
+  let last = await decodedPixels(page);
+  for (let i = 0; i < 50; i++) {
+    await page.waitForTimeout(300);
+    const now = await decodedPixels(page);
+    if (now.every((v, j) => v === last[j])) return now;
+    last = now;
+  }
+  return last;
+}
+
 /** Set a range input as a user would, firing `input`. */
 export function setSlider(page, testid, value) {
   return page.evaluate(([id, v]) => {

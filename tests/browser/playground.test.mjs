@@ -1,7 +1,7 @@
 // The playground page in a real headless Chromium, against the release build in dist/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { serve, launch, openPlayground, decodedPixels, setSlider, text } from './harness.mjs';
+import { serve, launch, openPlayground, decodedPixels, settledPixels, setSlider, text } from './harness.mjs';
 
 let server;
 before(async () => { server = await serve(); });
@@ -52,6 +52,11 @@ test('CPU path: loads cleanly, decodes, follows sliders and map, trains', async 
     assert.ok(Number.isFinite(kl) && kl > 0, `KL ${kl}`);
     assert.ok(Number.isFinite(recon) && recon > 0, `recon ${recon}`);
 
+    // All 60k training images on request, keeping the model and the step count.
+    await page.selectOption('[data-testid=training-set]', 'train');
+    await page.waitForFunction(() => /60000 images/.test(document.querySelector('[data-testid=status]').textContent), null, { timeout: 60_000 });
+    assert.equal(Number(await text(page, 'metric-step')), step);
+
     // A dataset switch loads the matching weights and data.
     const digits = await decodedPixels(page);
     await page.selectOption('[data-testid=dataset]', 'fashion');
@@ -79,11 +84,10 @@ test('WebGPU path: chosen when Chromium offers an adapter, and trains', async ()
     assert.ok(Number.isFinite(kl), `KL ${kl}`);
 
     // Switching to the CPU keeps the weights: the same z decodes to the same image.
-    const onGpu = await decodedPixels(page);
+    const onGpu = await settledPixels(page);
     await page.selectOption('[data-testid=backend-select]', 'cpu');
     await page.waitForFunction(() => /CPU/.test(document.querySelector('[data-testid=backend]').textContent), null, { timeout: 60_000 });
-    await page.waitForTimeout(500);
-    const onCpu = await decodedPixels(page);
+    const onCpu = await settledPixels(page);
     const maxDiff = Math.max(...onGpu.map((v, i) => Math.abs(v - onCpu[i])));
     assert.ok(maxDiff <= 3, `GPU and CPU decode the same weights alike (max diff ${maxDiff})`);
     assert.deepEqual(errors, [], 'no console errors');
