@@ -2,8 +2,8 @@
 
 use std::rc::Rc;
 
-use wasm_bindgen::{Clamped, JsCast};
-use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
+use wasm_bindgen::Clamped;
+use web_sys::{HtmlCanvasElement, ImageData};
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
@@ -36,12 +36,7 @@ pub fn paint_grey(canvas: &HtmlCanvasElement, pixels: &[f32]) {
     if pixels.len() != 784 {
         return;
     }
-    let Some(ctx) = canvas
-        .get_context("2d")
-        .ok()
-        .flatten()
-        .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
-    else {
+    let Some(ctx) = super::context_2d(canvas) else {
         return;
     };
     let mut rgba = vec![255u8; 784 * 4];

@@ -4,7 +4,7 @@
 use std::rc::Rc;
 
 use wasm_bindgen::JsCast;
-use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
+use web_sys::HtmlCanvasElement;
 use yew::prelude::*;
 
 use super::latent_sliders::Z_LIMIT;
@@ -99,12 +99,7 @@ pub fn latent_map(props: &LatentMapProps) -> Html {
 }
 
 fn draw(canvas: &HtmlCanvasElement, means: &[f32], labels: &[u8], z: [f64; 2]) {
-    let Some(ctx) = canvas
-        .get_context("2d")
-        .ok()
-        .flatten()
-        .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
-    else {
+    let Some(ctx) = super::context_2d(canvas) else {
         return;
     };
     ctx.clear_rect(0.0, 0.0, SIZE, SIZE);

@@ -9,3 +9,11 @@ pub use decoded_image::DecodedImage;
 pub use latent_map::LatentMap;
 pub use latent_sliders::LatentSliders;
 pub use loss_chart::{LossChart, TestPoint};
+
+/// The 2-D drawing context of a canvas, if the browser gives one.
+pub fn context_2d(
+    canvas: &web_sys::HtmlCanvasElement,
+) -> Option<web_sys::CanvasRenderingContext2d> {
+    use wasm_bindgen::JsCast;
+    canvas.get_context("2d").ok().flatten()?.dyn_into().ok()
+}
