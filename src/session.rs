@@ -13,7 +13,7 @@ use crate::backend::{read_f32, Cpu, CpuTrain, ReadbackError};
 use crate::data::Digits;
 use crate::eval::encode_means;
 use crate::model::{Vae, VaeConfig};
-use crate::train::{ChunkReport, Clock, TrainError, TrainSettings, Trainer};
+use crate::train::{ChunkReport, Clock, Progress, TrainError, TrainSettings, Trainer};
 use crate::weights::{self, Provenance, WeightsError};
 
 #[cfg(feature = "gpu")]
@@ -203,6 +203,14 @@ impl Session {
 
     pub fn step(&self) -> usize {
         with_trainer!(self, t => t.step())
+    }
+
+    pub fn progress(&self) -> Progress {
+        with_trainer!(self, t => t.progress())
+    }
+
+    pub fn resume(&mut self, progress: Progress) {
+        with_trainer!(self, t => t.resume(progress))
     }
 
     pub fn set_data(&mut self, data: Arc<Digits>) -> Result<(), TrainError> {

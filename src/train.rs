@@ -99,6 +99,16 @@ struct Interval {
     recon: f64,
 }
 
+/// How far a run has come: carried over when the model moves to another backend, so the
+/// step count and the chart go on where they were.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Progress {
+    pub step: usize,
+    pub images_seen: u64,
+    pub train_seconds: f64,
+    pub history: Vec<HistoryRow>,
+}
+
 /// A monotonic clock in seconds; each platform passes its own (`Instant` natively,
 /// `performance.now()` in the browser), which keeps this module free of platform code.
 pub type Clock = fn() -> f64;
@@ -195,6 +205,23 @@ impl<B: AutodiffBackend> Trainer<B> {
         self.cursor = BatchCursor::new(data.len(), self.config.seed);
         self.data = data;
         Ok(())
+    }
+
+    pub fn progress(&self) -> Progress {
+        Progress {
+            step: self.step,
+            images_seen: self.images_seen,
+            train_seconds: self.train_seconds,
+            history: self.history.clone(),
+        }
+    }
+
+    /// Continue the counters and history of an earlier run (the weights come separately).
+    pub fn resume(&mut self, progress: Progress) {
+        self.step = progress.step;
+        self.images_seen = progress.images_seen;
+        self.train_seconds = progress.train_seconds;
+        self.history = progress.history;
     }
 
     pub fn train_len(&self) -> usize {

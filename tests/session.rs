@@ -44,7 +44,7 @@ fn trained_weights_survive_a_move_to_a_new_session() {
     block_on(session.train_steps(3)).unwrap();
     let trained = session.model();
     let bytes = block_on(session.weights(&Default::default())).unwrap();
-    let moved = Session::from_weights(
+    let mut moved = Session::from_weights(
         BackendKind::Cpu,
         &bytes,
         data,
@@ -52,6 +52,10 @@ fn trained_weights_survive_a_move_to_a_new_session() {
         common::clock,
     )
     .unwrap();
+    assert_eq!(moved.step(), 0);
+    moved.resume(session.progress());
+    assert_eq!(moved.step(), 3);
+    assert_eq!(moved.progress(), session.progress());
     let z = [0.5, -1.0];
     assert_eq!(
         block_on(trained.decode(&z)).unwrap(),

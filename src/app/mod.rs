@@ -630,7 +630,10 @@ impl App {
                     Ok(new_model) => match (session, data) {
                         (Some(old), Some(data)) => {
                             match Session::from_weights(kind, &bytes, data, settings, now_seconds) {
-                                Ok(s) => Ok((info, new_model, Some(s))),
+                                Ok(mut s) => {
+                                    s.resume(old.progress());
+                                    Ok((info, new_model, Some(s)))
+                                }
                                 Err(e) => Err((e.to_string(), Some(old))),
                             }
                         }

@@ -90,6 +90,10 @@ test('WebGPU path: chosen when Chromium offers an adapter, and trains', async ()
     const onCpu = await settledPixels(page);
     const maxDiff = Math.max(...onGpu.map((v, i) => Math.abs(v - onCpu[i])));
     assert.ok(maxDiff <= 3, `GPU and CPU decode the same weights alike (max diff ${maxDiff})`);
+    // Training goes on from where it was: the step count continues.
+    const stepsBefore = Number(await text(page, 'metric-step'));
+    await page.click('[data-testid=step]');
+    await page.waitForFunction((s) => Number(document.querySelector('[data-testid=metric-step]').textContent) === s + 1, stepsBefore, { timeout: 60_000 });
     assert.deepEqual(errors, [], 'no console errors');
   } finally {
     await browser.close();
