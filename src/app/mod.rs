@@ -72,7 +72,7 @@ pub enum Msg {
     GpuProbed(Option<String>),
     Loaded(Box<Result<Loaded, String>>),
     TrainDataLoaded(Dataset, Split, Result<Arc<Digits>, String>),
-    Decoded(Result<Vec<f32>, String>),
+    Decoded(u64, Result<Vec<f32>, String>),
     MapEncoded(Result<Vec<f32>, String>),
     TestEvaluated(usize, Result<ElboParts, String>),
     ChunkDone(Box<(Session, Result<ChunkReport, TrainError>)>),
@@ -96,6 +96,10 @@ pub struct App {
     train_split: Split,
     /// The model the view decodes with; refreshed after every training chunk.
     model: Option<Model>,
+    /// Counts models set; `shown_version` is the one the decoded image came from. Both are on
+    /// the page (data attributes) so tests can wait for the image of the current model.
+    model_version: u64,
+    shown_version: u64,
     /// The trainer; `None` until training data is loaded, and while a chunk has it.
     session: Option<Session>,
     chunk_in_flight: bool,
@@ -149,6 +153,8 @@ impl Component for App {
             train_data: None,
             train_split: Split::Train10k,
             model: None,
+            model_version: 0,
+            shown_version: 0,
             session: None,
             chunk_in_flight: false,
             after_chunk: None,
@@ -226,7 +232,7 @@ impl Component for App {
                 Ok(loaded) => {
                     self.dataset = loaded.dataset;
                     self.pretrained = Some(loaded.pretrained);
-                    self.model = Some(loaded.model);
+                    self.set_model(loaded.model);
                     self.map_labels =
                         Rc::new(loaded.test.labels()[..MAP_POINTS.min(loaded.test.len())].to_vec());
                     self.test = Some(loaded.test);
@@ -269,10 +275,13 @@ impl Component for App {
                 self.z = z;
                 self.request_decode(ctx);
             }
-            Msg::Decoded(result) => {
+            Msg::Decoded(version, result) => {
                 self.decode_in_flight = false;
                 match result {
-                    Ok(p) => self.pixels = Rc::new(p),
+                    Ok(p) => {
+                        self.pixels = Rc::new(p);
+                        self.shown_version = version;
+                    }
                     Err(e) => self.notice = Some(e),
                 }
                 if std::mem::take(&mut self.decode_again) {
@@ -342,7 +351,7 @@ impl Component for App {
                 if let Some(bytes) = self.pretrained.clone() {
                     match Model::from_weights(self.kind(), &bytes) {
                         Ok(model) => {
-                            self.model = Some(model);
+                            self.set_model(model);
                             self.rebuild_session_from_pretrained();
                             self.clear_progress();
                             self.request_decode(ctx);
@@ -378,7 +387,7 @@ impl Component for App {
                 Ok((info, model, session)) => {
                     self.status = format!("Now running on {}", info.label);
                     self.backend = Some(info);
-                    self.model = Some(model);
+                    self.set_model(model);
                     if session.is_some() {
                         self.session = session;
                     }
@@ -444,6 +453,11 @@ impl App {
         BackendInfo { kind, label }
     }
 
+    fn set_model(&mut self, model: Model) {
+        self.model = Some(model);
+        self.model_version += 1;
+    }
+
     fn load(&mut self, ctx: &Context<Self>, dataset: Dataset) {
         let kind = self.kind();
         ctx.link().send_future(async move {
@@ -489,7 +503,7 @@ impl App {
     }
 
     fn install_session(&mut self, ctx: &Context<Self>, session: Session) {
-        self.model = Some(session.model());
+        self.set_model(session.model());
         self.session = Some(session);
         self.clear_progress();
         self.request_decode(ctx);
@@ -522,8 +536,9 @@ impl App {
         };
         self.decode_in_flight = true;
         let z = [self.z[0] as f32, self.z[1] as f32];
+        let version = self.model_version;
         ctx.link().send_future(async move {
-            Msg::Decoded(model.decode(&z).await.map_err(|e| e.to_string()))
+            Msg::Decoded(version, model.decode(&z).await.map_err(|e| e.to_string()))
         });
     }
 
@@ -596,7 +611,7 @@ impl App {
         self.step = session.step();
         self.epoch = session.epoch();
         self.history = Rc::new(session.history());
-        self.model = Some(session.model());
+        self.set_model(session.model());
         self.session = Some(session);
         self.request_decode(ctx);
         let now = now_seconds() * 1000.0;

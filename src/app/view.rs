@@ -112,7 +112,8 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
             <p class="status" data-testid="status" aria-live="polite">{ &app.status }</p>
 
             <section class="explore" aria-label="explore the latent space">
-                <div class="panel decoded-panel">
+                <div class="panel decoded-panel" data-testid="decoded-panel"
+                    data-model-version={app.model_version.to_string()} data-shown-version={app.shown_version.to_string()}>
                     <h2>{ "Decoded image" }</h2>
                     <DecodedImage pixels={app.pixels.clone()} label={format!("decoded image at z = ({:.2}, {:.2})", app.z[0], app.z[1])} />
                     <LatentSliders z={app.z} on_change={link.callback(Msg::ZMoved)} />

@@ -76,16 +76,13 @@ export function decodedPixels(page) {
   });
 }
 
-/** The decoded pixels once they stop changing (a decode may still be in flight). */
+/** The decoded pixels of the current model: waits until the image shown comes from it. */
 export async function settledPixels(page) {
-  let last = await decodedPixels(page);
-  for (let i = 0; i < 50; i++) {
-    await page.waitForTimeout(300);
-    const now = await decodedPixels(page);
-    if (now.every((v, j) => v === last[j])) return now;
-    last = now;
-  }
-  return last;
+  await page.waitForFunction(() => {
+    const p = document.querySelector('[data-testid=decoded-panel]');
+    return p && p.dataset.modelVersion === p.dataset.shownVersion;
+  }, null, { timeout: 60_000 });
+  return decodedPixels(page);
 }
 
 /** Set a range input as a user would, firing `input`. */
