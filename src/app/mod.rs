@@ -21,11 +21,11 @@ use components::TestPoint;
 
 /// Test images shown on the latent map and used for the periodic test -ELBO.
 const MAP_POINTS: usize = 2000;
-const TEST_EVAL_IMAGES: usize = 1000;
+const TEST_EVAL_IMAGES: usize = 500;
 /// A training chunk aims at this many milliseconds, then yields to input and painting.
 const CHUNK_MS: f64 = 30.0;
 /// Refresh the latent map and test -ELBO this often while training (ms).
-const MAP_EVERY_MS: f64 = 1500.0;
+const MAP_EVERY_MS: f64 = 1000.0;
 
 pub fn start() {
     yew::Renderer::<App>::new().render();
@@ -119,6 +119,8 @@ pub struct App {
     means: Rc<Vec<f32>>,
     map_labels: Rc<Vec<u8>>,
     last_map_refresh: f64,
+    /// While training, map refreshes and test evaluations alternate.
+    test_turn: bool,
     step: usize,
     epoch: f64,
     images_per_second: f64,
@@ -175,6 +177,7 @@ impl Component for App {
             means: Rc::new(Vec::new()),
             map_labels: Rc::new(Vec::new()),
             last_map_refresh: 0.0,
+            test_turn: false,
             step: 0,
             epoch: 0.0,
             images_per_second: 0.0,
@@ -238,11 +241,11 @@ impl Component for App {
                     self.test = Some(loaded.test);
                     self.session = None;
                     self.train_data = None;
+                    self.after_train_data = None;
                     self.clear_progress();
                     self.status = "Ready. Drag z, or train.".into();
                     self.request_decode(ctx);
                     self.refresh_map(ctx);
-                    self.load_train_data(ctx);
                 }
                 Err(e) => {
                     self.notice = Some(format!("Could not load the model: {e}"));
@@ -615,9 +618,19 @@ impl App {
         self.session = Some(session);
         self.request_decode(ctx);
         let now = now_seconds() * 1000.0;
-        if !self.training || now - self.last_map_refresh > MAP_EVERY_MS {
+        if !self.training {
             self.refresh_map(ctx);
             self.evaluate_test(ctx);
+        } else if now - self.last_map_refresh > MAP_EVERY_MS {
+            // Each costs a long pass over test images; while training, take turns so no
+            // single pause between chunks holds up slider input for long.
+            self.test_turn = !self.test_turn;
+            if self.test_turn {
+                self.evaluate_test(ctx);
+                self.last_map_refresh = now;
+            } else {
+                self.refresh_map(ctx);
+            }
         }
     }
 
