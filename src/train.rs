@@ -249,10 +249,6 @@ impl<B: AutodiffBackend> Trainer<B> {
         &self.history
     }
 
-    pub fn device(&self) -> &B::Device {
-        &self.device
-    }
-
     /// Take `n` optimiser steps, then read the losses back once (asynchronously, as wasm needs).
     ///
     /// If any step's loss is not finite, the model and optimiser return to their state before

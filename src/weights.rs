@@ -179,11 +179,6 @@ fn layers<B: Backend>(model: &Vae<B>) -> [&burn::nn::Linear<B>; 5] {
     ]
 }
 
-/// Read and validate a header without building a model.
-pub fn read_header(bytes: &[u8]) -> Result<Header, WeightsError> {
-    Ok(parse(bytes)?.0)
-}
-
 /// Build a model from a weights file, or say exactly what is wrong with it.
 pub fn decode<B: Backend>(
     bytes: &[u8],
