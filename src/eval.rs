@@ -22,9 +22,9 @@ pub async fn evaluate<B: Backend>(
     let mut rng = SeededRng::new(seed);
     let (mut kl, mut recon) = (0.0, 0.0);
     let indices: Vec<usize> = (0..data.len()).collect();
+    let k = model.enc_mu.weight.dims()[1];
     for chunk in indices.chunks(BATCH) {
         let x = data.batch::<B>(chunk, device);
-        let k = model.enc_mu.weight.dims()[1];
         let eps = Tensor::from_data(
             TensorData::new(rng.normals(chunk.len() * k), [chunk.len(), k]),
             device,
