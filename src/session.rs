@@ -231,12 +231,9 @@ impl Session {
 
     /// The current weights as a weights file.
     pub async fn weights(&self, provenance: &Provenance) -> Result<Vec<u8>, WeightsError> {
-        let seed = self.config().seed;
-        match self {
-            Session::Cpu(t) => weights::encode(&t.inference_model(), seed, provenance).await,
-            #[cfg(feature = "gpu")]
-            Session::Gpu(t) => weights::encode(&t.inference_model(), seed, provenance).await,
-        }
+        self.model()
+            .to_weights(self.config().seed, provenance)
+            .await
     }
 }
 

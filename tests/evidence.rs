@@ -15,6 +15,23 @@ fn shipped_model() -> (vae_playground::model::Vae<Cpu>, weights::Header) {
     weights::decode::<Cpu>(&bytes, &Default::default()).expect("shipped weights decode")
 }
 
+/// ln p(x) and friends for one image by quadrature on an `n` x `n` grid, on the CPU.
+fn quadrature(
+    model: &vae_playground::model::Vae<Cpu>,
+    header: &weights::Header,
+    x: &[f32],
+    n: usize,
+) -> vae_playground::evidence::Evidence {
+    block_on(evidence_by_quadrature(
+        model,
+        x,
+        header.likelihood,
+        n,
+        &Default::default(),
+    ))
+    .unwrap()
+}
+
 #[test]
 fn log_sum_exp_is_stable() {
     assert!((log_sum_exp(&[1000.0, 1000.0]) - (1000.0 + 2f64.ln())).abs() < 1e-9);
@@ -26,17 +43,9 @@ fn log_sum_exp_is_stable() {
 fn quadrature_bounds_the_elbo_for_every_image_of_a_test_batch() {
     let (model, header) = shipped_model();
     let test = common::load(Dataset::Mnist, Split::Test);
-    let device = Default::default();
     for i in 0..16 {
         let x = test.image_f32(i);
-        let ev = block_on(evidence_by_quadrature(
-            &model,
-            &x,
-            header.likelihood,
-            64,
-            &device,
-        ))
-        .unwrap();
+        let ev = quadrature(&model, &header, &x, 64);
         assert!(ev.log_px.is_finite() && ev.elbo.is_finite());
         assert!(
             ev.gap >= 0.0,
@@ -53,25 +62,10 @@ fn quadrature_bounds_the_elbo_for_every_image_of_a_test_batch() {
 fn quadrature_is_stable_under_grid_refinement() {
     let (model, header) = shipped_model();
     let test = common::load(Dataset::Mnist, Split::Test);
-    let device = Default::default();
     for i in [0, 1, 2, 3] {
         let x = test.image_f32(i);
-        let coarse = block_on(evidence_by_quadrature(
-            &model,
-            &x,
-            header.likelihood,
-            64,
-            &device,
-        ))
-        .unwrap();
-        let fine = block_on(evidence_by_quadrature(
-            &model,
-            &x,
-            header.likelihood,
-            160,
-            &device,
-        ))
-        .unwrap();
+        let coarse = quadrature(&model, &header, &x, 64);
+        let fine = quadrature(&model, &header, &x, 160);
         assert!(
             (coarse.log_px - fine.log_px).abs() < 0.05,
             "image {i}: {} vs {}",
@@ -92,17 +86,7 @@ fn importance_sampling_approaches_quadrature_as_k_grows() {
     let images: Vec<usize> = (0..8).collect();
     let quad: Vec<f64> = images
         .iter()
-        .map(|&i| {
-            block_on(evidence_by_quadrature(
-                &model,
-                &test.image_f32(i),
-                header.likelihood,
-                64,
-                &device,
-            ))
-            .unwrap()
-            .log_px
-        })
+        .map(|&i| quadrature(&model, &header, &test.image_f32(i), 64).log_px)
         .collect();
     let mut mean_gap = Vec::new();
     for (k, seeds) in [(1, 40), (10, 20), (100, 8), (1000, 4), (10_000, 2)] {
@@ -154,14 +138,7 @@ fn importance_sampling_agrees_with_quadrature_where_q_fits() {
     let mut checked = 0;
     for i in 0..24 {
         let x = test.image_f32(i);
-        let quad = block_on(evidence_by_quadrature(
-            &model,
-            &x,
-            header.likelihood,
-            64,
-            &device,
-        ))
-        .unwrap();
+        let quad = quadrature(&model, &header, &x, 64);
         if quad.gap >= 0.5 {
             continue;
         }
