@@ -8,10 +8,12 @@ pub mod data;
 pub mod elbo;
 pub mod eval;
 pub mod evidence;
+pub mod host_api;
 pub mod model;
 pub mod rng;
 pub mod session;
 pub mod train;
+pub mod url_state;
 pub mod weights;
 
 #[cfg(target_arch = "wasm32")]

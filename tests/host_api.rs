@@ -1,0 +1,104 @@
+//! Host commands: exactly the documented shapes are taken; everything else is refused.
+
+use proptest::prelude::*;
+use vae_playground::host_api::{HostApiError, HostCommand, HostEvent};
+
+#[test]
+fn documented_commands_parse() {
+    assert_eq!(
+        HostCommand::parse(r#"{"type":"vae:set-z","z":[1.5,-0.5]}"#),
+        Ok(HostCommand::SetZ { z: [1.5, -0.5] })
+    );
+    assert_eq!(
+        HostCommand::parse(r#"{"type":"vae:set-dataset","dataset":"fashion"}"#),
+        Ok(HostCommand::SetDataset {
+            dataset: "fashion".into()
+        })
+    );
+    assert_eq!(
+        HostCommand::parse(r#"{"type":"vae:train"}"#),
+        Ok(HostCommand::Train {})
+    );
+    assert_eq!(
+        HostCommand::parse(r#"{"type":"vae:pause"}"#),
+        Ok(HostCommand::Pause {})
+    );
+    assert_eq!(
+        HostCommand::parse(r#"{"type":"vae:set-hyperparameters","beta":4}"#),
+        Ok(HostCommand::SetHyperparameters {
+            lr: None,
+            beta: Some(4.0)
+        })
+    );
+    assert_eq!(
+        HostCommand::parse(r#"{"type":"vae:subscribe"}"#),
+        Ok(HostCommand::Subscribe {})
+    );
+}
+
+#[test]
+fn wrong_shapes_and_values_are_refused() {
+    for bad in [
+        "",
+        "null",
+        "42",
+        "\"vae:train\"",
+        "[]",
+        "{}",
+        r#"{"type":"vae:launch"}"#,
+        r#"{"type":"vae:set-z"}"#,
+        r#"{"type":"vae:set-z","z":[1]}"#,
+        r#"{"type":"vae:set-z","z":"1,2"}"#,
+        r#"{"type":"vae:set-z","z":[1,2],"extra":true}"#,
+        r#"{"type":"vae:set-dataset","dataset":"cifar"}"#,
+        r#"{"type":"vae:set-hyperparameters","lr":-1}"#,
+        r#"{"type":"vae:set-hyperparameters","beta":1e9}"#,
+        r#"{"type":"vae:train","__proto__":{}}"#,
+    ] {
+        assert!(HostCommand::parse(bad).is_err(), "{bad} was taken");
+    }
+    assert!(matches!(
+        HostCommand::parse(r#"{"type":"vae:set-z","z":[9,0]}"#),
+        Err(HostApiError::OutOfRange(_))
+    ));
+    let huge = format!(r#"{{"type":"vae:train","x":"{}"}}"#, "a".repeat(10_000));
+    assert!(matches!(
+        HostCommand::parse(&huge),
+        Err(HostApiError::TooLong(_))
+    ));
+}
+
+#[test]
+fn metrics_event_is_plain_json_with_nulls_for_missing_numbers() {
+    let json = HostEvent::Metrics {
+        step: 3,
+        epoch: 0.1,
+        kl: None,
+        recon: Some(f64::NAN),
+        elbo: Some(150.0),
+        training: true,
+        dataset: "mnist",
+        z: [0.0, 1.0],
+    }
+    .to_json();
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["type"], "vae:metrics");
+    assert_eq!(v["step"], 3);
+    assert!(v["kl"].is_null() && v["recon"].is_null());
+    assert_eq!(v["elbo"], 150.0);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3000))]
+
+    #[test]
+    fn any_text_is_a_command_or_an_error(text in ".{0,200}") {
+        let _ = HostCommand::parse(&text);
+    }
+
+    #[test]
+    fn set_z_is_taken_only_within_range(a in -1e3f64..1e3, b in -1e3f64..1e3) {
+        let r = HostCommand::parse(&format!(r#"{{"type":"vae:set-z","z":[{a},{b}]}}"#));
+        prop_assert_eq!(r.is_ok(), a.abs() <= 4.0 && b.abs() <= 4.0);
+    }
+}
