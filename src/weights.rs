@@ -214,6 +214,11 @@ pub fn decode<B: Backend>(
 
 /// Check everything that can be checked before touching a tensor; return the header and the
 /// payload bytes, whose length is then exactly right.
+/// The header of a weights file, after the same checks [`decode`] makes (checksum included).
+pub fn header(bytes: &[u8]) -> Result<Header, WeightsError> {
+    parse(bytes).map(|(header, _)| header)
+}
+
 fn parse(bytes: &[u8]) -> Result<(Header, &[u8]), WeightsError> {
     const FIXED: usize = 8 + 4 + 4 + 4;
     if bytes.len() < FIXED {

@@ -3,20 +3,25 @@
 //! a download) runs as futures that answer with another message.
 
 mod assets;
+mod browser;
 mod components;
 mod gpu;
 
 use std::rc::Rc;
 use std::sync::Arc;
 
+use wasm_bindgen::JsValue;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use crate::data::{Dataset, Digits, Split};
 use crate::elbo::{ElboParts, Likelihood};
 use crate::model::VaeConfig;
+use crate::host_api::{HostCommand, HostEvent};
 use crate::session::{BackendKind, Model, Session};
-use crate::train::{ChunkReport, HistoryRow, TrainError, TrainSettings};
+use crate::train::{ChunkReport, HistoryRow, Progress, TrainError, TrainSettings};
+use crate::url_state::{self, Panel, Panels, ViewState};
+use crate::weights::{self, Provenance};
 use components::TestPoint;
 
 /// Test images shown on the latent map and used for the periodic test -ELBO.
@@ -26,6 +31,14 @@ const TEST_EVAL_IMAGES: usize = 500;
 const CHUNK_MS: f64 = 30.0;
 /// Refresh the latent map and test -ELBO this often while training (ms).
 const MAP_EVERY_MS: f64 = 1000.0;
+/// While training, remember the model in browser storage this often (ms).
+const SAVE_EVERY_MS: f64 = 15_000.0;
+/// Subscribed hosts get metrics at most this often while training (ms).
+const METRICS_EVERY_MS: f64 = 100.0;
+/// The address bar follows the state, at most this often (ms).
+const URL_SYNC_MS: u32 = 300;
+/// The panels a copied embed code shows when the page shows them all.
+const EMBED_PANELS: [Panel; 3] = [Panel::Decoded, Panel::Sliders, Panel::Map];
 
 pub fn start() {
     yew::Renderer::<App>::new().render();
@@ -43,6 +56,15 @@ pub struct Loaded {
     pretrained: Rc<Vec<u8>>,
     model: Model,
     test: Rc<Digits>,
+    /// The model this browser remembered for the dataset, if any (not yet checked).
+    remembered: Option<Vec<u8>>,
+}
+
+/// Where a weights file came from, for messages.
+#[derive(Clone, Copy, PartialEq)]
+enum WeightsSource {
+    File,
+    Remembered,
 }
 
 /// Which backend runs, as shown to the user.
@@ -68,7 +90,23 @@ pub enum Msg {
     DecoderSet(Likelihood),
     HiddenSet(usize),
     SeedSet(u64),
+    DownloadClicked,
+    WeightsFileChosen(HtmlInputElement),
+    RememberToggled(bool),
+    EmbedPanelToggled(Panel),
+    CopyEmbedClicked,
+    CopyLinkClicked,
+    UrlNoticesDismissed,
+    NoticeDismissed,
+    /// A `message` event: its origin, its data as JSON text, and the window that sent it.
+    HostMessage(String, String, JsValue),
     // What came back.
+    WeightsToDownload(Result<Vec<u8>, String>),
+    WeightsFileRead(Result<Option<Vec<u8>>, String>),
+    Remembered(usize, Result<(), String>),
+    Forgotten(Result<(), String>),
+    Copied(&'static str, Result<(), String>),
+    UrlSyncDue,
     GpuProbed(Option<String>),
     Loaded(Box<Result<Loaded, String>>),
     TrainDataLoaded(Dataset, Split, Result<Arc<Digits>, String>),
@@ -129,6 +167,33 @@ pub struct App {
     test_points: Rc<Vec<TestPoint>>,
     notice: Option<String>,
     status: String,
+    /// Embed mode: compact, no page chrome.
+    embed: bool,
+    panels: Panels,
+    /// The panels a copied embed code will show.
+    embed_panels: Panels,
+    /// What the URL asked for that could not be used.
+    url_notices: Vec<String>,
+    url_sync_pending: bool,
+    synced_query: String,
+    /// Origins allowed to drive the page over postMessage: its own and the `host=` ones.
+    allowed_origins: Vec<String>,
+    hosts: Vec<String>,
+    /// Windows that asked for metrics, with the origin to post them to.
+    subscribers: Vec<(JsValue, String)>,
+    last_metrics_sent: f64,
+    ignored_messages: u32,
+    _message_listener: browser::MessageListener,
+    /// The weights (and step count) a new trainer starts from when training data arrives.
+    start_weights: Option<Rc<Vec<u8>>>,
+    start_step: usize,
+    /// A weights file for another dataset, waiting for that dataset to load.
+    pending_weights: Option<Vec<u8>>,
+    /// Remember the model in browser storage (never in embed mode).
+    remember: bool,
+    remembered_step: Option<usize>,
+    last_saved: f64,
+    embed_code: String,
 }
 
 impl Component for App {
@@ -136,6 +201,23 @@ impl Component for App {
     type Properties = ();
 
     fn create(ctx: &Context<Self>) -> Self {
+        let window = web_sys::window();
+        let query = window
+            .as_ref()
+            .and_then(|w| w.location().search().ok())
+            .unwrap_or_default();
+        let own_origin = window
+            .as_ref()
+            .and_then(|w| w.location().origin().ok())
+            .unwrap_or_default();
+        let parsed = url_state::parse(&query);
+        let state = parsed.state;
+        let mut allowed_origins = vec![own_origin];
+        allowed_origins.extend(parsed.hosts.iter().cloned());
+        let link = ctx.link().clone();
+        let listener = browser::on_message(move |origin, text, source| {
+            link.send_message(Msg::HostMessage(origin, text, source))
+        });
         ctx.link().send_future(async {
             match gpu::webgpu_adapter().await {
                 Some(label) => {
@@ -146,14 +228,14 @@ impl Component for App {
             }
         });
         App {
-            dataset: Dataset::Mnist,
+            dataset: state.dataset,
             backend: None,
             gpu_name: None,
             gpu_started: false,
             pretrained: None,
             test: None,
             train_data: None,
-            train_split: Split::Train10k,
+            train_split: state.training_set,
             model: None,
             model_version: 0,
             shown_version: 0,
@@ -164,13 +246,16 @@ impl Component for App {
             training: false,
             // A history row every 5 steps keeps the chart moving several times a second.
             settings: TrainSettings {
+                learning_rate: state.learning_rate,
+                beta: state.beta,
+                batch_size: state.batch_size,
+                likelihood: state.likelihood,
                 log_every: 5,
-                ..TrainSettings::default()
             },
-            hidden: 512,
-            seed: 0,
+            hidden: state.hidden,
+            seed: state.seed,
             chunk_steps: 1,
-            z: [0.0, 0.0],
+            z: state.z,
             pixels: Rc::new(Vec::new()),
             decode_in_flight: false,
             decode_again: false,
@@ -186,10 +271,45 @@ impl Component for App {
             test_points: Rc::new(Vec::new()),
             notice: None,
             status: "Looking for a WebGPU adapter…".into(),
+            embed: state.embed,
+            panels: state.panels,
+            embed_panels: if state.panels == Panels::ALL {
+                EMBED_PANELS.into_iter().fold(Panels::NONE, Panels::with)
+            } else {
+                state.panels
+            },
+            url_notices: parsed.notices.iter().map(|n| n.message.clone()).collect(),
+            url_sync_pending: false,
+            synced_query: query.trim_start_matches('?').to_string(),
+            allowed_origins,
+            hosts: parsed.hosts,
+            subscribers: Vec::new(),
+            last_metrics_sent: 0.0,
+            ignored_messages: 0,
+            _message_listener: listener,
+            start_weights: None,
+            start_step: 0,
+            pending_weights: None,
+            remember: !state.embed,
+            remembered_step: None,
+            last_saved: 0.0,
+            embed_code: String::new(),
         }
     }
 
     fn update(&mut self, ctx: &Context<Self>, msg: Msg) -> bool {
+        let render = self.handle(ctx, msg);
+        self.schedule_url_sync(ctx);
+        render
+    }
+
+    fn view(&self, ctx: &Context<Self>) -> Html {
+        view::page(self, ctx)
+    }
+}
+
+impl App {
+    fn handle(&mut self, ctx: &Context<Self>, msg: Msg) -> bool {
         // Anything that replaces the session waits for a running chunk to come back.
         if self.chunk_in_flight
             && matches!(
@@ -198,6 +318,7 @@ impl Component for App {
                     | Msg::RestoreClicked
                     | Msg::DatasetChosen(_)
                     | Msg::BackendChosen(_)
+                    | Msg::WeightsFileRead(Ok(Some(_)))
             )
         {
             self.training = false;
@@ -233,7 +354,10 @@ impl Component for App {
             }
             Msg::Loaded(loaded) => match *loaded {
                 Ok(loaded) => {
+                    let first = self.pretrained.is_none();
                     self.dataset = loaded.dataset;
+                    self.start_weights = Some(loaded.pretrained.clone());
+                    self.start_step = 0;
                     self.pretrained = Some(loaded.pretrained);
                     self.set_model(loaded.model);
                     self.map_labels =
@@ -242,10 +366,19 @@ impl Component for App {
                     self.session = None;
                     self.train_data = None;
                     self.after_train_data = None;
+                    self.remembered_step = None;
                     self.clear_progress();
                     self.status = "Ready. Drag z, or train.".into();
+                    if let Some(bytes) = self.pending_weights.take() {
+                        self.adopt_weights(ctx, bytes, WeightsSource::File);
+                    } else if let Some(bytes) = loaded.remembered {
+                        self.adopt_weights(ctx, bytes, WeightsSource::Remembered);
+                    }
                     self.request_decode(ctx);
                     self.refresh_map(ctx);
+                    if first {
+                        self.announce_ready();
+                    }
                 }
                 Err(e) => {
                     self.notice = Some(format!("Could not load the model: {e}"));
@@ -263,7 +396,7 @@ impl Component for App {
                             self.notice = Some(e.to_string());
                         }
                     }
-                    None => self.rebuild_session_from_pretrained(),
+                    None => self.rebuild_session(),
                 }
                 if let Some(msg) = self.after_train_data.take() {
                     ctx.link().send_message(msg);
@@ -355,7 +488,9 @@ impl Component for App {
                     match Model::from_weights(self.kind(), &bytes) {
                         Ok(model) => {
                             self.set_model(model);
-                            self.rebuild_session_from_pretrained();
+                            self.start_weights = Some(bytes);
+                            self.start_step = 0;
+                            self.rebuild_session();
                             self.clear_progress();
                             self.request_decode(ctx);
                             self.refresh_map(ctx);
@@ -409,12 +544,103 @@ impl Component for App {
             Msg::DecoderSet(v) => self.change_settings(|s| s.likelihood = v),
             Msg::HiddenSet(v) => self.hidden = v,
             Msg::SeedSet(v) => self.seed = v,
+            Msg::DownloadClicked => self.with_weights(ctx, Msg::WeightsToDownload),
+            Msg::WeightsToDownload(Ok(bytes)) => {
+                let name = format!(
+                    "vae-{}-h{}-step{}.vaew",
+                    self.dataset.key(),
+                    self.hidden,
+                    self.step
+                );
+                browser::download(&name, &bytes);
+                self.status = format!("Downloaded {name}.");
+            }
+            Msg::WeightsToDownload(Err(e)) => {
+                self.notice = Some(format!("Could not read the weights back: {e}"))
+            }
+            Msg::WeightsFileChosen(input) => {
+                ctx.link().send_future(async move {
+                    let bytes = browser::chosen_file(&input).await;
+                    // Choosing the same file again must fire another change event.
+                    input.set_value("");
+                    Msg::WeightsFileRead(bytes)
+                });
+            }
+            Msg::WeightsFileRead(Ok(None)) => return false,
+            Msg::WeightsFileRead(Ok(Some(bytes))) => {
+                self.training = false;
+                self.adopt_weights(ctx, bytes, WeightsSource::File);
+            }
+            Msg::WeightsFileRead(Err(e)) => {
+                self.notice = Some(format!(
+                    "Could not read that file: {e}. The current model is unchanged."
+                ))
+            }
+            Msg::RememberToggled(on) => {
+                self.remember = on;
+                if on {
+                    self.save_model(ctx);
+                } else {
+                    let key = remember_key(self.dataset);
+                    ctx.link().send_future(async move {
+                        Msg::Forgotten(browser::forget(&key).await)
+                    });
+                }
+            }
+            Msg::Remembered(step, Ok(())) => self.remembered_step = Some(step),
+            Msg::Remembered(_, Err(e)) => {
+                self.remember = false;
+                self.notice = Some(format!(
+                    "This browser does not let the page keep the model ({e}); it will not be remembered."
+                ));
+            }
+            Msg::Forgotten(Ok(())) => {
+                self.remembered_step = None;
+                self.status = "Forgot the saved model; the next visit opens the pretrained one.".into();
+            }
+            Msg::Forgotten(Err(e)) => self.notice = Some(format!("Could not forget the model: {e}")),
+            Msg::EmbedPanelToggled(panel) => {
+                let toggled = Panel::ALL
+                    .into_iter()
+                    .filter(|p| (*p == panel) != self.embed_panels.contains(*p))
+                    .fold(Panels::NONE, Panels::with);
+                if !toggled.is_empty() {
+                    self.embed_panels = toggled;
+                }
+                self.embed_code.clear();
+            }
+            Msg::CopyEmbedClicked => {
+                self.embed_code = self.embed_snippet();
+                let code = self.embed_code.clone();
+                ctx.link().send_future(async move {
+                    Msg::Copied("Embed code", browser::copy(&code).await)
+                });
+            }
+            Msg::CopyLinkClicked => {
+                let url = self.share_url(&self.view_state());
+                ctx.link()
+                    .send_future(async move { Msg::Copied("Link", browser::copy(&url).await) });
+            }
+            Msg::Copied(what, Ok(())) => self.status = format!("{what} copied to the clipboard."),
+            Msg::Copied(what, Err(e)) => {
+                self.status = format!("{what} could not be copied ({e}); select it and copy by hand.")
+            }
+            Msg::UrlNoticesDismissed => self.url_notices.clear(),
+            Msg::NoticeDismissed => self.notice = None,
+            Msg::UrlSyncDue => {
+                self.url_sync_pending = false;
+                let query = self.current_query();
+                if query != self.synced_query {
+                    browser::replace_query(&query);
+                    self.synced_query = query;
+                }
+                return false;
+            }
+            Msg::HostMessage(origin, text, source) => {
+                return self.host_message(ctx, &origin, &text, source);
+            }
         }
         true
-    }
-
-    fn view(&self, ctx: &Context<Self>) -> Html {
-        view::page(self, ctx)
     }
 }
 
@@ -463,11 +689,21 @@ impl App {
 
     fn load(&mut self, ctx: &Context<Self>, dataset: Dataset) {
         let kind = self.kind();
+        let recall = self.remember;
         ctx.link().send_future(async move {
             let result = async {
-                let (weights, test) = futures::future::join(
+                let remembered = async {
+                    if recall {
+                        // No storage (a sandboxed frame, private mode) just means nothing kept.
+                        browser::recall(&remember_key(dataset)).await.ok().flatten()
+                    } else {
+                        None
+                    }
+                };
+                let (weights, test, remembered) = futures::future::join3(
                     assets::fetch_bytes(&assets::weights_url(dataset)),
                     assets::fetch_digits(dataset, Split::Test),
+                    remembered,
                 )
                 .await;
                 let weights = weights?;
@@ -477,6 +713,7 @@ impl App {
                     pretrained: Rc::new(weights),
                     model,
                     test: Rc::new(test?),
+                    remembered,
                 })
             }
             .await;
@@ -492,12 +729,18 @@ impl App {
         });
     }
 
-    fn rebuild_session_from_pretrained(&mut self) {
-        let (Some(bytes), Some(data)) = (self.pretrained.clone(), self.train_data.clone()) else {
+    /// A new trainer from the start weights, once training data is here.
+    fn rebuild_session(&mut self) {
+        let (Some(bytes), Some(data)) = (self.start_weights.clone(), self.train_data.clone()) else {
             return;
         };
         match Session::from_weights(self.kind(), &bytes, data, self.settings, now_seconds) {
-            Ok(s) => {
+            Ok(mut s) => {
+                s.resume(Progress {
+                    step: self.start_step,
+                    images_seen: (self.start_step * self.settings.batch_size) as u64,
+                    ..Progress::default()
+                });
                 self.hidden = s.config().hidden;
                 self.session = Some(s);
             }
@@ -618,6 +861,12 @@ impl App {
         self.session = Some(session);
         self.request_decode(ctx);
         let now = now_seconds() * 1000.0;
+        if !self.training || now - self.last_metrics_sent > METRICS_EVERY_MS {
+            self.send_metrics();
+        }
+        if !self.training || now - self.last_saved > SAVE_EVERY_MS {
+            self.save_model(ctx);
+        }
         if !self.training {
             self.refresh_map(ctx);
             self.evaluate_test(ctx);
@@ -632,6 +881,115 @@ impl App {
                 self.refresh_map(ctx);
             }
         }
+    }
+
+    /// Take a weights file (uploaded or remembered) as the current model; on any problem, say
+    /// so and keep the current model.
+    fn adopt_weights(&mut self, ctx: &Context<Self>, bytes: Vec<u8>, source: WeightsSource) {
+        let what = match source {
+            WeightsSource::File => "That weights file",
+            WeightsSource::Remembered => "The model saved in this browser",
+        };
+        let refuse = |e: String| format!("{what} could not be used: {e}. The current model is unchanged.");
+        let header = match weights::header(&bytes) {
+            Ok(h) => h,
+            Err(e) => {
+                self.notice = Some(refuse(e.to_string()));
+                return;
+            }
+        };
+        if let Some(dataset) = header.dataset.filter(|d| *d != self.dataset) {
+            if source == WeightsSource::File {
+                // Switch dataset first; the file is used once its test images are here.
+                self.pending_weights = Some(bytes);
+                self.dataset = dataset;
+                self.status = format!("Loading {} for this model…", dataset.title());
+                self.load(ctx, dataset);
+            }
+            return;
+        }
+        let model = match Model::from_weights(self.kind(), &bytes) {
+            Ok(m) => m,
+            Err(e) => {
+                self.notice = Some(refuse(e.to_string()));
+                return;
+            }
+        };
+        let step = usize::try_from(header.steps).unwrap_or(usize::MAX);
+        self.set_model(model);
+        self.settings.likelihood = header.likelihood;
+        self.hidden = header.config.hidden;
+        self.seed = header.config.seed;
+        self.start_weights = Some(Rc::new(bytes));
+        self.start_step = step;
+        self.session = None;
+        self.clear_progress();
+        self.step = step;
+        self.rebuild_session();
+        self.request_decode(ctx);
+        self.refresh_map(ctx);
+        match source {
+            WeightsSource::File => {
+                self.notice = None;
+                self.status = format!("Loaded a model trained for {step} steps.");
+                self.save_model(ctx);
+            }
+            WeightsSource::Remembered => {
+                self.remembered_step = Some(step);
+                self.status = format!(
+                    "Restored the model you trained in this browser ({step} steps). “Restore pretrained” goes back."
+                );
+            }
+        }
+    }
+
+    /// The current model as a weights file, answered with `reply`.
+    fn with_weights(
+        &self,
+        ctx: &Context<Self>,
+        reply: impl FnOnce(Result<Vec<u8>, String>) -> Msg + 'static,
+    ) {
+        let Some(model) = self.model.clone() else {
+            return;
+        };
+        let (seed, provenance) = (self.seed, self.provenance());
+        ctx.link().send_future(async move {
+            reply(
+                model
+                    .to_weights(seed, &provenance)
+                    .await
+                    .map_err(|e| e.to_string()),
+            )
+        });
+    }
+
+    fn provenance(&self) -> Provenance {
+        Provenance {
+            dataset: Some(self.dataset),
+            likelihood: self.settings.likelihood,
+            steps: self.step as u64,
+            note: "trained in the VAE playground".into(),
+        }
+    }
+
+    /// Keep the current model in browser storage, if the user wants that and it was trained.
+    fn save_model(&mut self, ctx: &Context<Self>) {
+        if !self.remember || self.step == 0 {
+            return;
+        }
+        self.last_saved = now_seconds() * 1000.0;
+        let Some(model) = self.model.clone() else {
+            return;
+        };
+        let (key, step) = (remember_key(self.dataset), self.step);
+        let (seed, provenance) = (self.seed, self.provenance());
+        ctx.link().send_future(async move {
+            let result = match model.to_weights(seed, &provenance).await {
+                Ok(bytes) => browser::remember(&key, &bytes).await,
+                Err(e) => Err(e.to_string()),
+            };
+            Msg::Remembered(step, result)
+        });
     }
 
     fn switch_backend(&mut self, ctx: &Context<Self>, kind: BackendKind) {
@@ -672,6 +1030,161 @@ impl App {
             Msg::Switched(Box::new(result))
         });
     }
+}
+
+/// Host pages and shared links.
+impl App {
+    fn view_state(&self) -> ViewState {
+        ViewState {
+            embed: self.embed,
+            panels: self.panels,
+            dataset: self.dataset,
+            training_set: self.train_split,
+            learning_rate: self.settings.learning_rate,
+            beta: self.settings.beta,
+            batch_size: self.settings.batch_size,
+            likelihood: self.settings.likelihood,
+            hidden: self.hidden,
+            seed: self.seed,
+            z: self.z,
+        }
+    }
+
+    /// The query for a state, with the allowed host origins kept.
+    fn query_for(&self, state: &ViewState) -> String {
+        let mut parts = vec![url_state::to_query(state)];
+        parts.extend(self.hosts.iter().map(|h| format!("host={h}")));
+        parts.retain(|p| !p.is_empty());
+        parts.join("&")
+    }
+
+    fn current_query(&self) -> String {
+        self.query_for(&self.view_state())
+    }
+
+    fn share_url(&self, state: &ViewState) -> String {
+        let base = web_sys::window()
+            .and_then(|w| {
+                let l = w.location();
+                Some(format!("{}{}", l.origin().ok()?, l.pathname().ok()?))
+            })
+            .unwrap_or_default();
+        let query = self.query_for(state);
+        if query.is_empty() {
+            base
+        } else {
+            format!("{base}?{query}")
+        }
+    }
+
+    fn embed_snippet(&self) -> String {
+        let state = ViewState {
+            embed: true,
+            panels: self.embed_panels,
+            ..self.view_state()
+        };
+        format!(
+            "<iframe src=\"{}\" width=\"600\" height=\"400\" style=\"border:0;max-width:100%\" title=\"VAE playground\" loading=\"lazy\" sandbox=\"allow-scripts allow-same-origin allow-downloads\"></iframe>",
+            self.share_url(&state).replace('&', "&amp;")
+        )
+    }
+
+    /// Keep the address bar on the current state; at most one update per `URL_SYNC_MS`.
+    fn schedule_url_sync(&mut self, ctx: &Context<Self>) {
+        if self.url_sync_pending || self.current_query() == self.synced_query {
+            return;
+        }
+        self.url_sync_pending = true;
+        ctx.link().send_future(async {
+            gloo_timers::future::TimeoutFuture::new(URL_SYNC_MS).await;
+            Msg::UrlSyncDue
+        });
+    }
+
+    fn host_message(&mut self, ctx: &Context<Self>, origin: &str, text: &str, source: JsValue) -> bool {
+        if !self.allowed_origins.iter().any(|o| o == origin) {
+            self.ignored_messages += 1;
+            return true;
+        }
+        let command = match HostCommand::parse(text) {
+            Ok(c) => c,
+            Err(_) => {
+                self.ignored_messages += 1;
+                return true;
+            }
+        };
+        let link = ctx.link();
+        match command {
+            HostCommand::SetZ { z } => link.send_message(Msg::ZMoved(z)),
+            HostCommand::SetDataset { dataset } => {
+                if let Some(d) = Dataset::from_key(&dataset) {
+                    link.send_message(Msg::DatasetChosen(d));
+                }
+            }
+            HostCommand::Train {} if !self.training => link.send_message(Msg::TrainToggled),
+            HostCommand::Pause {} if self.training => link.send_message(Msg::TrainToggled),
+            HostCommand::Train {} | HostCommand::Pause {} => {}
+            HostCommand::SetHyperparameters { lr, beta } => {
+                if let Some(v) = lr {
+                    link.send_message(Msg::LearningRateSet(v));
+                }
+                if let Some(v) = beta {
+                    link.send_message(Msg::BetaSet(v));
+                }
+            }
+            HostCommand::Subscribe {} => {
+                if !self.subscribers.iter().any(|(w, o)| *w == source && o == origin) {
+                    self.subscribers.push((source, origin.to_string()));
+                }
+                self.send_metrics();
+            }
+            HostCommand::Unsubscribe {} => {
+                self.subscribers.retain(|(w, o)| !(*w == source && o == origin));
+            }
+        }
+        false
+    }
+
+    fn send_metrics(&mut self) {
+        if self.subscribers.is_empty() {
+            return;
+        }
+        self.last_metrics_sent = now_seconds() * 1000.0;
+        let last = self.last;
+        let event = HostEvent::Metrics {
+            step: self.step,
+            epoch: self.epoch,
+            kl: last.map(|p| p.kl),
+            recon: last.map(|p| p.recon),
+            elbo: last.map(|p| p.neg_elbo()),
+            training: self.training,
+            dataset: self.dataset.key(),
+            z: self.z,
+        }
+        .to_json();
+        for (window, origin) in &self.subscribers {
+            browser::post_json(window, &event, origin);
+        }
+    }
+
+    /// Tell an embedding page that the playground is up (posted to each allowed origin).
+    fn announce_ready(&self) {
+        let parent = browser::parent_window();
+        if parent.is_null() {
+            return;
+        }
+        let event = HostEvent::Ready {
+            dataset: self.dataset.key(),
+        }
+        .to_json();
+        for origin in &self.allowed_origins {
+            browser::post_json(&parent, &event, origin);
+        }
+    }
+}
+
+fn remember_key(dataset: Dataset) -> String {
+    format!("model-{}", dataset.key())
 }
 
 mod view;

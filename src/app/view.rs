@@ -2,11 +2,18 @@
 
 use yew::prelude::*;
 
+use web_sys::HtmlInputElement;
+
 use super::components::{DecodedImage, LatentMap, LatentSliders, LossChart};
 use super::{parse_input, select_value, App, Msg};
 use crate::data::{Dataset, Split};
 use crate::elbo::Likelihood;
 use crate::session::BackendKind;
+use crate::url_state::{Panel, BATCH_SIZE, BETA, HIDDEN, LEARNING_RATE, SIGMA};
+
+fn within<T: PartialOrd>(v: &T, (lo, hi): (T, T)) -> bool {
+    (lo..=hi).contains(v)
+}
 
 fn number(v: Option<f64>, digits: usize) -> String {
     match v {
@@ -39,22 +46,22 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
     });
     let on_lr = link.batch_callback(|e: Event| {
         parse_input::<f64>(&e)
-            .filter(|v| *v > 0.0)
+            .filter(|v| within(v, LEARNING_RATE))
             .map(Msg::LearningRateSet)
     });
     let on_beta = link.batch_callback(|e: Event| {
         parse_input::<f64>(&e)
-            .filter(|v| *v >= 0.0)
+            .filter(|v| within(v, BETA))
             .map(Msg::BetaSet)
     });
     let on_batch = link.batch_callback(|e: Event| {
         parse_input::<usize>(&e)
-            .filter(|v| (1..=1024).contains(v))
+            .filter(|v| within(v, BATCH_SIZE))
             .map(Msg::BatchSizeSet)
     });
     let on_hidden = link.batch_callback(|e: Event| {
         parse_input::<usize>(&e)
-            .filter(|v| (8..=1024).contains(v))
+            .filter(|v| within(v, HIDDEN))
             .map(Msg::HiddenSet)
     });
     let on_seed = link.batch_callback(|e: Event| parse_input::<u64>(&e).map(Msg::SeedSet));
@@ -71,7 +78,7 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
     });
     let on_sigma = link.batch_callback(|e: Event| {
         parse_input::<f64>(&e)
-            .filter(|v| *v > 0.0)
+            .filter(|v| within(v, SIGMA))
             .map(|sigma| Msg::DecoderSet(Likelihood::Gaussian { sigma }))
     });
     let gpu_option = app.gpu_name.as_ref().map(|name| {
@@ -83,102 +90,254 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
     });
     let class_names = app.dataset.class_names();
     let last = app.last;
+    let show = |p: Panel| app.panels.contains(p);
 
+    let dataset_select = html! {
+        <label>{ "Dataset " }
+            <select data-testid="dataset" aria-label="dataset" onchange={on_dataset}>
+                { for Dataset::ALL.iter().map(|d| html! {
+                    <option value={d.key()} selected={*d == app.dataset}>{ d.title() }</option>
+                }) }
+            </select>
+        </label>
+    };
+    let backend_text = html! {
+        <span class="backend" data-testid="backend" aria-live="polite">{ backend_label }</span>
+    };
+    let notices = html! {
+        <>
+            if !app.url_notices.is_empty() {
+                <div class="notice" role="alert" data-testid="url-notice">
+                    <strong>{ "Some of this link's settings were not used: " }</strong>
+                    <ul>{ for app.url_notices.iter().map(|n| html! { <li>{ n }</li> }) }</ul>
+                    <button class="dismiss" aria-label="dismiss" onclick={link.callback(|_| Msg::UrlNoticesDismissed)}>{ "×" }</button>
+                </div>
+            }
+            if let Some(notice) = &app.notice {
+                <div class="notice" role="alert" data-testid="notice">{ notice }
+                    <button class="dismiss" aria-label="dismiss" onclick={link.callback(|_| Msg::NoticeDismissed)}>{ "×" }</button>
+                </div>
+            }
+        </>
+    };
+
+    let decoded_panel = (show(Panel::Decoded) || show(Panel::Sliders)).then(|| html! {
+        <div class="panel decoded-panel" data-testid="decoded-panel"
+            data-model-version={app.model_version.to_string()} data-shown-version={app.shown_version.to_string()}>
+            if !app.embed { <h2>{ "Decoded image" }</h2> }
+            if show(Panel::Decoded) {
+                <DecodedImage pixels={app.pixels.clone()} label={format!("decoded image at z = ({:.2}, {:.2})", app.z[0], app.z[1])} />
+            }
+            if show(Panel::Sliders) {
+                <LatentSliders z={app.z} on_change={link.callback(Msg::ZMoved)} />
+            }
+        </div>
+    });
+    let map_panel = show(Panel::Map).then(|| html! {
+        <div class="panel map-panel">
+            if !app.embed { <h2>{ "Latent space" }</h2> }
+            <LatentMap means={app.means.clone()} labels={app.map_labels.clone()} {class_names}
+                z={app.z} on_pick={link.callback(Msg::ZMoved)} />
+        </div>
+    });
+    let buttons = html! {
+        <div class="buttons">
+            <button data-testid="train" disabled={!ready || !can_train} onclick={link.callback(|_| Msg::TrainToggled)}>
+                { if app.training { "Pause" } else { "Train" } }
+            </button>
+            <button data-testid="step" disabled={!can_train || app.training} onclick={link.callback(|_| Msg::StepClicked)}>{ "Step" }</button>
+            <button data-testid="reset" disabled={!can_train} title="fresh random weights (uses hidden size and seed)"
+                onclick={link.callback(|_| Msg::ResetClicked)}>{ "Reset" }</button>
+            <button data-testid="restore" disabled={!ready} onclick={link.callback(|_| Msg::RestoreClicked)}>{ "Restore pretrained" }</button>
+        </div>
+    };
+    let form = html! {
+        <div class="form">
+            <label>{ "learning rate" }<input data-testid="lr" type="number" step="any" min={LEARNING_RATE.0.to_string()} max={LEARNING_RATE.1.to_string()} value={s.learning_rate.to_string()} onchange={on_lr} /></label>
+            <label>{ "β (KL weight)" }<input data-testid="beta" type="number" step="0.1" min="0" max={BETA.1.to_string()} value={s.beta.to_string()} onchange={on_beta} /></label>
+            <label>{ "batch size" }<input data-testid="batch" type="number" min="1" max="1024" value={s.batch_size.to_string()} onchange={on_batch} /></label>
+            <label>{ "decoder" }
+                <select data-testid="decoder" onchange={on_decoder}>
+                    <option value="bernoulli" selected={s.likelihood == Likelihood::Bernoulli}>{ "Bernoulli (BCE)" }</option>
+                    <option value="gaussian" selected={matches!(s.likelihood, Likelihood::Gaussian { .. })}>{ "Gaussian, fixed σₓ" }</option>
+                </select>
+            </label>
+            <label>{ "σₓ" }<input data-testid="sigma" type="number" step="0.01" min="0.001" value={sigma.to_string()}
+                disabled={s.likelihood == Likelihood::Bernoulli} onchange={on_sigma} /></label>
+            <label>{ "hidden size (on Reset)" }<input data-testid="hidden" type="number" min="8" max="1024" value={app.hidden.to_string()} onchange={on_hidden} /></label>
+            <label>{ "training set" }
+                <select data-testid="training-set" onchange={link.callback(|e: Event| Msg::TrainingSetChosen(
+                    if select_value(&e) == "train" { Split::Train } else { Split::Train10k }))}>
+                    <option value="train10k" selected={app.train_split == Split::Train10k}>{ "first 10,000 (1.6 MB)" }</option>
+                    <option value="train" selected={app.train_split == Split::Train}>{ "all 60,000 (9.7 MB)" }</option>
+                </select>
+            </label>
+            <label>{ "seed (on Reset)" }<input data-testid="seed" type="number" min="0" value={app.seed.to_string()} onchange={on_seed} /></label>
+        </div>
+    };
+    let metrics = html! {
+        <>
+            <dl class="metrics">
+                <dt>{ "step" }</dt><dd data-testid="metric-step">{ app.step }</dd>
+                <dt>{ "epoch" }</dt><dd data-testid="metric-epoch">{ format!("{:.2}", app.epoch) }</dd>
+                <dt>{ "images/s" }</dt><dd data-testid="metric-speed">{ format!("{:.0}", app.images_per_second) }</dd>
+                <dt>{ "KL" }</dt><dd data-testid="metric-kl">{ number(last.map(|p| p.kl), 2) }</dd>
+                <dt>{ "reconstruction" }</dt><dd data-testid="metric-recon">{ number(last.map(|p| p.recon), 2) }</dd>
+                <dt>{ "−ELBO" }</dt><dd data-testid="metric-elbo">{ number(last.map(|p| p.neg_elbo()), 2) }</dd>
+            </dl>
+            <p class="units-note">{ "nats per image; −ELBO = reconstruction + KL (at any β)" }</p>
+        </>
+    };
+    let controls_panel = (show(Panel::Controls) || show(Panel::Metrics)).then(|| html! {
+        <div class="panel controls">
+            if !app.embed { <h2>{ "Training" }</h2> }
+            if show(Panel::Controls) {
+                if app.embed { <div class="toolbar">{ dataset_select.clone() }</div> }
+                { buttons }
+                { form }
+            }
+            if show(Panel::Metrics) { { metrics } }
+        </div>
+    });
+    let chart_panel = show(Panel::Chart).then(|| html! {
+        <div class="panel chart-panel">
+            if !app.embed { <h2>{ "Loss, split" }</h2> }
+            <LossChart history={app.history.clone()} test_points={app.test_points.clone()} />
+        </div>
+    });
+    let ignored = app.ignored_messages.to_string();
+
+    if app.embed {
+        return html! {
+            <main class="playground embed" data-testid="playground" data-embed="true" data-ignored-messages={ignored.clone()}>
+                { notices }
+                <div class="embed-grid">
+                    { for decoded_panel }
+                    { for map_panel }
+                    { for controls_panel }
+                    { for chart_panel }
+                </div>
+                <p class="embed-footer">
+                    { backend_text }
+                    <a href={format!("./{}", strip_embed(&app.share_url(&app.view_state())))} target="_blank" rel="noopener">{ "Open the full playground ↗" }</a>
+                </p>
+            </main>
+        };
+    }
+
+    let keep = keep_panel(app, ctx);
+    let share = share_panel(app, ctx);
     html! {
-        <main class="playground">
+        <main class="playground" data-testid="playground" data-embed="false" data-ignored-messages={ignored.clone()}>
             <header class="masthead">
                 <h1>{ "VAE playground" }</h1>
                 <p class="lede">{ "A variational autoencoder with a 2-D latent space, running in your browser. Drag z to decode, train it, and watch its loss split into KL and reconstruction." }</p>
                 <div class="toolbar">
-                    <label>{ "Dataset " }
-                        <select data-testid="dataset" aria-label="dataset" onchange={on_dataset}>
-                            { for Dataset::ALL.iter().map(|d| html! {
-                                <option value={d.key()} selected={*d == app.dataset}>{ d.title() }</option>
-                            }) }
-                        </select>
-                    </label>
+                    { dataset_select }
                     <label>{ "Backend " }
                         <select data-testid="backend-select" aria-label="backend" onchange={on_backend}>
                             <option value="cpu" selected={app.backend.as_ref().is_none_or(|b| b.kind == BackendKind::Cpu)}>{ "CPU" }</option>
                             { for gpu_option }
                         </select>
                     </label>
-                    <span class="backend" data-testid="backend" aria-live="polite">{ backend_label }</span>
+                    { backend_text }
                 </div>
             </header>
-            if let Some(notice) = &app.notice {
-                <div class="notice" role="alert" data-testid="notice">{ notice }</div>
-            }
+            { notices }
             <p class="status" data-testid="status" aria-live="polite">{ &app.status }</p>
 
-            <section class="explore" aria-label="explore the latent space">
-                <div class="panel decoded-panel" data-testid="decoded-panel"
-                    data-model-version={app.model_version.to_string()} data-shown-version={app.shown_version.to_string()}>
-                    <h2>{ "Decoded image" }</h2>
-                    <DecodedImage pixels={app.pixels.clone()} label={format!("decoded image at z = ({:.2}, {:.2})", app.z[0], app.z[1])} />
-                    <LatentSliders z={app.z} on_change={link.callback(Msg::ZMoved)} />
-                </div>
-                <div class="panel map-panel">
-                    <h2>{ "Latent space" }</h2>
-                    <LatentMap means={app.means.clone()} labels={app.map_labels.clone()} {class_names}
-                        z={app.z} on_pick={link.callback(Msg::ZMoved)} />
-                </div>
-            </section>
-
-            <section class="train" aria-label="train in the browser">
-                <div class="panel controls">
-                    <h2>{ "Training" }</h2>
-                    <div class="buttons">
-                        <button data-testid="train" disabled={!ready || !can_train} onclick={link.callback(|_| Msg::TrainToggled)}>
-                            { if app.training { "Pause" } else { "Train" } }
-                        </button>
-                        <button data-testid="step" disabled={!can_train || app.training} onclick={link.callback(|_| Msg::StepClicked)}>{ "Step" }</button>
-                        <button data-testid="reset" disabled={!can_train} title="fresh random weights (uses hidden size and seed)"
-                            onclick={link.callback(|_| Msg::ResetClicked)}>{ "Reset" }</button>
-                        <button data-testid="restore" disabled={!ready} onclick={link.callback(|_| Msg::RestoreClicked)}>{ "Restore pretrained" }</button>
-                    </div>
-                    <div class="form">
-                        <label>{ "learning rate" }<input data-testid="lr" type="number" step="any" min="0" value={s.learning_rate.to_string()} onchange={on_lr} /></label>
-                        <label>{ "β (KL weight)" }<input data-testid="beta" type="number" step="0.1" min="0" value={s.beta.to_string()} onchange={on_beta} /></label>
-                        <label>{ "batch size" }<input data-testid="batch" type="number" min="1" max="1024" value={s.batch_size.to_string()} onchange={on_batch} /></label>
-                        <label>{ "decoder" }
-                            <select data-testid="decoder" onchange={on_decoder}>
-                                <option value="bernoulli" selected={s.likelihood == Likelihood::Bernoulli}>{ "Bernoulli (BCE)" }</option>
-                                <option value="gaussian" selected={matches!(s.likelihood, Likelihood::Gaussian { .. })}>{ "Gaussian, fixed σₓ" }</option>
-                            </select>
-                        </label>
-                        <label>{ "σₓ" }<input data-testid="sigma" type="number" step="0.01" min="0.001" value={sigma.to_string()}
-                            disabled={s.likelihood == Likelihood::Bernoulli} onchange={on_sigma} /></label>
-                        <label>{ "hidden size (on Reset)" }<input data-testid="hidden" type="number" min="8" max="1024" value={app.hidden.to_string()} onchange={on_hidden} /></label>
-                        <label>{ "training set" }
-                            <select data-testid="training-set" onchange={link.callback(|e: Event| Msg::TrainingSetChosen(
-                                if select_value(&e) == "train" { Split::Train } else { Split::Train10k }))}>
-                                <option value="train10k" selected={app.train_split == Split::Train10k}>{ "first 10,000 (1.6 MB)" }</option>
-                                <option value="train" selected={app.train_split == Split::Train}>{ "all 60,000 (9.7 MB)" }</option>
-                            </select>
-                        </label>
-                        <label>{ "seed (on Reset)" }<input data-testid="seed" type="number" min="0" value={app.seed.to_string()} onchange={on_seed} /></label>
-                    </div>
-                    <dl class="metrics">
-                        <dt>{ "step" }</dt><dd data-testid="metric-step">{ app.step }</dd>
-                        <dt>{ "epoch" }</dt><dd data-testid="metric-epoch">{ format!("{:.2}", app.epoch) }</dd>
-                        <dt>{ "images/s" }</dt><dd data-testid="metric-speed">{ format!("{:.0}", app.images_per_second) }</dd>
-                        <dt>{ "KL" }</dt><dd data-testid="metric-kl">{ number(last.map(|p| p.kl), 2) }</dd>
-                        <dt>{ "reconstruction" }</dt><dd data-testid="metric-recon">{ number(last.map(|p| p.recon), 2) }</dd>
-                        <dt>{ "−ELBO" }</dt><dd data-testid="metric-elbo">{ number(last.map(|p| p.neg_elbo()), 2) }</dd>
-                    </dl>
-                    <p class="units-note">{ "nats per image; −ELBO = reconstruction + KL (at any β)" }</p>
-                </div>
-                <div class="panel chart-panel">
-                    <h2>{ "Loss, split" }</h2>
-                    <LossChart history={app.history.clone()} test_points={app.test_points.clone()} />
-                </div>
+            if decoded_panel.is_some() || map_panel.is_some() {
+                <section class="explore" aria-label="explore the latent space">
+                    { for decoded_panel }
+                    { for map_panel }
+                </section>
+            }
+            if controls_panel.is_some() || chart_panel.is_some() {
+                <section class="train" aria-label="train in the browser">
+                    { for controls_panel }
+                    { for chart_panel }
+                </section>
+            }
+            <section class="keep-share">
+                { keep }
+                { share }
             </section>
 
             <footer class="credits">
-                <p>{ "Built with Burn, Yew and Trunk; everything runs in this page. " }</p>
+                <p>{ "Built with Burn, Yew and Trunk; everything runs in this page. " }
+                    <a href="examples/blog-post.html">{ "An example article that embeds it" }</a>{ "." }</p>
                 <p data-testid="attribution">{ Dataset::Mnist.attribution() }{ ". " }{ Dataset::Fashion.attribution() }{ "." }</p>
             </footer>
         </main>
+    }
+}
+
+/// The full page's link for an embed URL: the same state without `embed`.
+fn strip_embed(url: &str) -> String {
+    let (_, query) = url.split_once('?').unwrap_or((url, ""));
+    let kept: Vec<&str> = query.split('&').filter(|p| *p != "embed" && !p.starts_with("panels=")).collect();
+    if kept.iter().all(|p| p.is_empty()) {
+        String::new()
+    } else {
+        format!("?{}", kept.join("&"))
+    }
+}
+
+/// Download, load and remember the model.
+fn keep_panel(app: &App, ctx: &Context<App>) -> Html {
+    let link = ctx.link();
+    let ready = app.model.is_some();
+    let on_file = link.callback(|e: Event| Msg::WeightsFileChosen(e.target_unchecked_into::<HtmlInputElement>()));
+    let on_remember = link.callback(|e: Event| Msg::RememberToggled(e.target_unchecked_into::<HtmlInputElement>().checked()));
+    html! {
+        <div class="panel keep">
+            <h2>{ "Keep this model" }</h2>
+            <div class="buttons">
+                <button data-testid="download" disabled={!ready} onclick={link.callback(|_| Msg::DownloadClicked)}>{ "Download weights (.vaew)" }</button>
+                <label class="file-button">{ "Load weights…" }
+                    <input data-testid="load-weights" type="file" accept=".vaew,application/octet-stream" onchange={on_file} disabled={!ready} />
+                </label>
+            </div>
+            <label class="check">
+                <input data-testid="remember" type="checkbox" checked={app.remember} onchange={on_remember} />
+                { " Remember my trained model in this browser" }
+            </label>
+            <p class="units-note" data-testid="remembered">{
+                match app.remembered_step {
+                    Some(step) if app.remember => format!("Saved in this browser at step {step}; it opens next time. Untick to forget it."),
+                    _ if app.remember => "Saved when you pause training, and every 15 s while it runs.".to_string(),
+                    _ => "Not remembered: the next visit opens the pretrained model.".to_string(),
+                }
+            }</p>
+        </div>
+    }
+}
+
+/// Copy a link or an embed code for the current state.
+fn share_panel(app: &App, ctx: &Context<App>) -> Html {
+    let link = ctx.link();
+    html! {
+        <div class="panel share">
+            <h2>{ "Share or embed" }</h2>
+            <p class="units-note">{ "The address bar always holds this view: dataset, settings, seed and z." }</p>
+            <div class="buttons">
+                <button data-testid="copy-link" onclick={link.callback(|_| Msg::CopyLinkClicked)}>{ "Copy link" }</button>
+                <button data-testid="copy-embed" onclick={link.callback(|_| Msg::CopyEmbedClicked)}>{ "Copy embed code" }</button>
+            </div>
+            <fieldset class="panel-picks">
+                <legend>{ "Panels in the embed" }</legend>
+                { for Panel::ALL.iter().map(|p| {
+                    let p = *p;
+                    html! {
+                        <label><input type="checkbox" data-testid={format!("embed-panel-{}", p.key())}
+                            checked={app.embed_panels.contains(p)}
+                            onchange={link.callback(move |_| Msg::EmbedPanelToggled(p))} />{ format!(" {}", p.key()) }</label>
+                    }
+                }) }
+            </fieldset>
+            if !app.embed_code.is_empty() {
+                <textarea data-testid="embed-code" readonly=true rows="3" aria-label="embed code" value={app.embed_code.clone()} />
+            }
+        </div>
     }
 }

@@ -1,0 +1,96 @@
+// What the page asks of the browser beyond web-sys' comfort: browser storage, file
+// downloads and uploads, the clipboard and cross-window messages. Every function fails soft:
+// a sandboxed frame without storage or clipboard gets a rejected promise, never a crash.
+
+const DB = 'vae-playground';
+const STORE = 'models';
+
+function openDb() {
+  return new Promise((ok, fail) => {
+    const request = indexedDB.open(DB, 1);
+    request.onupgradeneeded = () => request.result.createObjectStore(STORE);
+    request.onsuccess = () => ok(request.result);
+    request.onerror = () => fail(request.error);
+  });
+}
+
+function transact(mode, work) {
+  return openDb().then((db) => new Promise((ok, fail) => {
+    const tx = db.transaction(STORE, mode);
+    const result = work(tx.objectStore(STORE));
+    tx.oncomplete = () => { db.close(); ok(result.result); };
+    tx.onerror = () => { db.close(); fail(tx.error); };
+    tx.onabort = () => { db.close(); fail(tx.error); };
+  }));
+}
+
+export function storePut(key, bytes) {
+  const copy = bytes.slice(); // `bytes` is a view into wasm memory: copy before waiting
+  return transact('readwrite', (s) => s.put(copy, key));
+}
+
+export async function storeGet(key) {
+  const value = await transact('readonly', (s) => s.get(key));
+  return value instanceof Uint8Array ? value : null;
+}
+
+export function storeDelete(key) {
+  return transact('readwrite', (s) => s.delete(key));
+}
+
+export function download(name, bytes) {
+  const url = URL.createObjectURL(new Blob([bytes.slice()], { type: 'application/octet-stream' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+/** The bytes of the file chosen in `input`, or null; refuses files over `maxBytes`. */
+export async function readChosenFile(input, maxBytes) {
+  const file = input.files && input.files[0];
+  if (!file) return null;
+  if (file.size > maxBytes) throw new Error(`${file.name} is ${file.size} bytes; the limit is ${maxBytes}`);
+  return new Uint8Array(await file.arrayBuffer());
+}
+
+export async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch {
+    // No clipboard permission (plain http, some iframes): the old way.
+    const area = document.createElement('textarea');
+    area.value = text;
+    document.body.appendChild(area);
+    area.select();
+    const done = document.execCommand('copy');
+    area.remove();
+    if (!done) throw new Error('the browser refused to copy');
+  }
+}
+
+/** Calls `handler(origin, jsonText, source)` for every message; data that is not JSON-able gives ''. */
+export function listenForMessages(handler) {
+  window.addEventListener('message', (e) => {
+    let text = '';
+    try { text = typeof e.data === 'string' ? e.data : JSON.stringify(e.data) ?? ''; } catch { text = ''; }
+    handler(e.origin, text, e.source);
+  });
+}
+
+export function postJson(target, json, origin) {
+  try { target.postMessage(JSON.parse(json), origin); } catch { /* closed or cross-origin: drop */ }
+}
+
+export function parentWindow() {
+  return window.parent !== window ? window.parent : null;
+}
+
+export function replaceQuery(query) {
+  const url = new URL(window.location.href);
+  url.search = query;
+  try { history.replaceState(history.state, '', url); } catch { /* sandboxed: keep the old URL */ }
+}

@@ -1,0 +1,38 @@
+// Drives the two embedded playgrounds from the article's links, over the documented
+// postMessage API. The frames are served from this site, so their origin is ours.
+const origin = window.location.origin;
+const explorer = document.getElementById('explorer');
+const trainer = document.getElementById('trainer');
+const live = document.getElementById('live');
+
+function send(frame, message) {
+  frame.contentWindow.postMessage(message, origin === 'null' ? '*' : origin);
+}
+
+document.addEventListener('click', (e) => {
+  const a = e.target.closest('a[data-z], a[data-beta], a[data-command]');
+  if (!a) return;
+  e.preventDefault();
+  if (a.dataset.z) {
+    const [z1, z2] = a.dataset.z.split(',').map(Number);
+    send(explorer, { type: 'vae:set-z', z: [z1, z2] });
+  } else if (a.dataset.beta) {
+    send(trainer, { type: 'vae:set-hyperparameters', beta: Number(a.dataset.beta) });
+    send(trainer, { type: 'vae:train' });
+  } else {
+    send(trainer, { type: `vae:${a.dataset.command}` });
+  }
+});
+
+const fmt = (v) => (v === null || v === undefined ? '–' : v.toFixed(1));
+window.addEventListener('message', (e) => {
+  if (e.origin !== origin || e.source !== trainer.contentWindow) return;
+  const m = e.data;
+  if (m && m.type === 'vae:ready') send(trainer, { type: 'vae:subscribe' });
+  if (m && m.type === 'vae:metrics') {
+    live.textContent = `step ${m.step}, KL ${fmt(m.kl)} + reconstruction ${fmt(m.recon)} = −ELBO ${fmt(m.elbo)} nats per image${m.training ? ' (training)' : ''}`;
+    live.dataset.step = String(m.step);
+  }
+});
+// A frame that was ready before this script ran: ask anyway (subscribing twice is harmless).
+trainer.addEventListener('load', () => setTimeout(() => send(trainer, { type: 'vae:subscribe' }), 0));
