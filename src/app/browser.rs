@@ -80,9 +80,7 @@ pub async fn copy(text: &str) -> Result<(), String> {
 }
 
 /// Listen for `message` events; the returned closure must be kept alive as long as listening.
-pub fn on_message(
-    handler: impl Fn(String, String, JsValue) + 'static,
-) -> MessageListener {
+pub fn on_message(handler: impl Fn(String, String, JsValue) + 'static) -> MessageListener {
     let closure = Closure::new(handler);
     listen_for_messages(&closure);
     closure

@@ -16,8 +16,8 @@ use yew::prelude::*;
 
 use crate::data::{Dataset, Digits, Split};
 use crate::elbo::{ElboParts, Likelihood};
-use crate::model::VaeConfig;
 use crate::host_api::{HostCommand, HostEvent};
+use crate::model::VaeConfig;
 use crate::session::{BackendKind, Model, Session};
 use crate::train::{ChunkReport, HistoryRow, Progress, TrainError, TrainSettings};
 use crate::url_state::{self, Panel, Panels, ViewState};
@@ -445,6 +445,10 @@ impl App {
                 if self.training {
                     self.notice = None;
                     self.run_chunk(ctx, None);
+                } else if !self.chunk_in_flight {
+                    // Paused between chunks: no chunk will come back to report the pause.
+                    self.send_metrics();
+                    self.save_model(ctx);
                 }
             }
             Msg::StepClicked => {
@@ -582,9 +586,8 @@ impl App {
                     self.save_model(ctx);
                 } else {
                     let key = remember_key(self.dataset);
-                    ctx.link().send_future(async move {
-                        Msg::Forgotten(browser::forget(&key).await)
-                    });
+                    ctx.link()
+                        .send_future(async move { Msg::Forgotten(browser::forget(&key).await) });
                 }
             }
             Msg::Remembered(step, Ok(())) => self.remembered_step = Some(step),
@@ -596,9 +599,12 @@ impl App {
             }
             Msg::Forgotten(Ok(())) => {
                 self.remembered_step = None;
-                self.status = "Forgot the saved model; the next visit opens the pretrained one.".into();
+                self.status =
+                    "Forgot the saved model; the next visit opens the pretrained one.".into();
             }
-            Msg::Forgotten(Err(e)) => self.notice = Some(format!("Could not forget the model: {e}")),
+            Msg::Forgotten(Err(e)) => {
+                self.notice = Some(format!("Could not forget the model: {e}"))
+            }
             Msg::EmbedPanelToggled(panel) => {
                 let toggled = Panel::ALL
                     .into_iter()
@@ -623,7 +629,8 @@ impl App {
             }
             Msg::Copied(what, Ok(())) => self.status = format!("{what} copied to the clipboard."),
             Msg::Copied(what, Err(e)) => {
-                self.status = format!("{what} could not be copied ({e}); select it and copy by hand.")
+                self.status =
+                    format!("{what} could not be copied ({e}); select it and copy by hand.")
             }
             Msg::UrlNoticesDismissed => self.url_notices.clear(),
             Msg::NoticeDismissed => self.notice = None,
@@ -731,7 +738,8 @@ impl App {
 
     /// A new trainer from the start weights, once training data is here.
     fn rebuild_session(&mut self) {
-        let (Some(bytes), Some(data)) = (self.start_weights.clone(), self.train_data.clone()) else {
+        let (Some(bytes), Some(data)) = (self.start_weights.clone(), self.train_data.clone())
+        else {
             return;
         };
         match Session::from_weights(self.kind(), &bytes, data, self.settings, now_seconds) {
@@ -890,7 +898,8 @@ impl App {
             WeightsSource::File => "That weights file",
             WeightsSource::Remembered => "The model saved in this browser",
         };
-        let refuse = |e: String| format!("{what} could not be used: {e}. The current model is unchanged.");
+        let refuse =
+            |e: String| format!("{what} could not be used: {e}. The current model is unchanged.");
         let header = match weights::header(&bytes) {
             Ok(h) => h,
             Err(e) => {
@@ -1101,7 +1110,13 @@ impl App {
         });
     }
 
-    fn host_message(&mut self, ctx: &Context<Self>, origin: &str, text: &str, source: JsValue) -> bool {
+    fn host_message(
+        &mut self,
+        ctx: &Context<Self>,
+        origin: &str,
+        text: &str,
+        source: JsValue,
+    ) -> bool {
         if !self.allowed_origins.iter().any(|o| o == origin) {
             self.ignored_messages += 1;
             return true;
@@ -1133,13 +1148,18 @@ impl App {
                 }
             }
             HostCommand::Subscribe {} => {
-                if !self.subscribers.iter().any(|(w, o)| *w == source && o == origin) {
+                if !self
+                    .subscribers
+                    .iter()
+                    .any(|(w, o)| *w == source && o == origin)
+                {
                     self.subscribers.push((source, origin.to_string()));
                 }
                 self.send_metrics();
             }
             HostCommand::Unsubscribe {} => {
-                self.subscribers.retain(|(w, o)| !(*w == source && o == origin));
+                self.subscribers
+                    .retain(|(w, o)| !(*w == source && o == origin));
             }
         }
         false

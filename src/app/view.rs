@@ -133,12 +133,14 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
             }
         </div>
     });
-    let map_panel = show(Panel::Map).then(|| html! {
-        <div class="panel map-panel">
-            if !app.embed { <h2>{ "Latent space" }</h2> }
-            <LatentMap means={app.means.clone()} labels={app.map_labels.clone()} {class_names}
-                z={app.z} on_pick={link.callback(Msg::ZMoved)} />
-        </div>
+    let map_panel = show(Panel::Map).then(|| {
+        html! {
+            <div class="panel map-panel">
+                if !app.embed { <h2>{ "Latent space" }</h2> }
+                <LatentMap means={app.means.clone()} labels={app.map_labels.clone()} {class_names}
+                    z={app.z} on_pick={link.callback(Msg::ZMoved)} />
+            </div>
+        }
     });
     let buttons = html! {
         <div class="buttons">
@@ -188,22 +190,26 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
             <p class="units-note">{ "nats per image; −ELBO = reconstruction + KL (at any β)" }</p>
         </>
     };
-    let controls_panel = (show(Panel::Controls) || show(Panel::Metrics)).then(|| html! {
-        <div class="panel controls">
-            if !app.embed { <h2>{ "Training" }</h2> }
-            if show(Panel::Controls) {
-                if app.embed { <div class="toolbar">{ dataset_select.clone() }</div> }
-                { buttons }
-                { form }
-            }
-            if show(Panel::Metrics) { { metrics } }
-        </div>
+    let controls_panel = (show(Panel::Controls) || show(Panel::Metrics)).then(|| {
+        html! {
+            <div class="panel controls">
+                if !app.embed { <h2>{ "Training" }</h2> }
+                if show(Panel::Controls) {
+                    if app.embed { <div class="toolbar">{ dataset_select.clone() }</div> }
+                    { buttons }
+                    { form }
+                }
+                if show(Panel::Metrics) { { metrics } }
+            </div>
+        }
     });
-    let chart_panel = show(Panel::Chart).then(|| html! {
-        <div class="panel chart-panel">
-            if !app.embed { <h2>{ "Loss, split" }</h2> }
-            <LossChart history={app.history.clone()} test_points={app.test_points.clone()} />
-        </div>
+    let chart_panel = show(Panel::Chart).then(|| {
+        html! {
+            <div class="panel chart-panel">
+                if !app.embed { <h2>{ "Loss, split" }</h2> }
+                <LossChart history={app.history.clone()} test_points={app.test_points.clone()} />
+            </div>
+        }
     });
     let ignored = app.ignored_messages.to_string();
 
@@ -275,7 +281,10 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
 /// The full page's link for an embed URL: the same state without `embed`.
 fn strip_embed(url: &str) -> String {
     let (_, query) = url.split_once('?').unwrap_or((url, ""));
-    let kept: Vec<&str> = query.split('&').filter(|p| *p != "embed" && !p.starts_with("panels=")).collect();
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|p| *p != "embed" && !p.starts_with("panels="))
+        .collect();
     if kept.iter().all(|p| p.is_empty()) {
         String::new()
     } else {
@@ -287,8 +296,11 @@ fn strip_embed(url: &str) -> String {
 fn keep_panel(app: &App, ctx: &Context<App>) -> Html {
     let link = ctx.link();
     let ready = app.model.is_some();
-    let on_file = link.callback(|e: Event| Msg::WeightsFileChosen(e.target_unchecked_into::<HtmlInputElement>()));
-    let on_remember = link.callback(|e: Event| Msg::RememberToggled(e.target_unchecked_into::<HtmlInputElement>().checked()));
+    let on_file = link
+        .callback(|e: Event| Msg::WeightsFileChosen(e.target_unchecked_into::<HtmlInputElement>()));
+    let on_remember = link.callback(|e: Event| {
+        Msg::RememberToggled(e.target_unchecked_into::<HtmlInputElement>().checked())
+    });
     html! {
         <div class="panel keep">
             <h2>{ "Keep this model" }</h2>
