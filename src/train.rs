@@ -128,6 +128,22 @@ pub struct Trainer<B: AutodiffBackend> {
     history: Vec<HistoryRow>,
     clock: Clock,
     device: B::Device,
+    /// The start of the last chunk that trained cleanly: where a divergence in the first step of
+    /// the next chunk goes back to.
+    previous: Option<Snapshot<B>>,
+}
+
+/// The trainer's state at the start of a chunk, to go back to if the chunk diverges.
+#[derive(Clone)]
+struct Snapshot<B: AutodiffBackend> {
+    model: Vae<B>,
+    optim: OptimizerAdaptor<Adam, Vae<B>, B>,
+    cursor: BatchCursor,
+    step: usize,
+    images_seen: u64,
+    train_seconds: f64,
+    interval: Interval,
+    history_len: usize,
 }
 
 fn adam<B: AutodiffBackend>() -> OptimizerAdaptor<Adam, Vae<B>, B> {
@@ -176,6 +192,7 @@ impl<B: AutodiffBackend> Trainer<B> {
             history: Vec::new(),
             clock,
             device,
+            previous: None,
         })
     }
 
@@ -204,6 +221,7 @@ impl<B: AutodiffBackend> Trainer<B> {
         }
         self.cursor = BatchCursor::new(data.len(), self.config.seed);
         self.data = data;
+        self.previous = None;
         Ok(())
     }
 
@@ -222,6 +240,7 @@ impl<B: AutodiffBackend> Trainer<B> {
         self.images_seen = progress.images_seen;
         self.train_seconds = progress.train_seconds;
         self.history = progress.history;
+        self.previous = None;
     }
 
     pub fn train_len(&self) -> usize {
@@ -255,7 +274,7 @@ impl<B: AutodiffBackend> Trainer<B> {
     /// this chunk and [`TrainError::Diverged`] says so.
     pub async fn train_steps(&mut self, n: usize) -> Result<ChunkReport, TrainError> {
         let started = (self.clock)();
-        let before = (self.model.clone(), self.optim.clone(), self.cursor.clone());
+        let start = self.snapshot();
         let settings = self.settings;
         let mut per_step = Vec::with_capacity(n);
         let mut images = 0u64;
@@ -288,13 +307,22 @@ impl<B: AutodiffBackend> Trainer<B> {
         let values = read_f32(Tensor::stack::<2>(per_step, 0)).await?;
         if let Some(bad) = values.iter().position(|v| !v.is_finite()) {
             let value = values[bad] as f64;
-            (self.model, self.optim, self.cursor) = before;
+            let step = self.step + bad / 2 + 1;
+            // A step's loss is measured on the weights before it. If the chunk's first step blew
+            // up, the chunk's starting weights are the bad ones: go back one chunk further.
+            let target = if bad < 2 {
+                self.previous.take().unwrap_or(start)
+            } else {
+                start
+            };
+            self.restore(target);
             return Err(TrainError::Diverged {
-                step: self.step + bad / 2 + 1,
+                step,
                 value,
                 restored_step: self.step,
             });
         }
+        self.previous = Some(start);
         let seconds = (self.clock)() - started;
         self.train_seconds += seconds;
         self.images_seen += images;
@@ -316,6 +344,30 @@ impl<B: AutodiffBackend> Trainer<B> {
             },
             seconds,
         })
+    }
+
+    fn snapshot(&self) -> Snapshot<B> {
+        Snapshot {
+            model: self.model.clone(),
+            optim: self.optim.clone(),
+            cursor: self.cursor.clone(),
+            step: self.step,
+            images_seen: self.images_seen,
+            train_seconds: self.train_seconds,
+            interval: self.interval,
+            history_len: self.history.len(),
+        }
+    }
+
+    fn restore(&mut self, s: Snapshot<B>) {
+        self.model = s.model;
+        self.optim = s.optim;
+        self.cursor = s.cursor;
+        self.step = s.step;
+        self.images_seen = s.images_seen;
+        self.train_seconds = s.train_seconds;
+        self.interval = s.interval;
+        self.history.truncate(s.history_len);
     }
 
     fn noise_tensor(&mut self, batch: usize) -> Tensor<B, 2> {

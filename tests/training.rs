@@ -69,6 +69,45 @@ fn history_rows_record_progress_and_settings() {
 }
 
 #[test]
+fn a_chunk_that_diverges_at_its_first_step_goes_back_one_chunk() {
+    let mut t = trainer(1, 64, 1000);
+    block_on(t.train_steps(5)).unwrap();
+    let good = block_on(vae_playground::weights::encode(
+        &t.inference_model(),
+        1,
+        &Default::default(),
+    ))
+    .unwrap();
+    // One step at a huge rate: its loss was measured on good weights, so it reads finite...
+    let mut settings = *t.settings();
+    settings.learning_rate = 1e9;
+    t.set_settings(settings);
+    block_on(t.train_steps(1)).unwrap();
+    assert_eq!(t.step(), 6);
+    // ...but the weights it left are bad, even at a sane rate: back to step 5, not 6.
+    settings.learning_rate = 1e-3;
+    t.set_settings(settings);
+    match block_on(t.train_steps(5)).unwrap_err() {
+        TrainError::Diverged {
+            step,
+            restored_step,
+            ..
+        } => assert_eq!((step, restored_step), (7, 5)),
+        other => panic!("expected divergence, got {other}"),
+    }
+    assert_eq!(t.step(), 5);
+    assert!(t.history().iter().all(|r| r.step <= 5));
+    let restored = block_on(vae_playground::weights::encode(
+        &t.inference_model(),
+        1,
+        &Default::default(),
+    ))
+    .unwrap();
+    assert_eq!(restored, good);
+    assert!(block_on(t.train_steps(5)).unwrap().parts.is_finite());
+}
+
+#[test]
 fn divergence_restores_the_last_finite_weights() {
     let mut t = trainer(1, 64, 1000);
     block_on(t.train_steps(5)).unwrap();

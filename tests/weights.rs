@@ -234,3 +234,56 @@ fn nan_weights_are_refused() {
 fn magic_is_what_the_docs_say() {
     assert_eq!(MAGIC, b"VAEPGW\r\n");
 }
+
+mod fuzz {
+    //! Property tests: no byte string panics the loader. Run longer with
+    //! `PROPTEST_CASES=200000 cargo test --release --test weights fuzz`.
+    use super::*;
+    use proptest::prelude::*;
+    use std::sync::OnceLock;
+
+    fn valid() -> &'static [u8] {
+        static BYTES: OnceLock<Vec<u8>> = OnceLock::new();
+        BYTES.get_or_init(|| encoded(&small_model(3)))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        #[test]
+        fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..4096)) {
+            prop_assert!(decode(&bytes).is_err());
+        }
+
+        #[test]
+        fn mutated_files_never_panic(
+            edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
+            cut in any::<prop::sample::Index>(),
+            do_cut in any::<bool>(),
+        ) {
+            let mut bytes = valid().to_vec();
+            for (at, value) in edits {
+                let i = at.index(bytes.len());
+                bytes[i] = value;
+            }
+            if do_cut {
+                bytes.truncate(cut.index(bytes.len()));
+            }
+            let _ = decode(&bytes);
+        }
+
+        /// Header edits resealed with a correct checksum, so they reach the shape checks.
+        #[test]
+        fn resealed_header_edits_never_panic(
+            hidden in any::<i64>(), latent in any::<i64>(), rows in any::<i64>(), name in "[a-z_.]{0,12}",
+        ) {
+            let bytes = with_header(valid(), |h| {
+                h["config"]["hidden"] = hidden.into();
+                h["config"]["latent"] = latent.into();
+                h["tensors"][0]["shape"][0] = rows.into();
+                h["tensors"][1]["name"] = name.clone().into();
+            });
+            let _ = decode(&bytes);
+        }
+    }
+}

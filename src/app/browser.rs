@@ -29,6 +29,8 @@ extern "C" {
     pub fn parent_window() -> JsValue;
     #[wasm_bindgen(js_name = replaceQuery)]
     pub fn replace_query(query: &str);
+    #[wasm_bindgen(js_name = guardGpuReads)]
+    pub fn guard_gpu_reads();
 }
 
 /// The largest weights file the page reads (the biggest model the form allows is ~7 MB).

@@ -51,12 +51,23 @@ async fn request_adapter() -> Option<JsValue> {
     (!adapter.is_null() && !adapter.is_undefined()).then_some(adapter)
 }
 
-/// Start Burn's wgpu backend on the browser's WebGPU adapter; returns wgpu's adapter name
-/// (empty on some browsers).
+/// Start Burn's wgpu backend on the browser's WebGPU adapter. Returns wgpu's adapter name (empty
+/// on some browsers) and a future that resolves with a reason if the device is ever lost.
 #[cfg(feature = "gpu")]
-pub async fn start_burn_wgpu() -> String {
+pub async fn start_burn_wgpu() -> (String, futures::channel::oneshot::Receiver<String>) {
     use burn::backend::wgpu::{graphics::AutoGraphicsApi, init_setup_async, WgpuDevice};
+    use std::sync::Mutex;
+    super::browser::guard_gpu_reads();
     let setup =
         init_setup_async::<AutoGraphicsApi>(&WgpuDevice::default(), Default::default()).await;
-    setup.adapter.get_info().name
+    let (sender, lost) = futures::channel::oneshot::channel();
+    let sender = Mutex::new(Some(sender));
+    setup
+        .device
+        .set_device_lost_callback(move |reason, message| {
+            if let Some(sender) = sender.lock().ok().and_then(|mut s| s.take()) {
+                let _ = sender.send(format!("{reason:?}: {message}"));
+            }
+        });
+    (setup.adapter.get_info().name, lost)
 }

@@ -33,6 +33,9 @@ const CHUNK_MS: f64 = 30.0;
 const MAP_EVERY_MS: f64 = 1000.0;
 /// While training, remember the model in browser storage this often (ms).
 const SAVE_EVERY_MS: f64 = 15_000.0;
+/// While training on the GPU, read the weights back this often (ms), to survive a lost device.
+#[cfg(feature = "gpu")]
+const CHECKPOINT_GPU_EVERY_MS: f64 = 2_000.0;
 /// Subscribed hosts get metrics at most this often while training (ms).
 const METRICS_EVERY_MS: f64 = 100.0;
 /// The address bar follows the state, at most this often (ms).
@@ -108,6 +111,10 @@ pub enum Msg {
     Copied(&'static str, Result<(), String>),
     UrlSyncDue,
     GpuProbed(Option<String>),
+    /// The WebGPU device is gone (driver reset, `destroy()`); why.
+    GpuLost(String),
+    /// The current model read back as a weights file, with the progress it belongs to.
+    Checkpointed(Progress, Result<Vec<u8>, String>),
     Loaded(Box<Result<Loaded, String>>),
     TrainDataLoaded(Dataset, Split, Result<Arc<Digits>, String>),
     Decoded(u64, Result<Vec<f32>, String>),
@@ -193,6 +200,9 @@ pub struct App {
     remember: bool,
     remembered_step: Option<usize>,
     last_saved: f64,
+    /// The last weights read back from the device, to fall back on if the GPU is lost.
+    checkpoint: Option<(Rc<Vec<u8>>, Progress)>,
+    last_checkpoint: f64,
     embed_code: String,
 }
 
@@ -218,10 +228,11 @@ impl Component for App {
         let listener = browser::on_message(move |origin, text, source| {
             link.send_message(Msg::HostMessage(origin, text, source))
         });
-        ctx.link().send_future(async {
+        let link_for_gpu = ctx.link().clone();
+        ctx.link().send_future(async move {
             match gpu::webgpu_adapter().await {
                 Some(label) => {
-                    let name = start_gpu().await;
+                    let name = start_gpu(&link_for_gpu).await;
                     Msg::GpuProbed(Some(if name.is_empty() { label } else { name }))
                 }
                 None => Msg::GpuProbed(None),
@@ -293,6 +304,8 @@ impl Component for App {
             remember: !state.embed,
             remembered_step: None,
             last_saved: 0.0,
+            checkpoint: None,
+            last_checkpoint: 0.0,
             embed_code: String::new(),
         }
     }
@@ -448,7 +461,7 @@ impl App {
                 } else if !self.chunk_in_flight {
                     // Paused between chunks: no chunk will come back to report the pause.
                     self.send_metrics();
-                    self.save_model(ctx);
+                    self.checkpoint(ctx);
                 }
             }
             Msg::StepClicked => {
@@ -462,6 +475,9 @@ impl App {
             }
             Msg::ChunkDone(boxed) => {
                 let (session, result) = *boxed;
+                if session.kind() != self.kind() {
+                    return false; // from a lost GPU, after the fall-back
+                }
                 self.chunk_in_flight = false;
                 self.after_chunk_result(ctx, session, result);
                 if let Some(msg) = self.after_chunk.take() {
@@ -583,11 +599,32 @@ impl App {
             Msg::RememberToggled(on) => {
                 self.remember = on;
                 if on {
-                    self.save_model(ctx);
+                    self.checkpoint(ctx);
                 } else {
                     let key = remember_key(self.dataset);
                     ctx.link()
                         .send_future(async move { Msg::Forgotten(browser::forget(&key).await) });
+                }
+            }
+            Msg::Checkpointed(progress, Ok(bytes)) => {
+                let (bytes, step) = (Rc::new(bytes), progress.step);
+                self.checkpoint = Some((bytes.clone(), progress));
+                let now = now_seconds() * 1000.0;
+                if !self.training || now - self.last_saved > SAVE_EVERY_MS {
+                    self.remember_weights(ctx, bytes, step);
+                }
+            }
+            Msg::Checkpointed(_, Err(e)) => {
+                self.notice = Some(format!("Could not read the weights back: {e}"))
+            }
+            Msg::GpuLost(reason) => {
+                if self.kind() == BackendKind::Cpu {
+                    self.gpu_name = None;
+                    self.status = format!(
+                        "The WebGPU device was lost ({reason}); the page was on the CPU already."
+                    );
+                } else {
+                    self.fall_back_to_cpu(ctx, &reason);
                 }
             }
             Msg::Remembered(step, Ok(())) => self.remembered_step = Some(step),
@@ -662,13 +699,19 @@ fn gpu_kind() -> BackendKind {
     }
 }
 
-async fn start_gpu() -> String {
+/// Start Burn on WebGPU; a lost device later arrives as `Msg::GpuLost`.
+async fn start_gpu(link: &html::Scope<App>) -> String {
     #[cfg(feature = "gpu")]
     {
-        gpu::start_burn_wgpu().await
+        let (name, lost) = gpu::start_burn_wgpu().await;
+        link.send_future(async move {
+            Msg::GpuLost(lost.await.unwrap_or_else(|_| "unknown reason".into()))
+        });
+        name
     }
     #[cfg(not(feature = "gpu"))]
     {
+        let _ = link;
         String::new()
     }
 }
@@ -857,9 +900,16 @@ impl App {
                 self.images_per_second = report.images_per_second();
                 self.last = Some(report.parts);
             }
+            Err(e @ TrainError::Diverged { .. }) => {
+                self.training = false;
+                self.notice = Some(format!(
+                    "Training paused: {e}. A learning rate of {} is a safe next try.",
+                    (self.settings.learning_rate / 10.0).min(1e-3)
+                ));
+            }
             Err(e) => {
                 self.training = false;
-                self.notice = Some(e.to_string());
+                self.notice = Some(format!("Training paused: {e}"));
             }
         }
         self.step = session.step();
@@ -872,8 +922,13 @@ impl App {
         if !self.training || now - self.last_metrics_sent > METRICS_EVERY_MS {
             self.send_metrics();
         }
-        if !self.training || now - self.last_saved > SAVE_EVERY_MS {
-            self.save_model(ctx);
+        let due = match self.kind() {
+            BackendKind::Cpu => SAVE_EVERY_MS,
+            #[cfg(feature = "gpu")]
+            BackendKind::Gpu => CHECKPOINT_GPU_EVERY_MS,
+        };
+        if !self.training || now - self.last_checkpoint > due {
+            self.checkpoint(ctx);
         }
         if !self.training {
             self.refresh_map(ctx);
@@ -941,7 +996,15 @@ impl App {
             WeightsSource::File => {
                 self.notice = None;
                 self.status = format!("Loaded a model trained for {step} steps.");
-                self.save_model(ctx);
+                let bytes = self.start_weights.clone().unwrap_or_default();
+                self.checkpoint = Some((
+                    bytes.clone(),
+                    Progress {
+                        step,
+                        ..Progress::default()
+                    },
+                ));
+                self.remember_weights(ctx, bytes, step);
             }
             WeightsSource::Remembered => {
                 self.remembered_step = Some(step);
@@ -981,24 +1044,93 @@ impl App {
         }
     }
 
-    /// Keep the current model in browser storage, if the user wants that and it was trained.
-    fn save_model(&mut self, ctx: &Context<Self>) {
-        if !self.remember || self.step == 0 {
+    /// Read the current model back as a weights file: the fallback if the GPU is lost, and what
+    /// is remembered in browser storage.
+    fn checkpoint(&mut self, ctx: &Context<Self>) {
+        let (Some(model), Some(session)) = (self.model.clone(), self.session.as_ref()) else {
+            return;
+        };
+        self.last_checkpoint = now_seconds() * 1000.0;
+        let progress = session.progress();
+        let (seed, provenance) = (self.seed, self.provenance());
+        ctx.link().send_future(async move {
+            let bytes = model.to_weights(seed, &provenance).await;
+            Msg::Checkpointed(progress, bytes.map_err(|e| e.to_string()))
+        });
+    }
+
+    /// Keep `bytes` in browser storage, if the user wants that and the model was trained.
+    fn remember_weights(&mut self, ctx: &Context<Self>, bytes: Rc<Vec<u8>>, step: usize) {
+        if !self.remember || step == 0 {
             return;
         }
         self.last_saved = now_seconds() * 1000.0;
-        let Some(model) = self.model.clone() else {
-            return;
-        };
-        let (key, step) = (remember_key(self.dataset), self.step);
-        let (seed, provenance) = (self.seed, self.provenance());
+        let key = remember_key(self.dataset);
         ctx.link().send_future(async move {
-            let result = match model.to_weights(seed, &provenance).await {
-                Ok(bytes) => browser::remember(&key, &bytes).await,
-                Err(e) => Err(e.to_string()),
-            };
-            Msg::Remembered(step, result)
+            Msg::Remembered(step, browser::remember(&key, &bytes).await)
         });
+    }
+
+    /// The GPU is gone: carry on on the CPU from the last checkpoint (or the start weights).
+    fn fall_back_to_cpu(&mut self, ctx: &Context<Self>, reason: &str) {
+        let was_training = self.training;
+        self.training = false;
+        // Work in flight on the lost device never comes back; forget it.
+        self.chunk_in_flight = false;
+        self.decode_in_flight = false;
+        self.after_chunk = None;
+        self.gpu_name = None;
+        self.gpu_started = false;
+        self.backend = Some(self.backend_info(BackendKind::Cpu));
+        let (bytes, progress) = match self.checkpoint.clone() {
+            Some(c) => c,
+            None => match self.start_weights.clone() {
+                Some(b) => (b, Progress::default()),
+                None => return,
+            },
+        };
+        let model = match Model::from_weights(BackendKind::Cpu, &bytes) {
+            Ok(m) => m,
+            Err(e) => {
+                self.notice = Some(format!(
+                    "The WebGPU device was lost and the CPU could not take over: {e}"
+                ));
+                return;
+            }
+        };
+        self.set_model(model);
+        self.session = None;
+        self.start_weights = Some(bytes);
+        self.start_step = progress.step;
+        if let Some(data) = self.train_data.clone() {
+            match Session::from_weights(
+                BackendKind::Cpu,
+                &self.start_weights.clone().unwrap_or_default(),
+                data,
+                self.settings,
+                now_seconds,
+            ) {
+                Ok(mut s) => {
+                    s.resume(progress.clone());
+                    self.session = Some(s);
+                }
+                Err(e) => self.notice = Some(e.to_string()),
+            }
+        }
+        self.step = progress.step;
+        self.history = Rc::new(progress.history);
+        self.notice = Some(format!(
+            "The WebGPU device was lost ({reason}). Switched to the CPU backend with the weights from step {}{}.",
+            self.step,
+            if was_training { "; training goes on" } else { "" }
+        ));
+        self.status = "Now running on the CPU".into();
+        self.request_decode(ctx);
+        self.refresh_map(ctx);
+        if was_training && self.session.is_some() {
+            self.training = true;
+            self.run_chunk(ctx, None);
+        }
     }
 
     fn switch_backend(&mut self, ctx: &Context<Self>, kind: BackendKind) {

@@ -123,7 +123,8 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
 
     let decoded_panel = (show(Panel::Decoded) || show(Panel::Sliders)).then(|| html! {
         <div class="panel decoded-panel" data-testid="decoded-panel"
-            data-model-version={app.model_version.to_string()} data-shown-version={app.shown_version.to_string()}>
+            data-model-version={app.model_version.to_string()} data-shown-version={app.shown_version.to_string()}
+            data-finite={app.pixels.iter().all(|p| p.is_finite()).to_string()}>
             if !app.embed { <h2>{ "Decoded image" }</h2> }
             if show(Panel::Decoded) {
                 <DecodedImage pixels={app.pixels.clone()} label={format!("decoded image at z = ({:.2}, {:.2})", app.z[0], app.z[1])} />
@@ -212,10 +213,15 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
         }
     });
     let ignored = app.ignored_messages.to_string();
+    // The step of the last weights read back: what a lost GPU falls back to.
+    let checkpoint = app
+        .checkpoint
+        .as_ref()
+        .map_or(String::new(), |(_, p)| p.step.to_string());
 
     if app.embed {
         return html! {
-            <main class="playground embed" data-testid="playground" data-embed="true" data-ignored-messages={ignored.clone()}>
+            <main class="playground embed" data-testid="playground" data-embed="true" data-ignored-messages={ignored.clone()} data-checkpoint-step={checkpoint.clone()}>
                 { notices }
                 <div class="embed-grid">
                     { for decoded_panel }
@@ -234,7 +240,7 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
     let keep = keep_panel(app, ctx);
     let share = share_panel(app, ctx);
     html! {
-        <main class="playground" data-testid="playground" data-embed="false" data-ignored-messages={ignored.clone()}>
+        <main class="playground" data-testid="playground" data-embed="false" data-ignored-messages={ignored.clone()} data-checkpoint-step={checkpoint.clone()}>
             <header class="masthead">
                 <h1>{ "VAE playground" }</h1>
                 <p class="lede">{ "A variational autoencoder with a 2-D latent space, running in your browser. Drag z to decode, train it, and watch its loss split into KL and reconstruction." }</p>

@@ -9,7 +9,8 @@ use yew::prelude::*;
 
 use super::latent_sliders::Z_LIMIT;
 
-/// Colour-blind-friendly categorical palette (Tableau 10), one colour per class.
+/// Colour-blind-friendly categorical palette (Tableau 10), one colour per class; `www/style.css`
+/// repeats them for the legend (`.swatch.class-N`), since inline styles are outside the CSP.
 pub const CLASS_COLOURS: [&str; 10] = [
     "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
     "#9c755f", "#bab0ac",
@@ -82,7 +83,7 @@ pub fn latent_map(props: &LatentMapProps) -> Html {
     });
     let legend = props.class_names.iter().enumerate().map(|(i, name)| {
         html! {
-            <li><span class="swatch" style={format!("background:{}", CLASS_COLOURS[i])}></span>{ *name }</li>
+            <li><span class={format!("swatch class-{i}")}></span>{ *name }</li>
         }
     });
     html! {

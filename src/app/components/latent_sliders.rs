@@ -3,8 +3,8 @@
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
-/// The sliders' range; the latent map shows the same square.
-pub const Z_LIMIT: f64 = 4.0;
+/// The sliders' range (shared with links and the host API); the latent map shows the same square.
+pub use crate::url_state::Z_LIMIT;
 
 #[derive(Properties, PartialEq)]
 pub struct LatentSlidersProps {

@@ -1,0 +1,170 @@
+// Faults and hostile conditions in headless Chromium: the CSP holds and nothing leaves the
+// origin; a diverging run is caught and undone; a lost GPU falls back to the CPU; memory stays
+// bounded while training (the long version is tests/browser/soak.mjs).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { serve, launch, openPlayground, settledPixels, text } from './harness.mjs';
+
+let server;
+before(async () => { server = await serve(); });
+after(() => server.close());
+
+/** Records CSP violations and requests to other origins from the start of the page. */
+async function watch(page, origin) {
+  await page.addInitScript(() => {
+    window.__csp = [];
+    document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
+  });
+  const off = [];
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (!['data:', 'blob:'].includes(u.protocol) && u.origin !== origin) off.push(r.url());
+  });
+  return off;
+}
+
+const step = async (page) => Number(await text(page, 'metric-step'));
+
+async function trainUntil(page, steps) {
+  await page.locator('[data-testid=train]:not([disabled])').waitFor({ timeout: 60_000 });
+  await page.click('[data-testid=train]');
+  await page.waitForFunction((n) => Number(document.querySelector('[data-testid=metric-step]').textContent) >= n, steps, { timeout: 180_000 });
+}
+
+test('CSP: only this origin and wasm compilation; no violation or off-origin request while loading, training, embedding', async () => {
+  const browser = await launch();
+  try {
+    const origin = new URL(server.url).origin;
+    const page = await browser.newPage();
+    const off = await watch(page, origin);
+    await page.goto(server.url);
+    const csp = await page.locator('meta[http-equiv=Content-Security-Policy]').getAttribute('content');
+    assert.match(csp, /default-src 'self'/);
+    assert.match(csp, /script-src 'self' 'wasm-unsafe-eval' 'sha256-/);
+    assert.doesNotMatch(csp, /'unsafe-eval'|'unsafe-inline'|\*/);
+    await page.waitForFunction(() => document.querySelector('[data-testid=decoded-panel]')?.dataset.shownVersion > 0, null, { timeout: 60_000 });
+    await trainUntil(page, 30);
+    await page.click('[data-testid=train]');
+    assert.deepEqual(await page.evaluate(() => window.__csp), []);
+
+    // Embedded in the strictest sandbox it works in (module scripts need the real origin).
+    const host = await browser.newPage();
+    const hostOff = await watch(host, origin);
+    await host.goto(`${server.url}examples/blog-post.html`);
+    await host.evaluate((src) => {
+      const f = document.createElement('iframe');
+      f.id = 'strict';
+      f.setAttribute('sandbox', 'allow-scripts allow-same-origin');
+      f.src = src;
+      document.body.append(f);
+    }, `${server.url}?embed&panels=decoded,sliders`);
+    const frame = await (await host.waitForSelector('#strict')).contentFrame();
+    await frame.waitForFunction(() => document.querySelector('[data-testid=decoded-panel]')?.dataset.shownVersion > 0, null, { timeout: 60_000 });
+    assert.deepEqual(await host.evaluate(() => window.__csp), []);
+    assert.deepEqual(off, []);
+    assert.deepEqual(hostOff, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test('a diverging learning rate is caught, undone and explained; training resumes after lowering it', async () => {
+  const browser = await launch();
+  try {
+    const { page, errors } = await openPlayground(browser, server.url);
+    await page.fill('[data-testid=lr]', '10');
+    await page.locator('[data-testid=lr]').dispatchEvent('change');
+    await page.locator('[data-testid=train]:not([disabled])').waitFor({ timeout: 60_000 });
+    await page.click('[data-testid=train]');
+    await page.locator('[data-testid=notice]').waitFor({ timeout: 180_000 });
+    const notice = await text(page, 'notice');
+    assert.match(notice, /diverged/);
+    assert.match(notice, /restored to step \d+/);
+    assert.match(notice, /learning rate of 0\.001/);
+    assert.equal(await text(page, 'train'), 'Train', 'training paused');
+    const restored = Number(notice.match(/restored to step (\d+)/)[1]);
+    assert.equal(await step(page), restored);
+    // The restored model decodes finite pixels.
+    await settledPixels(page);
+    assert.equal(await page.locator('[data-testid=decoded-panel]').getAttribute('data-finite'), 'true');
+    for (const id of ['metric-kl', 'metric-recon', 'metric-elbo']) {
+      const v = await text(page, id);
+      assert.ok(v === '–' || Number.isFinite(Number(v)), `${id} = ${v}`);
+    }
+
+    await page.fill('[data-testid=lr]', '0.001');
+    await page.locator('[data-testid=lr]').dispatchEvent('change');
+    await trainUntil(page, restored + 20);
+    await page.click('[data-testid=train]');
+    assert.ok(Number.isFinite(Number(await text(page, 'metric-elbo'))));
+    assert.equal(await page.locator('[data-testid=notice]').count(), 0, 'notice cleared on Train');
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test('a lost WebGPU device: the page moves to the CPU with the weights and keeps training', async () => {
+  const browser = await launch({ webgpu: true });
+  try {
+    const page = await browser.newPage();
+    // Keep hold of every device the page creates, so the test can destroy it.
+    await page.addInitScript(() => {
+      window.__devices = [];
+      if (!self.GPUAdapter) return;
+      const request = GPUAdapter.prototype.requestDevice;
+      GPUAdapter.prototype.requestDevice = async function (...args) {
+        const device = await request.apply(this, args);
+        window.__devices.push(device);
+        return device;
+      };
+    });
+    await page.goto(server.url);
+    await page.waitForFunction(() => /WebGPU/.test(document.querySelector('[data-testid=backend]')?.textContent), null, { timeout: 60_000 });
+    await page.waitForFunction(() => document.querySelector('[data-testid=decoded-panel]')?.dataset.shownVersion > 0, null, { timeout: 60_000 });
+    await trainUntil(page, 3);
+    // Weights are read back every 2 s while training on the GPU: wait for one.
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid=playground]').dataset.checkpointStep) >= 1, null, { timeout: 120_000 });
+    const checkpoint = Number(await page.locator('[data-testid=playground]').getAttribute('data-checkpoint-step'));
+    const before = await step(page);
+    assert.ok(await page.evaluate(() => window.__devices.length) >= 1);
+    await page.evaluate(() => window.__devices.forEach((d) => d.destroy()));
+
+    await page.waitForFunction(() => /CPU/.test(document.querySelector('[data-testid=backend]').textContent), null, { timeout: 60_000 });
+    const notice = await text(page, 'notice');
+    assert.match(notice, /WebGPU device was lost/);
+    assert.match(notice, /training goes on/);
+    const resumedFrom = Number(notice.match(/from step (\d+)/)[1]);
+    assert.ok(resumedFrom >= checkpoint && resumedFrom <= before + 64, `resumed from ${resumedFrom}, checkpoint ${checkpoint}, was at ${before}`);
+    await page.waitForFunction((n) => Number(document.querySelector('[data-testid=metric-step]').textContent) >= n, resumedFrom + 20, { timeout: 120_000 });
+    assert.equal(await text(page, 'train'), 'Pause', 'still training');
+    const pixels = await settledPixels(page);
+    assert.ok(new Set(pixels).size > 10, 'decoded image has structure');
+    assert.equal(await page.locator('[data-testid=backend-select] option[value=gpu]').count(), 0, 'no GPU to switch back to');
+    await page.click('[data-testid=train]');
+  } finally {
+    await browser.close();
+  }
+});
+
+test('memory stays bounded while training (short soak)', async () => {
+  const browser = await launch();
+  try {
+    const page = await browser.newPage();
+    await page.addInitScript(() => addEventListener('TrunkApplicationStarted', (e) => { window.__wasm = e.detail.wasm; }));
+    await page.goto(server.url);
+    await page.waitForFunction(() => document.querySelector('[data-testid=decoded-panel]')?.dataset.shownVersion > 0, null, { timeout: 60_000 });
+    const sample = () => page.evaluate(() => ({ wasm: window.__wasm.memory.buffer.byteLength, heap: performance.memory.usedJSHeapSize, step: Number(document.querySelector('[data-testid=metric-step]').textContent) }));
+    await trainUntil(page, 100); // warm-up: training data, buffers, chart
+    const first = await sample();
+    await page.waitForFunction((n) => Number(document.querySelector('[data-testid=metric-step]').textContent) >= n, first.step + 400, { timeout: 300_000 });
+    const last = await sample();
+    await page.click('[data-testid=train]');
+    const mb = (b) => (b / 2 ** 20).toFixed(1);
+    console.log(`short soak: ${last.step - first.step} steps; wasm ${mb(first.wasm)} → ${mb(last.wasm)} MiB; JS heap ${mb(first.heap)} → ${mb(last.heap)} MiB`);
+    assert.ok(last.wasm - first.wasm <= 16 * 2 ** 20, 'wasm memory grew by more than 16 MiB');
+    assert.ok(last.heap - first.heap <= 16 * 2 ** 20, 'JS heap grew by more than 16 MiB');
+  } finally {
+    await browser.close();
+  }
+});
