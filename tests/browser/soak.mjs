@@ -1,0 +1,66 @@
+// Long-use benchmark (not a test): train on the CPU backend in headless Chromium for N minutes,
+// sampling JS heap, wasm memory and the step rate every minute.
+//   node tests/browser/soak.mjs [--minutes 30] [--out bench/soak.json]
+// Exits 1 if wasm memory or JS heap grows by more than BOUND_MIB after the first minute, or the
+// step rate of the last 5 minutes falls below 75% of minutes 2-6.
+import { writeFile } from 'node:fs/promises';
+import { serve, launch } from './harness.mjs';
+
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : fallback;
+};
+const minutes = Number(arg('--minutes', 30));
+const out = arg('--out', null);
+const BOUND_MIB = 32;
+
+const server = await serve();
+const browser = await launch();
+const samples = [];
+try {
+  const page = await browser.newPage();
+  await page.addInitScript(() => addEventListener('TrunkApplicationStarted', (e) => { window.__wasm = e.detail.wasm; }));
+  await page.goto(server.url);
+  await page.waitForFunction(() => document.querySelector('[data-testid=decoded-panel]')?.dataset.shownVersion > 0, null, { timeout: 60_000 });
+  await page.locator('[data-testid=train]:not([disabled])').waitFor();
+  await page.click('[data-testid=train]');
+  const sample = () => page.evaluate(() => ({
+    t: performance.now() / 1000,
+    step: Number(document.querySelector('[data-testid=metric-step]').textContent),
+    wasmMiB: window.__wasm.memory.buffer.byteLength / 2 ** 20,
+    heapMiB: performance.memory.usedJSHeapSize / 2 ** 20,
+    elbo: Number(document.querySelector('[data-testid=metric-elbo]').textContent),
+  }));
+  let prev = await sample();
+  console.log('| minute | step | steps/s | wasm MiB | JS heap MiB | −ELBO (batch) |');
+  console.log('| --- | --- | --- | --- | --- | --- |');
+  for (let m = 1; m <= minutes; m++) {
+    await page.waitForTimeout(60_000);
+    const s = await sample();
+    s.minute = m;
+    s.stepsPerSecond = (s.step - prev.step) / (s.t - prev.t);
+    samples.push(s);
+    console.log(`| ${m} | ${s.step} | ${s.stepsPerSecond.toFixed(1)} | ${s.wasmMiB.toFixed(1)} | ${s.heapMiB.toFixed(1)} | ${s.elbo.toFixed(1)} |`);
+    prev = s;
+  }
+  await page.click('[data-testid=train]');
+} finally {
+  await browser.close();
+  server.close();
+}
+
+const base = samples[0];
+const last = samples.at(-1);
+const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const early = mean(samples.slice(1, 6).map((s) => s.stepsPerSecond));
+const late = mean(samples.slice(-5).map((s) => s.stepsPerSecond));
+const verdict = {
+  wasmGrowthMiB: last.wasmMiB - base.wasmMiB,
+  heapGrowthMiB: Math.max(...samples.map((s) => s.heapMiB)) - base.heapMiB,
+  rateRatio: samples.length > 6 ? late / early : null,
+  boundMiB: BOUND_MIB,
+};
+console.log(JSON.stringify(verdict));
+if (out) await writeFile(out, JSON.stringify({ date: new Date().toISOString(), minutes, samples, verdict }, null, 2));
+const ok = verdict.wasmGrowthMiB <= BOUND_MIB && verdict.heapGrowthMiB <= BOUND_MIB && (verdict.rateRatio === null || verdict.rateRatio >= 0.75);
+process.exit(ok ? 0 : 1);
