@@ -261,8 +261,10 @@ test('download then load weights gives the same pixels; a corrupt file is refuse
 test('the trained model is remembered across reloads until forgotten', async () => {
   const { page } = await openPlayground(browser, server.url);
   await page.locator('[data-testid=step]:not([disabled])').waitFor();
-  await page.click('[data-testid=step]');
-  await page.click('[data-testid=step]');
+  for (let i = 1; i <= 2; i++) {
+    await page.click('[data-testid=step]');
+    await page.waitForFunction((n) => Number(document.querySelector('[data-testid=metric-step]').textContent) === n, i, { timeout: 60_000 });
+  }
   await page.waitForFunction(() => /step 2/.test(document.querySelector('[data-testid=remembered]').textContent), null, { timeout: 60_000 });
   const trained = await settledPixels(page);
 
