@@ -30,16 +30,19 @@ pub enum Panel {
     Controls,
     Metrics,
     Chart,
+    /// "Inside the bound": pick or draw an input, see q(z|x), p(z|x), ln p(x) and the gap.
+    Inspect,
 }
 
 impl Panel {
-    pub const ALL: [Panel; 6] = [
+    pub const ALL: [Panel; 7] = [
         Panel::Sliders,
         Panel::Decoded,
         Panel::Map,
         Panel::Controls,
         Panel::Metrics,
         Panel::Chart,
+        Panel::Inspect,
     ];
 
     pub fn key(self) -> &'static str {
@@ -50,6 +53,7 @@ impl Panel {
             Panel::Controls => "controls",
             Panel::Metrics => "metrics",
             Panel::Chart => "chart",
+            Panel::Inspect => "inspect",
         }
     }
 
@@ -63,7 +67,7 @@ impl Panel {
 pub struct Panels(u8);
 
 impl Panels {
-    pub const ALL: Panels = Panels(0b11_1111);
+    pub const ALL: Panels = Panels(0b111_1111);
     pub const NONE: Panels = Panels(0);
 
     pub fn contains(self, panel: Panel) -> bool {

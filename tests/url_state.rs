@@ -75,7 +75,7 @@ fn percent_encoded_values_are_read() {
 }
 
 fn panels() -> impl Strategy<Value = Panels> {
-    (1u8..64).prop_map(|mask| {
+    (1u8..128).prop_map(|mask| {
         Panel::ALL
             .iter()
             .enumerate()

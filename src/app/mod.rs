@@ -16,13 +16,14 @@ use yew::prelude::*;
 
 use crate::data::{Dataset, Digits, Split};
 use crate::elbo::{ElboParts, Likelihood};
+use crate::evidence::{Grid, Inspection};
 use crate::host_api::{HostCommand, HostEvent};
 use crate::model::VaeConfig;
 use crate::session::{BackendKind, Model, Session};
 use crate::train::{ChunkReport, HistoryRow, Progress, TrainError, TrainSettings};
 use crate::url_state::{self, Panel, Panels, ViewState};
 use crate::weights::{self, Provenance};
-use components::TestPoint;
+use components::{MapOverlay, TestPoint};
 
 /// Test images shown on the latent map and used for the periodic test -ELBO.
 const MAP_POINTS: usize = 2000;
@@ -40,6 +41,16 @@ const CHECKPOINT_GPU_EVERY_MS: f64 = 2_000.0;
 const METRICS_EVERY_MS: f64 = 100.0;
 /// The address bar follows the state, at most this often (ms).
 const URL_SYNC_MS: u32 = 300;
+/// The true-posterior heat map's grid side, over the map's square.
+const HEAT_N: usize = 64;
+/// Samples from q(z|x) decoded beside the input, and the importance-sampling K.
+const Q_SAMPLES: usize = 4;
+const IWAE_K: usize = 256;
+/// While training, refresh the inspected input's numbers and the manifold this often (ms).
+const INSPECT_EVERY_MS: f64 = 1500.0;
+/// Images along an interpolation, and frames of its animation.
+const INTERP_STEPS: usize = 10;
+const INTERP_FRAMES: usize = 40;
 /// The panels a copied embed code shows when the page shows them all.
 const EMBED_PANELS: [Panel; 3] = [Panel::Decoded, Panel::Sliders, Panel::Map];
 
@@ -110,6 +121,19 @@ pub enum Msg {
     Forgotten(Result<(), String>),
     Copied(&'static str, Result<(), String>),
     UrlSyncDue,
+    // Inside the bound.
+    ExamplePicked(usize),
+    DigitDrawn(Option<Rc<Vec<f32>>>),
+    Inspected(u64, Result<Inspection, String>),
+    HeatToggled(bool),
+    EllipseToggled(bool),
+    ManifoldToggled(bool),
+    ManifoldSizeSet(usize),
+    ManifoldDecoded(usize, Result<Vec<f32>, String>),
+    InterpolationEndSet(usize),
+    InterpolationDecoded(Result<Vec<f32>, String>),
+    InterpolationPlayed,
+    InterpolationFrame(usize),
     GpuProbed(Option<String>),
     /// The WebGPU device is gone (driver reset, `destroy()`); why.
     GpuLost(String),
@@ -204,6 +228,34 @@ pub struct App {
     checkpoint: Option<(Rc<Vec<u8>>, Progress)>,
     last_checkpoint: f64,
     embed_code: String,
+    inspect: InspectState,
+}
+
+/// The "inside the bound" panel's state: the input, what was computed for it, and the layers.
+#[derive(Default)]
+pub struct InspectState {
+    /// The input x (784 grey levels) and what it is, for labels.
+    x: Option<(Rc<Vec<f32>>, String)>,
+    /// Bumped whenever x changes, so late results for an old x are dropped.
+    x_version: u64,
+    result: Option<Rc<Inspection>>,
+    /// The result's posterior heat map, shared with the latent map.
+    heat: Option<Rc<Vec<f64>>>,
+    in_flight: bool,
+    again: bool,
+    last_run: f64,
+    show_heat: bool,
+    show_ellipse: bool,
+    show_manifold: bool,
+    manifold_n: usize,
+    manifold: Option<Rc<(usize, Vec<f32>)>>,
+    manifold_in_flight: bool,
+    last_manifold: f64,
+    /// Interpolation ends (latent means) and the images along the line between them.
+    ends: [Option<[f64; 2]>; 2],
+    strip: Rc<Vec<f32>>,
+    /// Test images shown as examples: the first of each class.
+    examples: Vec<usize>,
 }
 
 impl Component for App {
@@ -307,6 +359,12 @@ impl Component for App {
             checkpoint: None,
             last_checkpoint: 0.0,
             embed_code: String::new(),
+            inspect: InspectState {
+                show_heat: true,
+                show_ellipse: true,
+                manifold_n: 12,
+                ..InspectState::default()
+            },
         }
     }
 
@@ -375,7 +433,10 @@ impl App {
                     self.set_model(loaded.model);
                     self.map_labels =
                         Rc::new(loaded.test.labels()[..MAP_POINTS.min(loaded.test.len())].to_vec());
+                    self.inspect.examples = first_of_each_class(&loaded.test);
                     self.test = Some(loaded.test);
+                    self.clear_input();
+                    self.inspect.manifold = None;
                     self.session = None;
                     self.train_data = None;
                     self.after_train_data = None;
@@ -683,6 +744,79 @@ impl App {
             Msg::HostMessage(origin, text, source) => {
                 return self.host_message(ctx, &origin, &text, source);
             }
+            Msg::ExamplePicked(index) => {
+                if let Some(test) = &self.test {
+                    let label = self.dataset.class_names()[test.label(index) as usize % 10];
+                    let x = Rc::new(test.image_f32(index));
+                    self.set_input(ctx, x, format!("test image #{index} ({label})"));
+                }
+            }
+            Msg::DigitDrawn(Some(ink)) => {
+                match crate::drawing::to_mnist(&ink, components::digit_pad::SIDE) {
+                    Some(x) => self.set_input(ctx, Rc::new(x), "your drawing".into()),
+                    None => self.clear_input(),
+                }
+            }
+            Msg::DigitDrawn(None) => self.clear_input(),
+            Msg::Inspected(version, result) => {
+                self.inspect.in_flight = false;
+                match result {
+                    Ok(r) if version == self.inspect.x_version => {
+                        self.inspect.heat = Some(Rc::new(r.heat.clone()));
+                        self.inspect.result = Some(Rc::new(r));
+                    }
+                    Ok(_) => {}
+                    Err(e) => self.notice = Some(format!("Could not inspect the input: {e}")),
+                }
+                if std::mem::take(&mut self.inspect.again) {
+                    self.request_inspect(ctx);
+                }
+            }
+            Msg::HeatToggled(on) => self.inspect.show_heat = on,
+            Msg::EllipseToggled(on) => self.inspect.show_ellipse = on,
+            Msg::ManifoldToggled(on) => {
+                self.inspect.show_manifold = on;
+                self.request_manifold(ctx);
+            }
+            Msg::ManifoldSizeSet(n) => {
+                self.inspect.manifold_n = n.clamp(2, 30);
+                self.request_manifold(ctx);
+            }
+            Msg::ManifoldDecoded(n, result) => {
+                self.inspect.manifold_in_flight = false;
+                match result {
+                    Ok(pixels) => self.inspect.manifold = Some(Rc::new((n, pixels))),
+                    Err(e) => self.notice = Some(format!("Could not decode the manifold: {e}")),
+                }
+                if n != self.inspect.manifold_n {
+                    self.request_manifold(ctx);
+                }
+            }
+            Msg::InterpolationEndSet(end) => {
+                if let Some(r) = &self.inspect.result {
+                    let mu = &r.evidence.posterior.mu;
+                    self.inspect.ends[end.min(1)] = Some([mu[0], mu[1]]);
+                    self.request_strip(ctx);
+                }
+            }
+            Msg::InterpolationDecoded(Ok(pixels)) => self.inspect.strip = Rc::new(pixels),
+            Msg::InterpolationDecoded(Err(e)) => {
+                self.notice = Some(format!("Could not decode the interpolation: {e}"))
+            }
+            Msg::InterpolationPlayed => ctx.link().send_message(Msg::InterpolationFrame(0)),
+            Msg::InterpolationFrame(frame) => {
+                if let [Some(a), Some(b)] = self.inspect.ends {
+                    let t = frame as f64 / (INTERP_FRAMES - 1) as f64;
+                    ctx.link()
+                        .send_message(Msg::ZMoved([a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1])]));
+                    if frame + 1 < INTERP_FRAMES {
+                        ctx.link().send_future(async move {
+                            gloo_timers::future::TimeoutFuture::new(50).await;
+                            Msg::InterpolationFrame(frame + 1)
+                        });
+                    }
+                }
+            }
         }
         true
     }
@@ -921,6 +1055,12 @@ impl App {
         let now = now_seconds() * 1000.0;
         if !self.training || now - self.last_metrics_sent > METRICS_EVERY_MS {
             self.send_metrics();
+        }
+        if !self.training || now - self.inspect.last_run > INSPECT_EVERY_MS {
+            self.request_inspect(ctx);
+        }
+        if !self.training || now - self.inspect.last_manifold > INSPECT_EVERY_MS {
+            self.request_manifold(ctx);
         }
         let due = match self.kind() {
             BackendKind::Cpu => SAVE_EVERY_MS,
@@ -1171,6 +1311,124 @@ impl App {
             Msg::Switched(Box::new(result))
         });
     }
+}
+
+/// Inside the bound: the input, its evidence, the manifold and interpolations.
+impl App {
+    fn set_input(&mut self, ctx: &Context<Self>, x: Rc<Vec<f32>>, what: String) {
+        self.inspect.x = Some((x, what));
+        self.inspect.x_version += 1;
+        self.inspect.result = None;
+        self.inspect.heat = None;
+        self.request_inspect(ctx);
+    }
+
+    fn clear_input(&mut self) {
+        self.inspect.x = None;
+        self.inspect.x_version += 1;
+        self.inspect.result = None;
+        self.inspect.heat = None;
+    }
+
+    /// The map's square as a grid of `n` x `n` cells.
+    fn map_grid(n: usize) -> Grid {
+        let l = url_state::Z_LIMIT;
+        Grid {
+            z1: (-l, l),
+            z2: (-l, l),
+            n,
+        }
+    }
+
+    fn request_inspect(&mut self, ctx: &Context<Self>) {
+        let (Some((x, _)), Some(model)) = (self.inspect.x.clone(), self.model.clone()) else {
+            return;
+        };
+        if self.inspect.in_flight {
+            self.inspect.again = true;
+            return;
+        }
+        self.inspect.in_flight = true;
+        self.inspect.last_run = now_seconds() * 1000.0;
+        let (version, likelihood) = (self.inspect.x_version, self.settings.likelihood);
+        ctx.link().send_future(async move {
+            let result = model
+                .inspect(&x, likelihood, Self::map_grid(HEAT_N), Q_SAMPLES, IWAE_K, 0)
+                .await
+                .map_err(|e| e.to_string());
+            Msg::Inspected(version, result)
+        });
+    }
+
+    fn request_manifold(&mut self, ctx: &Context<Self>) {
+        if !self.inspect.show_manifold || self.inspect.manifold_in_flight {
+            return;
+        }
+        let Some(model) = self.model.clone() else {
+            return;
+        };
+        self.inspect.manifold_in_flight = true;
+        self.inspect.last_manifold = now_seconds() * 1000.0;
+        let n = self.inspect.manifold_n;
+        // Row 0 of the picture is the top of the map: the largest z2.
+        let z: Vec<f32> = Self::map_grid(n)
+            .points()
+            .chunks(n)
+            .rev()
+            .flatten()
+            .flat_map(|p| [p[0] as f32, p[1] as f32])
+            .collect();
+        ctx.link().send_future(async move {
+            Msg::ManifoldDecoded(n, model.decode(&z).await.map_err(|e| e.to_string()))
+        });
+    }
+
+    fn request_strip(&mut self, ctx: &Context<Self>) {
+        let ([Some(a), Some(b)], Some(model)) = (self.inspect.ends, self.model.clone()) else {
+            return;
+        };
+        let z: Vec<f32> = (0..INTERP_STEPS)
+            .flat_map(|k| {
+                let t = k as f64 / (INTERP_STEPS - 1) as f64;
+                [(a[0] + t * (b[0] - a[0])) as f32, (a[1] + t * (b[1] - a[1])) as f32]
+            })
+            .collect();
+        ctx.link().send_future(async move {
+            Msg::InterpolationDecoded(model.decode(&z).await.map_err(|e| e.to_string()))
+        });
+    }
+
+    /// What the latent map draws for the inspected input.
+    fn map_overlay(&self) -> MapOverlay {
+        let r = self.inspect.result.as_ref();
+        MapOverlay {
+            heat: self
+                .inspect
+                .heat
+                .clone()
+                .filter(|_| self.inspect.show_heat && r.is_some()),
+            ellipse: r.filter(|_| self.inspect.show_ellipse).map(|r| {
+                let q = &r.evidence.posterior;
+                ([q.mu[0], q.mu[1]], [q.sigma(0), q.sigma(1)])
+            }),
+            manifold: self
+                .inspect
+                .manifold
+                .clone()
+                .filter(|_| self.inspect.show_manifold),
+            line: match self.inspect.ends {
+                [Some(a), Some(b)] => Some((a, b)),
+                _ => None,
+            },
+        }
+    }
+}
+
+/// The index of the first test image of each class, in class order.
+fn first_of_each_class(test: &Digits) -> Vec<usize> {
+    (0..10u8)
+        .filter_map(|c| test.labels().iter().position(|&l| l == c))
+        .collect()
 }
 
 /// Host pages and shared links.

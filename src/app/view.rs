@@ -4,7 +4,9 @@ use yew::prelude::*;
 
 use web_sys::HtmlInputElement;
 
-use super::components::{DecodedImage, LatentMap, LatentSliders, LossChart};
+use std::rc::Rc;
+
+use super::components::{BoundBar, DecodedImage, DigitPad, LatentMap, LatentSliders, LossChart, Thumb};
 use super::{parse_input, select_value, App, Msg};
 use crate::data::{Dataset, Split};
 use crate::elbo::Likelihood;
@@ -228,6 +230,7 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
                     { for map_panel }
                     { for controls_panel }
                     { for chart_panel }
+                    { for inspect_panel.clone() }
                 </div>
                 <p class="embed-footer">
                     { backend_text }
@@ -269,6 +272,9 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
                     { for controls_panel }
                     { for chart_panel }
                 </section>
+            }
+            if let Some(panel) = inspect_panel {
+                <section class="inside" aria-label="inside the bound">{ panel }</section>
             }
             <section class="keep-share">
                 { keep }
@@ -356,6 +362,115 @@ fn share_panel(app: &App, ctx: &Context<App>) -> Html {
             if !app.embed_code.is_empty() {
                 <textarea data-testid="embed-code" readonly=true rows="3" aria-label="embed code" value={app.embed_code.clone()} />
             }
+        </div>
+    }
+}
+
+fn nats(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v:.3}")
+    } else {
+        format!("{v}")
+    }
+}
+
+/// Inside the bound: pick or draw x; its reconstruction, ln p(x), the ELBO and the gap.
+fn inspect_panel(app: &App, ctx: &Context<App>) -> Html {
+    let link = ctx.link();
+    let st = &app.inspect;
+    let examples = app.test.as_ref().map(|test| {
+        let names = app.dataset.class_names();
+        html! {
+            <div class="examples" role="group" aria-label="test images to inspect">
+                { for st.examples.iter().map(|&i| {
+                    let label = format!("inspect test image #{i} ({})", names[test.label(i) as usize % 10]);
+                    html! {
+                        <Thumb pixels={Rc::new(test.image_f32(i))} {label} testid={format!("example-{}", test.label(i))}
+                            on_click={link.callback(move |_| Msg::ExamplePicked(i))} />
+                    }
+                }) }
+            </div>
+        }
+    });
+    let result = st.result.as_ref();
+    let images = st.x.as_ref().map(|(x, what)| {
+        let samples = result.map_or_else(Vec::new, |r| {
+            r.samples.chunks_exact(784).map(|s| Rc::new(s.to_vec())).collect::<Vec<_>>()
+        });
+        html! {
+            <div class="recon-row">
+                <figure><Thumb pixels={x.clone()} label={format!("input: {what}")} testid="inspect-input" /><figcaption>{ "x" }</figcaption></figure>
+                if let Some(r) = result {
+                    <figure><Thumb pixels={Rc::new(r.reconstruction.clone())} label="reconstruction at the mean of q(z|x)" testid="inspect-recon" /><figcaption>{ "decoded at μ" }</figcaption></figure>
+                    <figure class="samples">
+                        <div>{ for samples.into_iter().enumerate().map(|(k, s)| html! {
+                            <Thumb pixels={s} label={format!("decoded sample {} from q(z|x)", k + 1)} testid={format!("inspect-sample-{k}")} />
+                        }) }</div>
+                        <figcaption>{ "z ~ q(z|x)" }</figcaption>
+                    </figure>
+                }
+            </div>
+        }
+    });
+    let numbers = result.map(|r| {
+        let e = &r.evidence;
+        html! {
+            <>
+                <dl class="metrics evidence" data-testid="evidence">
+                    <dt>{ "ln p(x), quadrature" }</dt><dd data-testid="ev-logpx">{ nats(e.log_px) }</dd>
+                    <dt>{ format!("ln p(x), IWAE K={}", r.iwae_k) }</dt><dd data-testid="ev-iwae">{ nats(r.iwae) }</dd>
+                    <dt>{ "ELBO(x)" }</dt><dd data-testid="ev-elbo">{ nats(e.elbo) }</dd>
+                    <dt>{ "gap = KL(q ‖ p(z|x))" }</dt><dd data-testid="ev-gap">{ nats(e.gap) }</dd>
+                    <dt>{ "reconstruction" }</dt><dd data-testid="ev-recon">{ nats(e.recon) }</dd>
+                    <dt>{ "KL(q ‖ p(z))" }</dt><dd data-testid="ev-kl">{ nats(e.kl) }</dd>
+                </dl>
+                <BoundBar recon={e.recon} kl={e.kl} gap={e.gap} />
+                <p class="units-note">{ "nats; ln p(x) = ELBO(x) + KL(q(z|x) ‖ p(z|x)). On the map: q(z|x) at 1σ and 2σ (teal) and the true posterior p(z|x) (magenta), computed on a 64×64 grid." }</p>
+            </>
+        }
+    });
+    let check = |id: &'static str, label: &'static str, on: bool, msg: fn(bool) -> Msg| {
+        html! {
+            <label class="check"><input type="checkbox" data-testid={id} checked={on}
+                onchange={link.callback(move |e: Event| msg(e.target_unchecked_into::<HtmlInputElement>().checked()))} />{ format!(" {label}") }</label>
+        }
+    };
+    let on_n = link.batch_callback(|e: Event| parse_input::<usize>(&e).filter(|n| (2..=30).contains(n)).map(Msg::ManifoldSizeSet));
+    let can_interp = result.is_some();
+    html! {
+        <div class="panel inspect-panel" data-testid="inspect-panel"
+            data-inspected={result.is_some().to_string()}>
+            if !app.embed { <h2>{ "Inside the bound" }</h2> }
+            <div class="inspect-grid">
+                <div class="pick">
+                    <p class="units-note">{ "Click a test image, or draw a digit:" }</p>
+                    { for examples }
+                    <DigitPad on_drawn={link.callback(Msg::DigitDrawn)} />
+                </div>
+                <div class="what">
+                    if st.x.is_none() { <p class="chart-empty">{ "Pick an input to see q(z|x) against the true posterior, and ln p(x) = ELBO + gap." }</p> }
+                    { for images }
+                    { for numbers }
+                    <div class="layers">
+                        { check("toggle-heat", "true posterior p(z|x)", st.show_heat, Msg::HeatToggled) }
+                        { check("toggle-ellipse", "q(z|x) ellipses", st.show_ellipse, Msg::EllipseToggled) }
+                        { check("toggle-manifold", "decoded manifold under the map", st.show_manifold, Msg::ManifoldToggled) }
+                        <label class="check">{ "grid n " }<input data-testid="manifold-n" type="number" min="2" max="30" value={st.manifold_n.to_string()} onchange={on_n} /></label>
+                    </div>
+                    <div class="buttons interp">
+                        <button data-testid="interp-a" disabled={!can_interp} onclick={link.callback(|_| Msg::InterpolationEndSet(0))}>{ "Use as A" }</button>
+                        <button data-testid="interp-b" disabled={!can_interp} onclick={link.callback(|_| Msg::InterpolationEndSet(1))}>{ "Use as B" }</button>
+                        <button data-testid="interp-play" disabled={st.ends.iter().any(Option::is_none)} onclick={link.callback(|_| Msg::InterpolationPlayed)}>{ "Walk z from A to B" }</button>
+                    </div>
+                    if !st.strip.is_empty() {
+                        <div class="strip" data-testid="interp-strip" role="group" aria-label="decoded images from A to B">
+                            { for st.strip.chunks_exact(784).enumerate().map(|(k, s)| html! {
+                                <Thumb pixels={Rc::new(s.to_vec())} label={format!("step {} of the line from A to B", k + 1)} />
+                            }) }
+                        </div>
+                    }
+                </div>
+            </div>
         </div>
     }
 }

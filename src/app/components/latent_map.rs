@@ -1,10 +1,12 @@
 //! The 2-D latent space: encoded means of test images coloured by class, and the current z as a
-//! marker that follows the sliders. Click or drag anywhere to move z there.
+//! marker that follows the sliders. Click or drag anywhere to move z there. Optionally, for an
+//! input being inspected: q(z|x)'s ellipses, the true posterior as a heat map, the decoded
+//! manifold underneath, and an interpolation line.
 
 use std::rc::Rc;
 
-use wasm_bindgen::JsCast;
-use web_sys::HtmlCanvasElement;
+use wasm_bindgen::{Clamped, JsCast};
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
 use yew::prelude::*;
 
 use super::latent_sliders::Z_LIMIT;
@@ -18,6 +20,20 @@ pub const CLASS_COLOURS: [&str; 10] = [
 
 const SIZE: f64 = 360.0;
 
+/// What can be drawn over (or under) the map for the input being inspected.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MapOverlay {
+    /// The true posterior p(z|x) at the cells of an n x n grid over the map (row j = z2 from the
+    /// bottom, `j * n + i`), any scale.
+    pub heat: Option<Rc<Vec<f64>>>,
+    /// q(z|x): mean and standard deviations, drawn as 1 and 2 sigma ellipses.
+    pub ellipse: Option<([f64; 2], [f64; 2])>,
+    /// Decoded images on an n x n grid over the map (n, then n*n*784 pixels; row 0 at the top).
+    pub manifold: Option<Rc<(usize, Vec<f32>)>>,
+    /// An interpolation: the straight line between two latent means.
+    pub line: Option<([f64; 2], [f64; 2])>,
+}
+
 #[derive(Properties, PartialEq)]
 pub struct LatentMapProps {
     /// (z1, z2) pairs of encoded test means.
@@ -26,6 +42,8 @@ pub struct LatentMapProps {
     pub class_names: [&'static str; 10],
     pub z: [f64; 2],
     pub on_pick: Callback<[f64; 2]>,
+    #[prop_or_default]
+    pub overlay: MapOverlay,
 }
 
 fn to_px(v: f64) -> f64 {
@@ -37,10 +55,15 @@ pub fn latent_map(props: &LatentMapProps) -> Html {
     let canvas = use_node_ref();
     {
         let canvas = canvas.clone();
-        let deps = (props.means.clone(), props.labels.clone(), props.z);
-        use_effect_with(deps, move |(means, labels, z)| {
+        let deps = (
+            props.means.clone(),
+            props.labels.clone(),
+            props.z,
+            props.overlay.clone(),
+        );
+        use_effect_with(deps, move |(means, labels, z, overlay)| {
             if let Some(canvas) = canvas.cast::<HtmlCanvasElement>() {
-                draw(&canvas, means, labels, *z);
+                draw(&canvas, means, labels, *z, overlay);
             }
         });
     }
@@ -99,11 +122,20 @@ pub fn latent_map(props: &LatentMapProps) -> Html {
     }
 }
 
-fn draw(canvas: &HtmlCanvasElement, means: &[f32], labels: &[u8], z: [f64; 2]) {
+fn draw(
+    canvas: &HtmlCanvasElement,
+    means: &[f32],
+    labels: &[u8],
+    z: [f64; 2],
+    overlay: &MapOverlay,
+) {
     let Some(ctx) = super::context_2d(canvas) else {
         return;
     };
     ctx.clear_rect(0.0, 0.0, SIZE, SIZE);
+    if let Some(manifold) = &overlay.manifold {
+        draw_manifold(&ctx, manifold.0, &manifold.1);
+    }
     // Axes through the origin and unit grid lines.
     ctx.set_line_width(1.0);
     ctx.set_stroke_style_str("rgba(128,128,128,0.25)");
@@ -116,7 +148,7 @@ fn draw(canvas: &HtmlCanvasElement, means: &[f32], labels: &[u8], z: [f64; 2]) {
         ctx.line_to(SIZE, p);
         ctx.stroke();
     }
-    ctx.set_global_alpha(0.7);
+    ctx.set_global_alpha(if overlay.manifold.is_some() { 0.35 } else { 0.7 });
     for (i, pair) in means.chunks_exact(2).enumerate() {
         let class = labels.get(i).copied().unwrap_or(0) as usize % 10;
         ctx.set_fill_style_str(CLASS_COLOURS[class]);
@@ -125,6 +157,22 @@ fn draw(canvas: &HtmlCanvasElement, means: &[f32], labels: &[u8], z: [f64; 2]) {
         ctx.fill_rect(x - 1.5, y - 1.5, 3.0, 3.0);
     }
     ctx.set_global_alpha(1.0);
+    if let Some(heat) = &overlay.heat {
+        draw_heat(&ctx, heat);
+    }
+    if let Some((mu, sigma)) = overlay.ellipse {
+        draw_ellipses(&ctx, mu, sigma);
+    }
+    if let Some((a, b)) = overlay.line {
+        ctx.set_line_width(2.0);
+        ctx.set_stroke_style_str("#d9622b");
+        let _ = ctx.set_line_dash(&js_sys::Array::of2(&4.0.into(), &3.0.into()));
+        ctx.begin_path();
+        ctx.move_to(to_px(a[0]), SIZE - to_px(a[1]));
+        ctx.line_to(to_px(b[0]), SIZE - to_px(b[1]));
+        ctx.stroke();
+        let _ = ctx.set_line_dash(&js_sys::Array::new());
+    }
     // The current z: a ring with a cross hair, visible on any colour.
     let (x, y) = (to_px(z[0]), SIZE - to_px(z[1]));
     ctx.set_line_width(3.0);
@@ -141,4 +189,88 @@ fn draw(canvas: &HtmlCanvasElement, means: &[f32], labels: &[u8], z: [f64; 2]) {
     ctx.move_to(x, y - 12.0);
     ctx.line_to(x, y + 12.0);
     ctx.stroke();
+}
+
+/// A scratch canvas of `w` x `h` holding `rgba`, to be scaled onto the map.
+fn scratch(w: u32, h: u32, rgba: &[u8]) -> Option<HtmlCanvasElement> {
+    let canvas: HtmlCanvasElement = web_sys::window()?
+        .document()?
+        .create_element("canvas")
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    canvas.set_width(w);
+    canvas.set_height(h);
+    let image = ImageData::new_with_u8_clamped_array_and_sh(Clamped(rgba), w, h).ok()?;
+    super::context_2d(&canvas)?
+        .put_image_data(&image, 0.0, 0.0)
+        .ok()?;
+    Some(canvas)
+}
+
+/// Decoded images tiled over the map, ink dark on light, faded so the points stay readable.
+fn draw_manifold(ctx: &CanvasRenderingContext2d, n: usize, pixels: &[f32]) {
+    let side = n * 28;
+    if n == 0 || pixels.len() != side * side {
+        return;
+    }
+    let mut rgba = vec![255u8; side * side * 4];
+    for (tile, img) in pixels.chunks_exact(784).enumerate() {
+        let (ti, tj) = (tile % n, tile / n);
+        for (p, &v) in img.iter().enumerate() {
+            let (x, y) = (ti * 28 + p % 28, tj * 28 + p / 28);
+            let g = 255 - (v.clamp(0.0, 1.0) * 255.0).round() as u8;
+            let o = (y * side + x) * 4;
+            rgba[o..o + 3].copy_from_slice(&[g, g, g]);
+        }
+    }
+    if let Some(tiles) = scratch(side as u32, side as u32, &rgba) {
+        ctx.set_image_smoothing_enabled(true);
+        ctx.set_global_alpha(0.85);
+        let _ = ctx.draw_image_with_html_canvas_element_and_dw_and_dh(&tiles, 0.0, 0.0, SIZE, SIZE);
+        ctx.set_global_alpha(1.0);
+    }
+}
+
+/// The true posterior as a translucent magenta field, brighter where p(z|x) is larger.
+fn draw_heat(ctx: &CanvasRenderingContext2d, heat: &[f64]) {
+    let n = (heat.len() as f64).sqrt() as usize;
+    let max = heat.iter().copied().filter(|v| v.is_finite()).fold(0.0, f64::max);
+    if n == 0 || n * n != heat.len() || max <= 0.0 {
+        return;
+    }
+    let mut rgba = vec![0u8; n * n * 4];
+    for j in 0..n {
+        for i in 0..n {
+            let v = (heat[j * n + i] / max).clamp(0.0, 1.0);
+            // Row 0 of the image is the top of the map: the largest z2.
+            let o = ((n - 1 - j) * n + i) * 4;
+            rgba[o..o + 4].copy_from_slice(&[200, 30, 160, (v.sqrt() * 220.0) as u8]);
+        }
+    }
+    if let Some(field) = scratch(n as u32, n as u32, &rgba) {
+        ctx.set_image_smoothing_enabled(true);
+        let _ = ctx.draw_image_with_html_canvas_element_and_dw_and_dh(&field, 0.0, 0.0, SIZE, SIZE);
+    }
+}
+
+/// 1 and 2 sigma ellipses of q(z|x) (axis-aligned: q has a diagonal covariance).
+fn draw_ellipses(ctx: &CanvasRenderingContext2d, mu: [f64; 2], sigma: [f64; 2]) {
+    let px_per_unit = SIZE / (2.0 * Z_LIMIT);
+    let (x, y) = (to_px(mu[0]), SIZE - to_px(mu[1]));
+    for (k, width) in [(1.0, 2.0), (2.0, 1.2)] {
+        ctx.set_line_width(width);
+        ctx.set_stroke_style_str("#0b7a75");
+        ctx.begin_path();
+        let _ = ctx.ellipse(
+            x,
+            y,
+            (k * sigma[0] * px_per_unit).max(1.0),
+            (k * sigma[1] * px_per_unit).max(1.0),
+            0.0,
+            0.0,
+            std::f64::consts::TAU,
+        );
+        ctx.stroke();
+    }
 }

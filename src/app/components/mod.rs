@@ -1,14 +1,20 @@
 //! Small function components; the state they show lives in the root `App`.
 
+pub mod bound_bar;
 pub mod decoded_image;
+pub mod digit_pad;
 pub mod latent_map;
 pub mod latent_sliders;
 pub mod loss_chart;
+pub mod thumb;
 
+pub use bound_bar::BoundBar;
 pub use decoded_image::DecodedImage;
-pub use latent_map::LatentMap;
+pub use digit_pad::DigitPad;
+pub use latent_map::{LatentMap, MapOverlay};
 pub use latent_sliders::LatentSliders;
 pub use loss_chart::{LossChart, TestPoint};
+pub use thumb::Thumb;
 
 /// The 2-D drawing context of a canvas, if the browser gives one.
 pub fn context_2d(
