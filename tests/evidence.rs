@@ -174,13 +174,13 @@ fn gap_is_nonnegative_on_a_test_subset() {
     let (model, header) = shipped_model();
     let test = common::load(Dataset::Mnist, Split::Test);
     let mut min_gap = f64::INFINITY;
-    // Spread over the split (every 250th image) rather than the first few.
-    for i in (0..test.len()).step_by(250) {
+    // 20 images spread over the split (every 500th), about 0.35 s each in the test profile.
+    for i in (0..test.len()).step_by(500) {
         let ev = quadrature(&model, &header, &test.image_f32(i), 64);
         assert!(ev.gap >= -GAP_SLACK, "image {i}: gap {}", ev.gap);
         min_gap = min_gap.min(ev.gap);
     }
-    eprintln!("smallest gap over 40 images: {min_gap}");
+    eprintln!("smallest gap over 20 images: {min_gap}");
 }
 
 fn inspect_cpu(
