@@ -160,6 +160,21 @@ pub async fn evidence_by_quadrature<B: Backend>(
     device: &B::Device,
 ) -> Result<Evidence, ReadbackError> {
     let q = posterior(model, x, device).await?;
+    Ok(quadrature_given_q(model, x, likelihood, q, n, device)
+        .await?
+        .0)
+}
+
+/// [`evidence_by_quadrature`] for a known q(z|x); also returns ln p(x|z) + ln p(z) at every
+/// point of the final grid (`Evidence::grid`), for reuse.
+async fn quadrature_given_q<B: Backend>(
+    model: &Vae<B>,
+    x: &[f32],
+    likelihood: Likelihood,
+    q: Gaussian,
+    n: usize,
+    device: &B::Device,
+) -> Result<(Evidence, Vec<f64>), ReadbackError> {
     let grid = posterior_box(model, x, likelihood, &q, n, device).await?;
     let (log_joint, _) = log_joint_on(model, x, likelihood, &grid, device).await?;
     let log_px = log_sum_exp(&log_joint) + grid.cell_area().ln();
@@ -182,7 +197,7 @@ pub async fn evidence_by_quadrature<B: Backend>(
     let recon = -expected_ll;
     let kl = q.kl_to_prior();
     let elbo = -(recon + kl);
-    Ok(Evidence {
+    let evidence = Evidence {
         log_px,
         elbo,
         recon,
@@ -190,7 +205,8 @@ pub async fn evidence_by_quadrature<B: Backend>(
         gap: log_px - elbo,
         posterior: q,
         grid,
-    })
+    };
+    Ok((evidence, log_joint))
 }
 
 fn grid_points(grid: &Grid) -> Vec<Vec<f64>> {
@@ -297,14 +313,20 @@ pub async fn evidence_by_importance_sampling<B: Backend>(
 ) -> Result<f64, ReadbackError> {
     let q = posterior(model, x, device).await?;
     let mut rng = SeededRng::new(seed);
-    let dims = q.mu.len();
-    let samples: Vec<Vec<f64>> = (0..k.max(1))
-        .map(|_| {
-            (0..dims)
-                .map(|j| q.mu[j] + q.sigma(j) * rng.normal())
-                .collect()
-        })
-        .collect();
+    importance_given_q(model, x, likelihood, &q, k, &mut rng, device).await
+}
+
+/// [`evidence_by_importance_sampling`] for a known q(z|x), drawing from `rng`.
+async fn importance_given_q<B: Backend>(
+    model: &Vae<B>,
+    x: &[f32],
+    likelihood: Likelihood,
+    q: &Gaussian,
+    k: usize,
+    rng: &mut SeededRng,
+    device: &B::Device,
+) -> Result<f64, ReadbackError> {
+    let samples = sample_q(q, k.max(1), rng);
     let log_lik = log_likelihood(model, x, likelihood, &samples, device).await?;
     let log_w: Vec<f64> = samples
         .iter()
@@ -312,6 +334,122 @@ pub async fn evidence_by_importance_sampling<B: Backend>(
         .map(|(z, ll)| ll + log_prior(z) - q.log_density(z))
         .collect();
     Ok(log_sum_exp(&log_w) - (samples.len() as f64).ln())
+}
+
+fn sample_q(q: &Gaussian, count: usize, rng: &mut SeededRng) -> Vec<Vec<f64>> {
+    let dims = q.mu.len();
+    (0..count)
+        .map(|_| {
+            (0..dims)
+                .map(|j| q.mu[j] + q.sigma(j) * rng.normal())
+                .collect()
+        })
+        .collect()
+}
+
+/// Everything the page shows for one input x.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Inspection {
+    /// ln p(x) by quadrature (n = 64), ELBO(x) with recon and KL, the gap, and q(z|x).
+    pub evidence: Evidence,
+    /// The importance-sampled (IWAE) estimate of ln p(x) with `iwae_k` samples from q.
+    pub iwae: f64,
+    pub iwae_k: usize,
+    /// The true posterior p(z|x) = p(x|z) p(z) / p(x) as a density at the cell centres of `view`
+    /// (index j * n + i as in Grid), using ln p(x) from the quadrature above.
+    pub heat: Vec<f64>,
+    pub view: Grid,
+    /// Decoded pixel means at z = mu (784 values in [0,1]).
+    pub reconstruction: Vec<f32>,
+    /// `samples` images decoded at z ~ q(z|x), 784 each, concatenated.
+    pub samples: Vec<f32>,
+}
+
+/// Grid side of the quadrature behind [`Inspection::evidence`].
+pub const INSPECT_QUADRATURE_N: usize = 64;
+
+/// Everything the page shows for one input `x` (784 pixels in [0, 1]), for a 2-D latent:
+///
+/// - `evidence`: exactly [`evidence_by_quadrature`] with n = 64;
+/// - `iwae`: exactly [`evidence_by_importance_sampling`] with `iwae_k` samples and `seed`
+///   (`iwae_k` = 0 counts as 1);
+/// - `heat`: p(z|x) at the cell centres of `view` (reusing the quadrature's values when `view`
+///   is its final grid);
+/// - `reconstruction`: the decoder's pixel means at z = mu;
+/// - `samples`: `samples` images decoded at z ~ q(z|x), drawn from the same seeded generator
+///   after the IWAE samples.
+///
+/// The decoder runs in batches of up to 4096 points; the cost is dominated by the quadrature
+/// (about 10-16k decoder evaluations) and the heat map (n² more unless `view` is the
+/// quadrature's grid).
+#[allow(clippy::too_many_arguments)] // the page's one call, mirrored by `Model::inspect`
+pub async fn inspect<B: Backend>(
+    model: &Vae<B>,
+    x: &[f32],
+    likelihood: Likelihood,
+    view: Grid,
+    samples: usize,
+    iwae_k: usize,
+    seed: u64,
+    device: &B::Device,
+) -> Result<Inspection, ReadbackError> {
+    let q = posterior(model, x, device).await?;
+    let (evidence, log_joint) =
+        quadrature_given_q(model, x, likelihood, q, INSPECT_QUADRATURE_N, device).await?;
+    let log_px = evidence.log_px;
+    let q = &evidence.posterior;
+
+    let heat_log_joint = if view == evidence.grid {
+        log_joint
+    } else {
+        log_joint_on(model, x, likelihood, &view, device).await?.0
+    };
+    let heat = heat_log_joint
+        .iter()
+        .map(|lj| (lj - log_px).exp())
+        .collect();
+
+    let mut rng = SeededRng::new(seed);
+    let iwae = importance_given_q(model, x, likelihood, q, iwae_k, &mut rng, device).await?;
+
+    let mu: Vec<f32> = q.mu.iter().map(|&v| v as f32).collect();
+    let reconstruction = decode_flat(model, &mu, device).await?;
+    let drawn: Vec<f32> = sample_q(q, samples, &mut rng)
+        .into_iter()
+        .flatten()
+        .map(|v| v as f32)
+        .collect();
+    let samples = if drawn.is_empty() {
+        Vec::new()
+    } else {
+        decode_flat(model, &drawn, device).await?
+    };
+
+    Ok(Inspection {
+        evidence,
+        iwae,
+        iwae_k: iwae_k.max(1),
+        heat,
+        view,
+        reconstruction,
+        samples,
+    })
+}
+
+/// Decoded pixel means for `z`, points of k (the model's latent size) coordinates, flattened;
+/// a trailing partial point is ignored. One batched decoder call.
+pub async fn decode_flat<B: Backend>(
+    model: &Vae<B>,
+    z: &[f32],
+    device: &B::Device,
+) -> Result<Vec<f32>, ReadbackError> {
+    let k = model.dec_hidden.weight.dims()[0];
+    let n = z.len() / k.max(1);
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    let z = Tensor::<B, 2>::from_data(TensorData::new(z[..n * k].to_vec(), [n, k]), device);
+    read_f32(model.decode(z)).await
 }
 
 fn row<B: Backend>(x: &[f32], device: &B::Device) -> Tensor<B, 2> {

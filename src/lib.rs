@@ -5,6 +5,7 @@
 
 pub mod backend;
 pub mod data;
+pub mod drawing;
 pub mod elbo;
 pub mod eval;
 pub mod evidence;

@@ -7,11 +7,12 @@
 use std::sync::Arc;
 
 use burn::tensor::backend::{AutodiffBackend, Backend};
-use burn::tensor::{Tensor, TensorData};
 
-use crate::backend::{read_f32, Cpu, CpuTrain, ReadbackError};
+use crate::backend::{Cpu, CpuTrain, ReadbackError};
 use crate::data::Digits;
+use crate::elbo::Likelihood;
 use crate::eval::encode_means;
+use crate::evidence::{decode_flat, inspect, Grid, Inspection};
 use crate::model::{Vae, VaeConfig};
 use crate::train::{ChunkReport, Clock, Progress, TrainError, TrainSettings, Trainer};
 use crate::weights::{self, Provenance, WeightsError};
@@ -77,12 +78,57 @@ impl Model {
         }
     }
 
-    /// Decoded images (pixels in [0, 1], 784 per point) for `z` = n points of 2 coordinates.
+    /// Decoded images (pixels in [0, 1], 784 per point) for `z` = n points of 2 coordinates,
+    /// in one batched decoder call (a trailing partial point is ignored). For a grid of images,
+    /// pass `Grid::points()` flattened: 400 points (a 20×20 grid) are one call, no per-point
+    /// tensors.
     pub async fn decode(&self, z: &[f32]) -> Result<Vec<f32>, ReadbackError> {
         match self {
             Model::Cpu(m) => decode_points(m, z, &Default::default()).await,
             #[cfg(feature = "gpu")]
             Model::Gpu(m) => decode_points(m, z, &Default::default()).await,
+        }
+    }
+
+    /// Everything the page shows for one image `x` (784 pixels in [0, 1]): see
+    /// [`crate::evidence::inspect`].
+    pub async fn inspect(
+        &self,
+        x: &[f32],
+        likelihood: Likelihood,
+        view: Grid,
+        samples: usize,
+        iwae_k: usize,
+        seed: u64,
+    ) -> Result<Inspection, ReadbackError> {
+        match self {
+            Model::Cpu(m) => {
+                inspect(
+                    m,
+                    x,
+                    likelihood,
+                    view,
+                    samples,
+                    iwae_k,
+                    seed,
+                    &Default::default(),
+                )
+                .await
+            }
+            #[cfg(feature = "gpu")]
+            Model::Gpu(m) => {
+                inspect(
+                    m,
+                    x,
+                    likelihood,
+                    view,
+                    samples,
+                    iwae_k,
+                    seed,
+                    &Default::default(),
+                )
+                .await
+            }
         }
     }
 
@@ -101,10 +147,7 @@ async fn decode_points<B: Backend>(
     z: &[f32],
     device: &B::Device,
 ) -> Result<Vec<f32>, ReadbackError> {
-    let k = model.dec_hidden.weight.dims()[0];
-    let n = z.len() / k;
-    let z = Tensor::<B, 2>::from_data(TensorData::new(z[..n * k].to_vec(), [n, k]), device);
-    read_f32(model.decode(z)).await
+    decode_flat(model, z, device).await
 }
 
 /// The trainer on one of the backends.

@@ -4,6 +4,8 @@
 //! cargo run --release --bin vae -- train --dataset mnist --epochs 10 --out model.vaew
 //! cargo run --release --bin vae -- eval --weights www/weights/mnist.vaew
 //! cargo run --release --bin vae -- evidence --weights www/weights/mnist.vaew --index 0
+//! cargo run --release --bin vae -- evidence --weights www/weights/mnist.vaew --all --gap-check
+//! cargo run --release --bin vae -- inspect --weights www/weights/mnist.vaew --index 0
 //! ```
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -26,12 +28,13 @@ mod cli {
     use pollster::block_on;
     use serde_json::json;
 
-    use vae_playground::backend::{Cpu, CpuTrain};
+    use vae_playground::backend::{Cpu, CpuTrain, ReadbackError};
     use vae_playground::data::{Dataset, Digits, Split};
     use vae_playground::elbo::Likelihood;
     use vae_playground::eval::evaluate;
-    use vae_playground::evidence::{evidence_by_importance_sampling, evidence_by_quadrature};
+    use vae_playground::evidence::{evidence_by_importance_sampling, evidence_by_quadrature, Grid};
     use vae_playground::model::VaeConfig;
+    use vae_playground::session::{BackendKind, Model};
     use vae_playground::train::{TrainSettings, Trainer};
     use vae_playground::weights::{self, Provenance};
 
@@ -128,6 +131,39 @@ mod cli {
             /// Importance samples.
             #[arg(long, default_value_t = 5000)]
             samples: usize,
+            /// Every test image (or the first `--count`) instead of `--index`; needs `--gap-check`.
+            #[arg(long, requires = "gap_check")]
+            all: bool,
+            /// With `--all`: check ln p(x) - ELBO(x) >= 0 by quadrature for each image and print
+            /// the smallest gap, how many fall below 0 and below -1e-3 nat, and the time taken.
+            #[arg(long, requires = "all")]
+            gap_check: bool,
+            /// With `--all`: only the first this many test images.
+            #[arg(long)]
+            count: Option<usize>,
+        },
+        /// Time `Model::inspect` (what the page computes for one image) and a 20x20 grid decode;
+        /// prints JSON with milliseconds.
+        Inspect {
+            #[arg(long)]
+            weights: PathBuf,
+            #[arg(long, value_enum)]
+            dataset: Option<DatasetArg>,
+            #[arg(long, default_value_t = 0)]
+            index: usize,
+            /// Heat-map grid side over the box +-`half` in both latent coordinates.
+            #[arg(long, default_value_t = 64)]
+            view_n: usize,
+            #[arg(long, default_value_t = 4.0)]
+            half: f64,
+            /// Images decoded at z ~ q(z|x).
+            #[arg(long, default_value_t = 16)]
+            samples: usize,
+            #[arg(long, default_value_t = 256)]
+            iwae_k: usize,
+            /// Timed repetitions (after one warm-up run).
+            #[arg(long, default_value_t = 5)]
+            repeat: usize,
         },
     }
 
@@ -273,11 +309,20 @@ mod cli {
                 index,
                 grid,
                 samples,
+                all,
+                gap_check,
+                count,
             } => {
                 let bytes = std::fs::read(&weights)?;
                 let (model, header) = weights::decode::<Cpu>(&bytes, &device)?;
                 let dataset = pick_dataset(dataset, header.dataset);
                 let test = Digits::load(&cli.data_dir, dataset, Split::Test)?;
+                if all && gap_check {
+                    let n = count.unwrap_or(test.len()).min(test.len());
+                    let summary = check_gaps(&model, &test, header.likelihood, grid, n)?;
+                    println!("{}", serde_json::to_string_pretty(&summary)?);
+                    return Ok(());
+                }
                 if index >= test.len() {
                     return Err(format!("--index must be below {}", test.len()).into());
                 }
@@ -312,9 +357,143 @@ mod cli {
                 });
                 println!("{}", serde_json::to_string_pretty(&summary)?);
             }
+            Command::Inspect {
+                weights,
+                dataset,
+                index,
+                view_n,
+                half,
+                samples,
+                iwae_k,
+                repeat,
+            } => {
+                let bytes = std::fs::read(&weights)?;
+                let header = weights::decode::<Cpu>(&bytes, &device)?.1;
+                let model = Model::from_weights(BackendKind::Cpu, &bytes)?;
+                let dataset = pick_dataset(dataset, header.dataset);
+                let test = Digits::load(&cli.data_dir, dataset, Split::Test)?;
+                if index >= test.len() {
+                    return Err(format!("--index must be below {}", test.len()).into());
+                }
+                let x = test.image_f32(index);
+                let view = Grid {
+                    z1: (-half, half),
+                    z2: (-half, half),
+                    n: view_n,
+                };
+                let inspect =
+                    || block_on(model.inspect(&x, header.likelihood, view, samples, iwae_k, 0));
+                let result = inspect()?; // warm-up
+                let inspect_ms = time_ms(repeat, || inspect().map(drop))?;
+                let decode_view = Grid { n: 20, ..view };
+                let z: Vec<f32> = decode_view
+                    .points()
+                    .iter()
+                    .flatten()
+                    .map(|&v| v as f32)
+                    .collect();
+                block_on(model.decode(&z))?; // warm-up
+                let decode_ms = time_ms(repeat, || block_on(model.decode(&z)).map(drop))?;
+                let heat_mass: f64 = result.heat.iter().sum::<f64>() * view.cell_area();
+                let summary = json!({
+                    "index": index,
+                    "view": view,
+                    "samples": samples,
+                    "iwae_k": iwae_k,
+                    "repeat": repeat,
+                    "inspect_ms": inspect_ms,
+                    "decode_20x20_ms": decode_ms,
+                    "log_px": result.evidence.log_px,
+                    "iwae": result.iwae,
+                    "elbo": result.evidence.elbo,
+                    "gap": result.evidence.gap,
+                    "quadrature_grid": result.evidence.grid,
+                    "heat_mass_in_view": heat_mass,
+                });
+                println!("{}", serde_json::to_string_pretty(&summary)?);
+            }
         }
         Ok(())
     }
+
+    /// Milliseconds per call of `f` over `repeat` calls: median, min and max.
+    fn time_ms(
+        repeat: usize,
+        mut f: impl FnMut() -> Result<(), ReadbackError>,
+    ) -> Result<serde_json::Value, Error> {
+        let mut ms = Vec::new();
+        for _ in 0..repeat.max(1) {
+            let start = Instant::now();
+            f()?;
+            ms.push(start.elapsed().as_secs_f64() * 1e3);
+        }
+        ms.sort_by(f64::total_cmp);
+        Ok(json!({
+            "median": ms[ms.len() / 2],
+            "min": ms[0],
+            "max": ms[ms.len() - 1],
+        }))
+    }
+
+    /// ln p(x) - ELBO(x) by quadrature for the first `count` images of `test`.
+    fn check_gaps(
+        model: &vae_playground::model::Vae<Cpu>,
+        test: &Digits,
+        likelihood: Likelihood,
+        grid: usize,
+        count: usize,
+    ) -> Result<serde_json::Value, Error> {
+        let device = Default::default();
+        let bar = progress_bar(count as u64, false);
+        let start = Instant::now();
+        let mut min_gap = f64::INFINITY;
+        let mut min_index = 0;
+        let (mut below_zero, mut below_slack) = (0usize, 0usize);
+        let mut sum_gap = 0.0;
+        let mut sum_log_px = 0.0;
+        for i in 0..count {
+            let ev = block_on(evidence_by_quadrature(
+                model,
+                &test.image_f32(i),
+                likelihood,
+                grid,
+                &device,
+            ))?;
+            if !ev.gap.is_finite() {
+                return Err(format!("image {i}: gap {} is not finite", ev.gap).into());
+            }
+            if ev.gap < min_gap {
+                min_gap = ev.gap;
+                min_index = i;
+            }
+            below_zero += usize::from(ev.gap < 0.0);
+            below_slack += usize::from(ev.gap < -GAP_SLACK);
+            sum_gap += ev.gap;
+            sum_log_px += ev.log_px;
+            bar.inc(1);
+            bar.set_message(format!("min gap {min_gap:.5} (image {min_index})"));
+        }
+        bar.finish();
+        let seconds = start.elapsed().as_secs_f64();
+        Ok(json!({
+            "images": count,
+            "grid": grid,
+            "min_gap": min_gap,
+            "min_gap_index": min_index,
+            "mean_gap": sum_gap / count.max(1) as f64,
+            "mean_log_px": sum_log_px / count.max(1) as f64,
+            "below_zero": below_zero,
+            "slack": GAP_SLACK,
+            "below_minus_slack": below_slack,
+            "seconds": seconds,
+            "ms_per_image": 1e3 * seconds / count.max(1) as f64,
+            "ok": below_slack == 0,
+        }))
+    }
+
+    /// Numerical slack for the gap check: the quadrature and the ELBO's grid integral each carry
+    /// f32 decoder error and midpoint-rule error of this order on images where q fits well.
+    const GAP_SLACK: f64 = 1e-3;
 
     fn pick_dataset(arg: Option<DatasetArg>, from_file: Option<Dataset>) -> Dataset {
         arg.map(Dataset::from)
