@@ -1,6 +1,6 @@
 // Benchmark (not a test): the built site and its TensorFlow.js peer in headless Chromium, and
 // optionally native training, printed as one markdown table and written as JSON.
-//   node tests/browser/bench.mjs [--short] [--out FILE] [--vae target/release/vae] [--steps 300]
+//   node tests/browser/bench.mjs [--short] [--out FILE] [--vae target/release/vae] [--steps 300] [--samples 40]
 // scripts/bench.sh builds everything and runs this; scripts/test.sh runs it with --short.
 //
 // Playground (dist/, from trunk build --release): time to first decoded image, slider-to-pixels
@@ -14,10 +14,10 @@ import { gzipSync } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { writeFile, readFile, mkdtemp, rm } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { serveMounts, launch, setSlider } from './harness.mjs';
+import { serveMounts, launch } from './harness.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const arg = (name, fallback = null) => {
@@ -28,7 +28,7 @@ const short = process.argv.includes('--short');
 const out = arg('--out');
 const vae = arg('--vae');
 const STEPS = Number(arg('--steps', short ? 10 : 300));
-const SAMPLES = short ? 3 : 40;
+const SAMPLES = Number(arg('--samples', short ? 3 : 40));
 const TRAIN_WINDOWS = short ? 1 : 5;
 const WINDOW_MS = short ? 1000 : 3000;
 const WARMUP_MS = short ? 500 : 4000;
@@ -76,11 +76,14 @@ const negElbo = (t) => ({ negElbo: t.neg_elbo, kl: t.kl, recon: t.recon });
 
 // ---- playground ----
 
-// Records when the decoded canvas receives pixels (putImageData), in page time, and when the
-// latent map has drawn its 2,000 points (fillRect each), after which the page is idle.
+// Records when the decoded canvas receives pixels (putImageData), in page time; key presses
+// (timestamp, time handled); and when the latent map has drawn its 2,000 points (fillRect
+// each), after which the page is idle.
 const probe = () => {
   window.__puts = [];
+  window.__keys = [];
   window.__mapRects = 0;
+  addEventListener('keydown', (e) => window.__keys.push([e.timeStamp, performance.now()]), true);
   const proto = CanvasRenderingContext2D.prototype;
   const put = proto.putImageData;
   proto.putImageData = function (...args) {
@@ -94,18 +97,27 @@ const probe = () => {
   };
 };
 
+// A key press on the focused z1 slider (a real input event, from the browser's side), timed
+// from the keydown's own timestamp, taken when the browser received it, so time spent queued
+// behind a training chunk counts, to the first time the decoded canvas receives pixels after
+// the keydown was handled (which changes z). Keys alternate right/left, so z stays in range.
 async function sliderLatency(page, n) {
+  await page.focus('[data-testid=z1]');
   const samples = [];
+  const queued = [];
   for (let i = 0; i < n; i++) {
-    const before = await page.evaluate(() => window.__puts.length);
-    const t0 = await page.evaluate(() => performance.now());
-    await setSlider(page, 'z1', ((i * 0.37) % 8) - 4 + 0.01);
-    await page.waitForFunction((b) => window.__puts.length > b, before, { timeout: 60_000 });
-    const t1 = await page.evaluate((b) => window.__puts[b], before);
-    samples.push(t1 - t0);
-    await page.waitForTimeout(20);
+    const k = await page.evaluate(() => window.__keys.length);
+    await page.keyboard.press(i % 2 ? 'ArrowLeft' : 'ArrowRight');
+    const key = await page.waitForFunction((k) => window.__keys[k], k, { timeout: 60_000, polling: 5 });
+    const [pressed, handled] = await key.jsonValue();
+    const put = await page.waitForFunction((t) => window.__puts.find((p) => p >= t), handled, { timeout: 60_000, polling: 5 });
+    samples.push((await put.jsonValue()) - pressed);
+    queued.push(handled - pressed);
+    // Spread the presses over 20-69 ms so they do not lock to the training loop's phase.
+    await page.waitForTimeout(20 + ((i * 37) % 50));
   }
-  return { median: quantile(samples, 0.5), p95: quantile(samples, 0.95) };
+  // queued: how much of it the key waited before the page handled it.
+  return { median: quantile(samples, 0.5), p95: quantile(samples, 0.95), max: Math.max(...samples), samples, queued };
 }
 
 /** Bytes of every response, by kind: [raw, gzip -9] (the .gz data files count as they are). */
@@ -134,7 +146,7 @@ async function nextStep(page) {
   return handle.jsonValue();
 }
 
-async function playground(browser, url, backend, { train = true } = {}) {
+async function playground(browser, url, backend, { train = true, windows = TRAIN_WINDOWS, trainingSamples = SAMPLES } = {}) {
   const page = await browser.newPage();
   await page.addInitScript(probe);
   const bytes = countBytes(page);
@@ -157,13 +169,13 @@ async function playground(browser, url, backend, { train = true } = {}) {
     // whose chunk takes seconds is not rounded to zero steps.
     const speeds = [];
     let [s0, t0] = await nextStep(page);
-    for (let w = 0; w < TRAIN_WINDOWS; w++) {
+    for (let w = 0; w < windows; w++) {
       await page.waitForTimeout(WINDOW_MS);
       const [s1, t1] = await nextStep(page);
       speeds.push(((s1 - s0) * IMAGES_PER_STEP) / ((t1 - t0) / 1000));
       [s0, t0] = [s1, t1];
     }
-    result.training = await sliderLatency(page, SAMPLES);
+    result.training = await sliderLatency(page, trainingSamples);
     result.imagesPerSecond = quantile(speeds, 0.5);
     result.windows = speeds;
     await page.click('[data-testid=train]');
@@ -216,7 +228,8 @@ const server = await serveMounts({
 });
 const tfjsUrl = `${server.origin}/tfjs/`;
 const speedOpts = { warmupMs: WARMUP_MS, windows: TRAIN_WINDOWS, windowMs: WINDOW_MS };
-const results = { date: new Date().toISOString(), short, qualitySteps: STEPS, machine: {}, native: null, playground: [], tfjs: [] };
+// The machine may be shared: its 1-minute load at the start and end says whether it was busy.
+const results = { date: new Date().toISOString(), short, qualitySteps: STEPS, machine: { loadStart: loadavg()[0] }, native: null, playground: [], tfjs: [] };
 try {
   if (vae) {
     log('native');
@@ -228,9 +241,11 @@ try {
     const browser = await launch({ webgpu });
     try {
       results.machine.chromium = browser.version();
-      // Short runs skip training on the software WebGPU adapter: a step there takes seconds.
+      // A training step on the software WebGPU adapter takes seconds, and so does a slider
+      // sample waiting behind one: fewer of both there, and none in a short run.
       log(`playground, ${webgpu ? 'WebGPU' : 'CPU'}`);
-      results.playground.push(await playground(browser, server.url, webgpu ? 'webgpu' : 'cpu', { train: !(short && webgpu) }));
+      const gpuOpts = { train: !short, windows: 3, trainingSamples: 8 };
+      results.playground.push(await playground(browser, server.url, webgpu ? 'webgpu' : 'cpu', webgpu ? gpuOpts : {}));
       const backends = webgpu ? ['webgpu'] : ['wasm', 'webgl'];
       for (const b of backends) {
         // A software WebGPU step takes seconds: one step a chunk, fewer windows.
@@ -253,6 +268,7 @@ Object.assign(results.machine, {
   cpu: (cpuinfo.match(/^model name\s*:\s*(.*)$/m) ?? [])[1] ?? 'unknown',
   cores: availableParallelism(),
   node: process.version,
+  loadEnd: loadavg()[0],
 });
 
 // ---- table ----
@@ -261,16 +277,22 @@ const n = (x, d = 0) => (x === undefined || x === null || Number.isNaN(x) ? '–
 const ratio = (a, b) => (a && b ? `${(a / b).toFixed(1)}×` : '');
 const pg = Object.fromEntries(results.playground.map((r) => [r.backend, r]));
 const tf = Object.fromEntries(results.tfjs.map((r) => [r.backend, r]));
-const tfSpeed = (b) => (tf[b]?.error ? `unavailable (${tf[b].error})` : n(tf[b]?.imagesPerSecond));
-const gpuName = (r) => r?.info?.adapter?.architecture ?? r?.info?.adapter?.renderer ?? '';
+const tfSpeed = (b, d = 0) => (tf[b]?.error ? `unavailable (${tf[b].error})` : n(tf[b]?.imagesPerSecond, d));
+const wasmKind = tf.wasm?.info ? `${tf.wasm.info.simd ? 'SIMD' : 'no SIMD'}, ${tf.wasm.info.threads ? 'threads' : '1 thread'}` : '';
+const gpuName = (r) => {
+  const a = r?.info?.adapter;
+  const name = a?.renderer ?? [a?.vendor, a?.architecture].filter(Boolean).join(' ');
+  return /swiftshader/i.test(name ?? '') ? 'SwiftShader, software' : name;
+};
 const kb = (b) => `${n(b[1] / 1000)} kB (raw ${n(b[0] / 1000)} kB)`;
 const rows = [
-  ['training images/s, browser CPU: Burn ndarray (wasm) vs TF.js wasm', n(pg.cpu?.imagesPerSecond), tfSpeed('wasm'), ratio(pg.cpu?.imagesPerSecond, tf.wasm?.imagesPerSecond)],
+  ['training images/s, browser CPU: Burn ndarray (wasm) vs TF.js wasm', n(pg.cpu?.imagesPerSecond), `${tfSpeed('wasm')} (${wasmKind})`, ratio(pg.cpu?.imagesPerSecond, tf.wasm?.imagesPerSecond)],
   [`training images/s, TF.js WebGL (${gpuName(tf.webgl) || 'no GPU'})`, '–', tfSpeed('webgl'), ''],
-  [`training images/s, WebGPU (${gpuName(tf.webgpu) || pg.webgpu?.label || ''})`, n(pg.webgpu?.imagesPerSecond, 1), tf.webgpu?.error ? tfSpeed('webgpu') : n(tf.webgpu?.imagesPerSecond, 1), ratio(pg.webgpu?.imagesPerSecond, tf.webgpu?.imagesPerSecond)],
+  [`training images/s, WebGPU (${gpuName(tf.webgpu) || pg.webgpu?.label || ''})`, n(pg.webgpu?.imagesPerSecond, 1), tfSpeed('webgpu', 1), ratio(pg.webgpu?.imagesPerSecond, tf.webgpu?.imagesPerSecond)],
   ['training images/s, native, one core', results.native ? n(results.native.imagesPerSecond) : 'not run (--vae)', '', ''],
-  [`test −ELBO after ${STEPS} steps from seed 0 (before: ${n(tf.wasm?.quality?.initial.negElbo, 2)})`,
-    results.native ? `${n(results.native.quality.test.negElbo, 2)} (Rust, native CLI)` : 'not run (--vae)', `${n(tf.wasm?.quality?.test.negElbo, 2)} (wasm)`, ''],
+  [`test −ELBO (10k test images) after ${STEPS} steps from seed 0, from → to`,
+    results.native ? `${n(results.native.quality.initial.negElbo, 2)} → ${n(results.native.quality.test.negElbo, 2)} (our training code, native CLI)` : 'not run (--vae)',
+    `${n(tf.wasm?.quality?.initial.negElbo, 2)} → ${n(tf.wasm?.quality?.test.negElbo, 2)} (wasm)`, ''],
   ['navigation → first decoded image, ms (CPU / WebGPU)', `${n(pg.cpu?.firstImageMs)} / ${n(pg.webgpu?.firstImageMs)}`, '', ''],
   ['slider → pixels idle, median / p95 ms (CPU / WebGPU)', `${n(pg.cpu?.idle.median, 1)} / ${n(pg.cpu?.idle.p95, 1)} · ${n(pg.webgpu?.idle.median, 1)} / ${n(pg.webgpu?.idle.p95, 1)}`, '', ''],
   ['slider → pixels while training, median / p95 ms (CPU / WebGPU)', `${n(pg.cpu?.training?.median, 1)} / ${n(pg.cpu?.training?.p95, 1)} · ${n(pg.webgpu?.training?.median, 1)} / ${n(pg.webgpu?.training?.p95, 1)}`, '', ''],
@@ -283,8 +305,8 @@ rows.push(
   ['first visit, wasm / JS, gzip', `${kb(fv.wasm)} / ${kb(fv.js)}`, `${kb(tb.wasm)} / ${kb(tb.js)}`, ''],
   ['first visit, weights / data (already gzip)', `${kb(fv.weights)} / ${n(fv.data[1] / 1000)} kB (test split)`, '', ''],
 );
-console.log(`\n${results.machine.cpu}, ${results.machine.cores} cores; Chromium ${results.machine.chromium}; TF.js ${tf.wasm.info.version}${short ? '; SHORT smoke run, numbers not meaningful' : ''}\n`);
-console.log('| measure | vae-playground | TF.js | ratio |');
+console.log(`\n${results.machine.cpu}, ${results.machine.cores} cores (load ${results.machine.loadStart.toFixed(1)} → ${results.machine.loadEnd.toFixed(1)}); Chromium ${results.machine.chromium}; TF.js ${tf.wasm.info.version}${short ? '; SHORT smoke run, numbers not meaningful' : ''}\n`);
+console.log('| measure | vae-playground | TF.js | playground ÷ TF.js |');
 console.log('| --- | --- | --- | --- |');
 for (const r of rows) console.log(`| ${r.join(' | ')} |`);
 if (out) {
