@@ -121,7 +121,11 @@ async function sliderLatency(page, n) {
 }
 
 /** Bytes of every response, by kind: [raw, gzip -9] (the .gz data files count as they are). */
+const offsite = [];
 function countBytes(page) {
+  page.on('request', (r) => {
+    if (!/^(data|blob):/.test(r.url()) && new URL(r.url()).origin !== server.origin) offsite.push(r.url());
+  });
   const bytes = { wasm: [0, 0], js: [0, 0], weights: [0, 0], data: [0, 0], other: [0, 0] };
   page.on('response', async (r) => {
     try {
@@ -260,8 +264,8 @@ try {
 } finally {
   server.close();
 }
-const offsite = server.requests.filter((p) => !p.startsWith('/'));
-if (offsite.length) throw new Error(`unexpected requests: ${offsite}`);
+// Everything must come from our own server on 127.0.0.1.
+if (offsite.length) throw new Error(`requests off 127.0.0.1: ${offsite.join(' ')}`);
 
 const cpuinfo = await readFile('/proc/cpuinfo', 'utf8').catch(() => '');
 Object.assign(results.machine, {
