@@ -160,8 +160,9 @@ async function playground(browser, url, backend, { train = true, windows = TRAIN
   await page.waitForTimeout(300);
   const firstVisit = JSON.parse(JSON.stringify(bytes));
   const label = (await page.locator('[data-testid=backend]').textContent()).trim();
-  // Idle means after the start-up work (encoding the latent map's points) is done.
-  const mapDrawnMs = await page.waitForFunction(() => window.__mapAt, null, { timeout: 120_000 })
+  // Idle means after the start-up work (encoding the latent map's points) is done. If the map
+  // stops drawing its points as 3x3 fillRects this times out and is recorded as null.
+  const mapDrawnMs = await page.waitForFunction(() => window.__mapAt, null, { timeout: short ? 15_000 : 60_000 })
     .then((h) => h.jsonValue()).catch(() => null);
   const idle = await sliderLatency(page, SAMPLES);
   const result = { backend, label, firstImageMs, mapDrawnMs, idle, firstVisit };
