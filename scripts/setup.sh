@@ -7,6 +7,7 @@ TRUNK_VERSION=0.21.14
 WASM_BINDGEN_VERSION=0.2.129
 BINARYEN_VERSION=132.0.0
 PLAYWRIGHT_VERSION=1.64.1
+TFJS_VERSION=4.22.0
 
 say() { printf '[setup] %s\n' "$*"; }
 
@@ -35,10 +36,12 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need_apt[@]}"
 fi
 
-# wasm-opt (npm's binaryen: Debian's is too old for current rustc) and Playwright's driver,
-# kept in tools/ so they never mix with the site.
-if [ ! -x tools/node_modules/.bin/wasm-opt ] || [ ! -d tools/node_modules/playwright-core ]; then
-  say "installing binaryen $BINARYEN_VERSION and playwright-core $PLAYWRIGHT_VERSION (npm)"
+# wasm-opt (npm's binaryen: Debian's is too old for current rustc), Playwright's driver and
+# TensorFlow.js (the benchmark's peer page; browser builds only, never tfjs-node), kept in
+# tools/ so they never mix with the site. Versions are pinned in tools/package.json.
+if [ ! -x tools/node_modules/.bin/wasm-opt ] || [ ! -d tools/node_modules/playwright-core ] \
+  || [ ! -f tools/node_modules/@tensorflow/tfjs-backend-webgpu/package.json ]; then
+  say "installing binaryen $BINARYEN_VERSION, playwright-core $PLAYWRIGHT_VERSION and TF.js $TFJS_VERSION (npm)"
   (cd tools && npm install --no-audit --no-fund --silent)
 fi
 

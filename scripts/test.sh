@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: formatting, lints, the native suite (cargo test), then the browser suite
-# (headless Chromium against a release build of the site). Sets up what is missing first.
+# (headless Chromium against a release build of the site), then a short smoke run of the
+# benchmark so it cannot rot (it asserts nothing about speed). Sets up what is missing first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -19,3 +20,8 @@ trunk build --release
 
 echo "== browser tests (headless Chromium)"
 node --test --test-concurrency=1 tests/browser/
+
+echo "== benchmark smoke run (short; no speed asserted)"
+mkdir -p tests/browser/out
+# cargo test built the debug `vae` CLI (integration tests build the bins): enough for a smoke run.
+node tests/browser/bench.mjs --short --vae "${CARGO_TARGET_DIR:-target}/debug/vae" --out tests/browser/out/bench-short.json

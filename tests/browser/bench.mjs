@@ -1,49 +1,131 @@
-// Benchmark (not a test): measures the built site in headless Chromium and prints a table.
-//   node tests/browser/bench.mjs [--short] [--out bench/browser.json]
-// Time to first decoded image, slider-to-pixels latency idle and while training, training
-// images/s on each backend, and the bytes a first visit downloads.
+// Benchmark (not a test): the built site and its TensorFlow.js peer in headless Chromium, and
+// optionally native training, printed as one markdown table and written as JSON.
+//   node tests/browser/bench.mjs [--short] [--out FILE] [--vae target/release/vae] [--steps 300] [--samples 40]
+// scripts/bench.sh builds everything and runs this; scripts/test.sh runs it with --short.
+//
+// Playground (dist/, from trunk build --release): time to first decoded image, slider-to-pixels
+// latency idle and while training, training images/s on each backend, first-visit bytes.
+// TF.js (bench/tfjs/, served beside the site): the same VAE's training images/s on its wasm,
+// WebGL and WebGPU backends. Quality: test -ELBO after the same number of steps from the same
+// seed, for TF.js (wasm) and for our Rust training code (the `vae` CLI, which runs the page's
+// src/train.rs natively); bench/tfjs/vae.js copies our RNG, so both runs see the same initial
+// weights, batches and noise. Native: `vae train` pinned to one core.
 import { gzipSync } from 'node:zlib';
-import { writeFile } from 'node:fs/promises';
-import { serve, launch, setSlider } from './harness.mjs';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { writeFile, readFile, mkdtemp, rm } from 'node:fs/promises';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serveMounts, launch } from './harness.mjs';
 
-const short = process.argv.includes('--short');
-const outIndex = process.argv.indexOf('--out');
-const out = outIndex > 0 ? process.argv[outIndex + 1] : null;
-const SAMPLES = short ? 5 : 40;
-const TRAIN_WINDOWS = short ? 2 : 6;
-
-// Records when the decoded canvas receives pixels (putImageData), in page time.
-const probe = () => {
-  window.__puts = [];
-  const put = CanvasRenderingContext2D.prototype.putImageData;
-  CanvasRenderingContext2D.prototype.putImageData = function (...args) {
-    put.apply(this, args);
-    if (this.canvas.dataset.testid === 'decoded') window.__puts.push(performance.now());
-  };
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const arg = (name, fallback = null) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : fallback;
 };
+const short = process.argv.includes('--short');
+const out = arg('--out');
+const vae = arg('--vae');
+const STEPS = Number(arg('--steps', short ? 10 : 300));
+const SAMPLES = Number(arg('--samples', short ? 3 : 40));
+const TRAIN_WINDOWS = short ? 1 : 5;
+const WINDOW_MS = short ? 1000 : 3000;
+const WARMUP_MS = short ? 500 : 4000;
+// The page and the CLI train on the first 10k images, batch 128: 79 steps an epoch, the last
+// one of 16 images, so a step averages 10000 / 79 images.
+const STEPS_PER_EPOCH = Math.ceil(10000 / 128);
+const IMAGES_PER_STEP = 10000 / STEPS_PER_EPOCH;
 
+const started = Date.now();
+const log = (what) => console.error(`[bench ${((Date.now() - started) / 1000).toFixed(0)} s] ${what}`);
 const quantile = (xs, q) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(q * s.length))];
 };
 
-async function sliderLatency(page, n) {
-  const samples = [];
-  for (let i = 0; i < n; i++) {
-    const before = await page.evaluate(() => window.__puts.length);
-    const t0 = await page.evaluate(() => performance.now());
-    await setSlider(page, 'z1', ((i * 0.37) % 8) - 4 + 0.01);
-    await page.waitForFunction((b) => window.__puts.length > b, before, { timeout: 30_000 });
-    const t1 = await page.evaluate((b) => window.__puts[b], before);
-    samples.push(t1 - t0);
-    await page.waitForTimeout(20);
+// ---- native: the `vae` CLI on one core ----
+
+async function native() {
+  const pin = existsSync('/usr/bin/taskset') ? ['taskset', '-c', '0'] : [];
+  const train = (steps, extra = []) => {
+    const cmd = [...pin, vae, 'train', '--small', '--quiet', '--seed', '0', '--epochs', String(steps / STEPS_PER_EPOCH), ...extra];
+    const env = { ...process.env, RAYON_NUM_THREADS: '1' };
+    return JSON.parse(execFileSync(cmd[0], cmd.slice(1), { cwd: root, env, encoding: 'utf8' }));
+  };
+  const dir = await mkdtemp(join(tmpdir(), 'vae-bench-'));
+  try {
+    // Speed: 50-step history rows; the first interval is warm-up.
+    const history = join(dir, 'history.json');
+    const run = train(short ? 100 : 500, ['--history', history]);
+    const rows = JSON.parse(await readFile(history, 'utf8'));
+    const windows = rows.slice(1).map((r, i) => (r.images_seen - rows[i].images_seen) / (r.wall_seconds - rows[i].wall_seconds));
+    const initial = train(0).test;
+    const trained = train(STEPS);
+    return {
+      pinned: pin.length > 0,
+      imagesPerSecond: quantile(windows.length ? windows : [run.images_per_second], 0.5),
+      windows,
+      quality: { steps: trained.steps, seed: 0, initial: negElbo(initial), test: negElbo(trained.test) },
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
-  return { median: quantile(samples, 0.5), p95: quantile(samples, 0.95) };
+}
+const negElbo = (t) => ({ negElbo: t.neg_elbo, kl: t.kl, recon: t.recon });
+
+// ---- playground ----
+
+// Records when the decoded canvas receives pixels (putImageData), in page time; key presses
+// (timestamp, time handled); and when the latent map has drawn its 2,000 points (fillRect
+// each), after which the page is idle.
+const probe = () => {
+  window.__puts = [];
+  window.__keys = [];
+  window.__mapRects = 0;
+  addEventListener('keydown', (e) => window.__keys.push([e.timeStamp, performance.now()]), true);
+  const proto = CanvasRenderingContext2D.prototype;
+  const put = proto.putImageData;
+  proto.putImageData = function (...args) {
+    put.apply(this, args);
+    if (this.canvas.dataset.testid === 'decoded') window.__puts.push(performance.now());
+  };
+  const fill = proto.fillRect;
+  proto.fillRect = function (...args) {
+    fill.apply(this, args);
+    if (this.canvas.dataset.testid === 'latent-map' && ++window.__mapRects === 2000) window.__mapAt = performance.now();
+  };
+};
+
+// A key press on the focused z1 slider (a real input event, from the browser's side), timed
+// from the keydown's own timestamp, taken when the browser received it, so time spent queued
+// behind a training chunk counts, to the first time the decoded canvas receives pixels after
+// the keydown was handled (which changes z). Keys alternate right/left, so z stays in range.
+async function sliderLatency(page, n) {
+  await page.focus('[data-testid=z1]');
+  const samples = [];
+  const queued = [];
+  for (let i = 0; i < n; i++) {
+    const k = await page.evaluate(() => window.__keys.length);
+    await page.keyboard.press(i % 2 ? 'ArrowLeft' : 'ArrowRight');
+    const key = await page.waitForFunction((k) => window.__keys[k], k, { timeout: 60_000, polling: 5 });
+    const [pressed, handled] = await key.jsonValue();
+    const put = await page.waitForFunction((t) => window.__puts.find((p) => p >= t), handled, { timeout: 60_000, polling: 5 });
+    samples.push((await put.jsonValue()) - pressed);
+    queued.push(handled - pressed);
+    // Spread the presses over 20-69 ms so they do not lock to the training loop's phase.
+    await page.waitForTimeout(20 + ((i * 37) % 50));
+  }
+  // queued: how much of it the key waited before the page handled it.
+  return { median: quantile(samples, 0.5), p95: quantile(samples, 0.95), max: Math.max(...samples), samples, queued };
 }
 
-async function measure(browser, url, backend) {
-  const page = await browser.newPage();
-  await page.addInitScript(probe);
+/** Bytes of every response, by kind: [raw, gzip -9] (the .gz data files count as they are). */
+const offsite = [];
+function countBytes(page) {
+  page.on('request', (r) => {
+    if (!/^(data|blob):/.test(r.url()) && new URL(r.url()).origin !== server.origin) offsite.push(r.url());
+  });
   const bytes = { wasm: [0, 0], js: [0, 0], weights: [0, 0], data: [0, 0], other: [0, 0] };
   page.on('response', async (r) => {
     try {
@@ -54,47 +136,185 @@ async function measure(browser, url, backend) {
       bytes[kind][1] += u.endsWith('.gz') ? body.length : gzipSync(body, { level: 9 }).length;
     } catch { /* redirects have no body */ }
   });
+  return bytes;
+}
+
+/** The step read-out at its next change from now, with the page time of that change. */
+async function nextStep(page) {
+  const read = () => document.querySelector('[data-testid=metric-step]').textContent;
+  const from = await page.evaluate(read);
+  const handle = await page.waitForFunction((s) => {
+    const now = document.querySelector('[data-testid=metric-step]').textContent;
+    return now !== s && [Number(now), performance.now()];
+  }, from, { timeout: 120_000, polling: 5 });
+  return handle.jsonValue();
+}
+
+async function playground(browser, url, backend, { train = true, windows = TRAIN_WINDOWS, trainingSamples = SAMPLES } = {}) {
+  const page = await browser.newPage();
+  await page.addInitScript(probe);
+  const bytes = countBytes(page);
   await page.goto(url);
   await page.waitForFunction(() => window.__puts.length > 0, null, { timeout: 60_000 });
   const firstImageMs = await page.evaluate(() => window.__puts[0]);
   await page.waitForTimeout(300);
   const firstVisit = JSON.parse(JSON.stringify(bytes));
   const label = (await page.locator('[data-testid=backend]').textContent()).trim();
+  // Idle means after the start-up work (encoding the latent map's points) is done. If the map
+  // stops drawing its points as 3x3 fillRects this times out and is recorded as null.
+  const mapDrawnMs = await page.waitForFunction(() => window.__mapAt, null, { timeout: short ? 15_000 : 60_000 })
+    .then((h) => h.jsonValue()).catch(() => null);
   const idle = await sliderLatency(page, SAMPLES);
-  await page.locator('[data-testid=train]:not([disabled])').waitFor({ timeout: 60_000 });
-  await page.click('[data-testid=train]');
-  await page.waitForTimeout(short ? 1000 : 4000);
-  const speeds = [];
-  for (let w = 0; w < TRAIN_WINDOWS; w++) {
-    const [s0, t0] = await page.evaluate(() => [Number(document.querySelector('[data-testid=metric-step]').textContent), performance.now()]);
-    await page.waitForTimeout(short ? 1500 : 3000);
-    const [s1, t1] = await page.evaluate(() => [Number(document.querySelector('[data-testid=metric-step]').textContent), performance.now()]);
-    speeds.push(((s1 - s0) * 128) / ((t1 - t0) / 1000));
+  const result = { backend, label, firstImageMs, mapDrawnMs, idle, firstVisit };
+  if (train) {
+    await page.locator('[data-testid=train]:not([disabled])').waitFor({ timeout: 60_000 });
+    await page.click('[data-testid=train]');
+    await page.waitForTimeout(WARMUP_MS);
+    // Windows start and end when the step read-out changes (after a chunk), so a backend
+    // whose chunk takes seconds is not rounded to zero steps.
+    const speeds = [];
+    let [s0, t0] = await nextStep(page);
+    for (let w = 0; w < windows; w++) {
+      await page.waitForTimeout(WINDOW_MS);
+      const [s1, t1] = await nextStep(page);
+      speeds.push(((s1 - s0) * IMAGES_PER_STEP) / ((t1 - t0) / 1000));
+      [s0, t0] = [s1, t1];
+    }
+    result.training = await sliderLatency(page, trainingSamples);
+    result.imagesPerSecond = quantile(speeds, 0.5);
+    result.windows = speeds;
+    await page.click('[data-testid=train]');
   }
-  const training = await sliderLatency(page, SAMPLES);
-  await page.click('[data-testid=train]');
   await page.close();
-  return { backend, label, firstImageMs, idle, training, imagesPerSecond: quantile(speeds, 0.5), firstVisit, withTraining: bytes };
+  return { ...result, withTraining: bytes };
 }
 
-const server = await serve();
-const results = [];
+// ---- TF.js peer ----
+
+async function tfjsPage(browser, url) {
+  const page = await browser.newPage();
+  const bytes = countBytes(page);
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(url);
+  await page.waitForFunction(() => window.tfjsBench !== undefined, null, { timeout: 60_000 });
+  if (errors.length) throw new Error(`TF.js page: ${errors.join('; ')}`);
+  return { page, bytes };
+}
+
+/** Speed on one backend; a backend the browser lacks is reported, not fatal (wasm must work). */
+async function tfjsSpeed(browser, url, backend, opts) {
+  const { page, bytes } = await tfjsPage(browser, url);
+  try {
+    const info = await page.evaluate((b) => window.tfjsBench.setup(b), backend);
+    const speed = await page.evaluate((o) => window.tfjsBench.speed(o), opts);
+    let quality = null;
+    if (backend === 'wasm') quality = await page.evaluate((steps) => window.tfjsBench.quality({ steps, seed: 0 }), STEPS);
+    return { backend, info, ...speed, quality, bytes };
+  } catch (e) {
+    if (backend === 'wasm') throw e;
+    return { backend, error: String(e.message ?? e).split('\n')[0] };
+  } finally {
+    await page.close();
+  }
+}
+
+// ---- run ----
+
+const nm = join(root, 'tools/node_modules/@tensorflow');
+if (!existsSync(join(root, 'dist/index.html'))) throw new Error('no dist/: run trunk build --release first');
+if (!existsSync(join(nm, 'tfjs/dist/tf.min.js'))) throw new Error('no TF.js in tools/node_modules: run scripts/setup.sh');
+const server = await serveMounts({
+  '/': join(root, 'dist'),
+  '/tfjs/': join(root, 'bench/tfjs'),
+  '/tfjs/lib/tfjs/': join(nm, 'tfjs/dist'),
+  '/tfjs/lib/wasm/': join(nm, 'tfjs-backend-wasm/dist'),
+  '/tfjs/lib/webgpu/': join(nm, 'tfjs-backend-webgpu/dist'),
+});
+const tfjsUrl = `${server.origin}/tfjs/`;
+const speedOpts = { warmupMs: WARMUP_MS, windows: TRAIN_WINDOWS, windowMs: WINDOW_MS };
+// The machine may be shared: its 1-minute load at the start and end says whether it was busy.
+const results = { date: new Date().toISOString(), short, qualitySteps: STEPS, machine: { loadStart: loadavg()[0] }, native: null, playground: [], tfjs: [] };
 try {
-  for (const [backend, webgpu] of [['cpu', false], ['webgpu', true]]) {
+  if (vae) {
+    log('native');
+    results.native = await native();
+  }
+  // One browser without WebGPU (the CPU path a plain Chromium takes here), one with
+  // --enable-unsafe-webgpu (a software SwiftShader adapter on this machine).
+  for (const webgpu of [false, true]) {
     const browser = await launch({ webgpu });
-    try { results.push(await measure(browser, server.url, backend)); } finally { await browser.close(); }
+    try {
+      results.machine.chromium = browser.version();
+      // A training step on the software WebGPU adapter takes seconds, and so does a slider
+      // sample waiting behind one: fewer of both there, and none in a short run.
+      log(`playground, ${webgpu ? 'WebGPU' : 'CPU'}`);
+      const gpuOpts = { train: !short, windows: 3, trainingSamples: 8 };
+      results.playground.push(await playground(browser, server.url, webgpu ? 'webgpu' : 'cpu', webgpu ? gpuOpts : {}));
+      const backends = webgpu ? ['webgpu'] : ['wasm', 'webgl'];
+      for (const b of backends) {
+        // A software WebGPU step takes seconds: one step a chunk, fewer windows.
+        const opts = b === 'webgpu' ? { ...speedOpts, chunk: 1, warmupMs: 1, windows: short ? 1 : 3 } : speedOpts;
+        log(`TF.js, ${b}`);
+        results.tfjs.push(await tfjsSpeed(browser, tfjsUrl, b, opts));
+      }
+    } finally {
+      await browser.close();
+    }
   }
 } finally {
   server.close();
 }
+// Everything must come from our own server on 127.0.0.1.
+if (offsite.length) throw new Error(`requests off 127.0.0.1: ${offsite.join(' ')}`);
 
-const f = (x, d = 1) => (x === undefined ? '–' : x.toFixed(d));
-console.log('| backend | first image ms | slider→pixels idle median / p95 ms | while training median / p95 ms | training images/s |');
-console.log('| --- | --- | --- | --- | --- |');
-for (const r of results) {
-  console.log(`| ${r.label} | ${f(r.firstImageMs, 0)} | ${f(r.idle.median)} / ${f(r.idle.p95)} | ${f(r.training.median)} / ${f(r.training.p95)} | ${f(r.imagesPerSecond, 0)} |`);
+const cpuinfo = await readFile('/proc/cpuinfo', 'utf8').catch(() => '');
+Object.assign(results.machine, {
+  cpu: (cpuinfo.match(/^model name\s*:\s*(.*)$/m) ?? [])[1] ?? 'unknown',
+  cores: availableParallelism(),
+  node: process.version,
+  loadEnd: loadavg()[0],
+});
+
+// ---- table ----
+
+const n = (x, d = 0) => (x === undefined || x === null || Number.isNaN(x) ? '–' : x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }));
+const ratio = (a, b) => (a && b ? `${(a / b).toFixed(1)}×` : '');
+const pg = Object.fromEntries(results.playground.map((r) => [r.backend, r]));
+const tf = Object.fromEntries(results.tfjs.map((r) => [r.backend, r]));
+const tfSpeed = (b, d = 0) => (tf[b]?.error ? `unavailable (${tf[b].error})` : n(tf[b]?.imagesPerSecond, d));
+const wasmKind = tf.wasm?.info ? `${tf.wasm.info.simd ? 'SIMD' : 'no SIMD'}, ${tf.wasm.info.threads ? 'threads' : '1 thread'}` : '';
+const gpuName = (r) => {
+  const a = r?.info?.adapter;
+  const name = a?.renderer ?? [a?.vendor, a?.architecture].filter(Boolean).join(' ');
+  return /swiftshader/i.test(name ?? '') ? 'SwiftShader, software' : name;
+};
+const kb = (b) => `${n(b[1] / 1000)} kB (raw ${n(b[0] / 1000)} kB)`;
+const rows = [
+  ['training images/s, browser CPU: Burn ndarray (wasm) vs TF.js wasm', n(pg.cpu?.imagesPerSecond), `${tfSpeed('wasm')} (${wasmKind})`, ratio(pg.cpu?.imagesPerSecond, tf.wasm?.imagesPerSecond)],
+  [`training images/s, TF.js WebGL (${gpuName(tf.webgl) || 'no GPU'})`, '–', tfSpeed('webgl'), ''],
+  [`training images/s, WebGPU (${gpuName(tf.webgpu) || pg.webgpu?.label || ''})`, n(pg.webgpu?.imagesPerSecond, 1), tfSpeed('webgpu', 1), ratio(pg.webgpu?.imagesPerSecond, tf.webgpu?.imagesPerSecond)],
+  ['training images/s, native, one core', results.native ? n(results.native.imagesPerSecond) : 'not run (--vae)', '', ''],
+  [`test −ELBO (10k test images) after ${STEPS} steps from seed 0, from → to`,
+    results.native ? `${n(results.native.quality.initial.negElbo, 2)} → ${n(results.native.quality.test.negElbo, 2)} (our training code, native CLI)` : 'not run (--vae)',
+    `${n(tf.wasm?.quality?.initial.negElbo, 2)} → ${n(tf.wasm?.quality?.test.negElbo, 2)} (wasm)`, ''],
+  ['navigation → first decoded image, ms (CPU / WebGPU)', `${n(pg.cpu?.firstImageMs)} / ${n(pg.webgpu?.firstImageMs)}`, '', ''],
+  ['slider → pixels idle, median / p95 ms (CPU / WebGPU)', `${n(pg.cpu?.idle.median, 1)} / ${n(pg.cpu?.idle.p95, 1)} · ${n(pg.webgpu?.idle.median, 1)} / ${n(pg.webgpu?.idle.p95, 1)}`, '', ''],
+  ['slider → pixels while training, median / p95 ms (CPU / WebGPU)', `${n(pg.cpu?.training?.median, 1)} / ${n(pg.cpu?.training?.p95, 1)} · ${n(pg.webgpu?.training?.median, 1)} / ${n(pg.webgpu?.training?.p95, 1)}`, '', ''],
+];
+const fv = pg.cpu.firstVisit;
+const tb = tf.wasm.bytes;
+const sum = (...bs) => bs.reduce(([r, g], b) => [r + b[0], g + b[1]], [0, 0]);
+rows.push(
+  ['first visit, wasm + JS, gzip', kb(sum(fv.wasm, fv.js)), `${kb(sum(tb.wasm, tb.js))} (tf.min.js, wasm and WebGPU backends)`, ratio(sum(fv.wasm, fv.js)[1], sum(tb.wasm, tb.js)[1])],
+  ['first visit, wasm / JS, gzip', `${kb(fv.wasm)} / ${kb(fv.js)}`, `${kb(tb.wasm)} / ${kb(tb.js)}`, ''],
+  ['first visit, weights / data (already gzip)', `${kb(fv.weights)} / ${n(fv.data[1] / 1000)} kB (test split)`, '', ''],
+);
+console.log(`\n${results.machine.cpu}, ${results.machine.cores} cores (load ${results.machine.loadStart.toFixed(1)} → ${results.machine.loadEnd.toFixed(1)}); Chromium ${results.machine.chromium}; TF.js ${tf.wasm.info.version}${short ? '; SHORT smoke run, numbers not meaningful' : ''}\n`);
+console.log('| measure | vae-playground | TF.js | playground ÷ TF.js |');
+console.log('| --- | --- | --- | --- |');
+for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+if (out) {
+  await writeFile(out, JSON.stringify(results, null, 2));
+  console.log(`\nwrote ${out}`);
 }
-const b = results[0].firstVisit;
-console.log('\nfirst visit (until the first decoded image), bytes (raw / gzip):');
-for (const k of Object.keys(b)) console.log(`  ${k}: ${b[k][0]} / ${b[k][1]}`);
-if (out) await writeFile(out, JSON.stringify({ date: new Date().toISOString(), short, results }, null, 2));

@@ -1,4 +1,4 @@
-// Shared by the browser tests: serve dist/ on 127.0.0.1 and launch Debian's headless Chromium.
+// Shared by the browser tests and the benchmark: serve dist/ on 127.0.0.1 and launch Debian's headless Chromium.
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import { join, extname, resolve, dirname } from 'node:path';
@@ -16,12 +16,20 @@ const TYPES = {
 };
 
 /** Serve `dir` under `prefix` on an ephemeral loopback port. Records every request path. */
-export async function serve(dir = join(root, 'dist'), prefix = '/') {
+export function serve(dir = join(root, 'dist'), prefix = '/') {
+  return serveMounts({ [prefix]: dir }, prefix);
+}
+
+/** Serve several folders, each under its URL prefix (the longest matching prefix wins). */
+export async function serveMounts(mounts, home = '/') {
   const requests = [];
+  const prefixes = Object.keys(mounts).sort((a, b) => b.length - a.length);
   const server = createServer(async (req, res) => {
     const url = new URL(req.url, 'http://127.0.0.1');
     requests.push(url.pathname);
-    if (!url.pathname.startsWith(prefix)) { res.writeHead(404); res.end(); return; }
+    const prefix = prefixes.find((p) => url.pathname.startsWith(p));
+    if (prefix === undefined) { res.writeHead(404); res.end(); return; }
+    const dir = resolve(mounts[prefix]);
     let path = join(dir, decodeURIComponent(url.pathname.slice(prefix.length)));
     if (!path.startsWith(dir)) { res.writeHead(403); res.end(); return; }
     try {
@@ -35,7 +43,8 @@ export async function serve(dir = join(root, 'dist'), prefix = '/') {
   });
   await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
   const { port } = server.address();
-  return { url: `http://127.0.0.1:${port}${prefix}`, requests, close: () => server.close() };
+  const origin = `http://127.0.0.1:${port}`;
+  return { origin, url: `${origin}${home}`, requests, close: () => server.close() };
 }
 
 /** Headless Chromium as toolchain.md says it runs here; `webgpu` turns on its software adapter. */
