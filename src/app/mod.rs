@@ -807,8 +807,10 @@ impl App {
             Msg::InterpolationFrame(frame) => {
                 if let [Some(a), Some(b)] = self.inspect.ends {
                     let t = frame as f64 / (INTERP_FRAMES - 1) as f64;
-                    ctx.link()
-                        .send_message(Msg::ZMoved([a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1])]));
+                    ctx.link().send_message(Msg::ZMoved([
+                        a[0] + t * (b[0] - a[0]),
+                        a[1] + t * (b[1] - a[1]),
+                    ]));
                     if frame + 1 < INTERP_FRAMES {
                         ctx.link().send_future(async move {
                             gloo_timers::future::TimeoutFuture::new(50).await;
@@ -1390,7 +1392,10 @@ impl App {
         let z: Vec<f32> = (0..INTERP_STEPS)
             .flat_map(|k| {
                 let t = k as f64 / (INTERP_STEPS - 1) as f64;
-                [(a[0] + t * (b[0] - a[0])) as f32, (a[1] + t * (b[1] - a[1])) as f32]
+                [
+                    (a[0] + t * (b[0] - a[0])) as f32,
+                    (a[1] + t * (b[1] - a[1])) as f32,
+                ]
             })
             .collect();
         ctx.link().send_future(async move {

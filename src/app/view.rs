@@ -6,7 +6,9 @@ use web_sys::HtmlInputElement;
 
 use std::rc::Rc;
 
-use super::components::{BoundBar, DecodedImage, DigitPad, LatentMap, LatentSliders, LossChart, Thumb};
+use super::components::{
+    BoundBar, DecodedImage, DigitPad, LatentMap, LatentSliders, LossChart, Thumb,
+};
 use super::{parse_input, select_value, App, Msg};
 use crate::data::{Dataset, Split};
 use crate::elbo::Likelihood;
@@ -141,7 +143,7 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
             <div class="panel map-panel">
                 if !app.embed { <h2>{ "Latent space" }</h2> }
                 <LatentMap means={app.means.clone()} labels={app.map_labels.clone()} {class_names}
-                    z={app.z} on_pick={link.callback(Msg::ZMoved)} />
+                    z={app.z} on_pick={link.callback(Msg::ZMoved)} overlay={app.map_overlay()} />
             </div>
         }
     });
@@ -206,6 +208,7 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
             </div>
         }
     });
+    let inspect = show(Panel::Inspect).then(|| inspect_panel(app, ctx));
     let chart_panel = show(Panel::Chart).then(|| {
         html! {
             <div class="panel chart-panel">
@@ -230,7 +233,7 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
                     { for map_panel }
                     { for controls_panel }
                     { for chart_panel }
-                    { for inspect_panel.clone() }
+                    { for inspect.clone() }
                 </div>
                 <p class="embed-footer">
                     { backend_text }
@@ -273,7 +276,7 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
                     { for chart_panel }
                 </section>
             }
-            if let Some(panel) = inspect_panel {
+            if let Some(panel) = inspect {
                 <section class="inside" aria-label="inside the bound">{ panel }</section>
             }
             <section class="keep-share">
@@ -435,7 +438,11 @@ fn inspect_panel(app: &App, ctx: &Context<App>) -> Html {
                 onchange={link.callback(move |e: Event| msg(e.target_unchecked_into::<HtmlInputElement>().checked()))} />{ format!(" {label}") }</label>
         }
     };
-    let on_n = link.batch_callback(|e: Event| parse_input::<usize>(&e).filter(|n| (2..=30).contains(n)).map(Msg::ManifoldSizeSet));
+    let on_n = link.batch_callback(|e: Event| {
+        parse_input::<usize>(&e)
+            .filter(|n| (2..=30).contains(n))
+            .map(Msg::ManifoldSizeSet)
+    });
     let can_interp = result.is_some();
     html! {
         <div class="panel inspect-panel" data-testid="inspect-panel"

@@ -27,10 +27,17 @@ pub fn bound_bar(props: &BoundBarProps) -> Html {
             <rect {class} x={x.to_string()} y={y.to_string()} width={w.max(0.5).to_string()} height="16"><title>{ title }</title></rect>
         }
     };
-    let text = |x: f64, y: f64, s: String, class: &'static str| html! {
-        <text {class} x={x.to_string()} y={y.to_string()}>{ s }</text>
+    let text = |x: f64, y: f64, s: String, class: &'static str| {
+        html! {
+            <text {class} x={x.to_string()} y={y.to_string()}>{ s }</text>
+        }
     };
-    let (r, k, g, p) = (props.recon * scale, props.kl * scale, props.gap.max(0.0) * scale, neg_log_px.max(0.0) * scale);
+    let (r, k, g, p) = (
+        props.recon * scale,
+        props.kl * scale,
+        props.gap.max(0.0) * scale,
+        neg_log_px.max(0.0) * scale,
+    );
     html! {
         <svg class="bound-bar" data-testid="bound-bar" viewBox={format!("0 0 {W} 64")} role="img"
             aria-label={format!("−ELBO {neg_elbo:.2} = reconstruction {:.2} + KL {:.2}; −ln p(x) {neg_log_px:.2} + gap {:.3}", props.recon, props.kl, props.gap)}>

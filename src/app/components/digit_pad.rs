@@ -33,7 +33,11 @@ pub fn digit_pad(props: &DigitPadProps) -> Html {
                 return;
             };
             redraw(&c, &strokes.borrow());
-            on_drawn.emit(if strokes.borrow().is_empty() { None } else { ink(&c).map(Rc::new) });
+            on_drawn.emit(if strokes.borrow().is_empty() {
+                None
+            } else {
+                ink(&c).map(Rc::new)
+            });
         })
     };
     let point = |e: &PointerEvent, canvas: &NodeRef| -> Option<(f64, f64)> {
@@ -151,5 +155,11 @@ fn ink(canvas: &HtmlCanvasElement) -> Option<Vec<f32>> {
         .get_image_data(0.0, 0.0, SIDE as f64, SIDE as f64)
         .ok()?
         .data();
-    Some(data.iter().skip(3).step_by(4).map(|&a| a as f32 / 255.0).collect())
+    Some(
+        data.iter()
+            .skip(3)
+            .step_by(4)
+            .map(|&a| a as f32 / 255.0)
+            .collect(),
+    )
 }

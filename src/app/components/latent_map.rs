@@ -148,7 +148,11 @@ fn draw(
         ctx.line_to(SIZE, p);
         ctx.stroke();
     }
-    ctx.set_global_alpha(if overlay.manifold.is_some() { 0.35 } else { 0.7 });
+    ctx.set_global_alpha(if overlay.manifold.is_some() {
+        0.35
+    } else {
+        0.7
+    });
     for (i, pair) in means.chunks_exact(2).enumerate() {
         let class = labels.get(i).copied().unwrap_or(0) as usize % 10;
         ctx.set_fill_style_str(CLASS_COLOURS[class]);
@@ -235,7 +239,11 @@ fn draw_manifold(ctx: &CanvasRenderingContext2d, n: usize, pixels: &[f32]) {
 /// The true posterior as a translucent magenta field, brighter where p(z|x) is larger.
 fn draw_heat(ctx: &CanvasRenderingContext2d, heat: &[f64]) {
     let n = (heat.len() as f64).sqrt() as usize;
-    let max = heat.iter().copied().filter(|v| v.is_finite()).fold(0.0, f64::max);
+    let max = heat
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite())
+        .fold(0.0, f64::max);
     if n == 0 || n * n != heat.len() || max <= 0.0 {
         return;
     }
