@@ -138,9 +138,12 @@ mod cli {
             /// the smallest gap, how many fall below 0 and below -1e-3 nat, and the time taken.
             #[arg(long, requires = "all")]
             gap_check: bool,
-            /// With `--all`: only the first this many test images.
+            /// With `--all`: only this many test images.
             #[arg(long)]
             count: Option<usize>,
+            /// With `--all`: start at this test image (to split the check across processes).
+            #[arg(long, default_value_t = 0)]
+            from: usize,
         },
         /// Time `Model::inspect` (what the page computes for one image) and a 20x20 grid decode;
         /// prints JSON with milliseconds.
@@ -312,14 +315,16 @@ mod cli {
                 all,
                 gap_check,
                 count,
+                from,
             } => {
                 let bytes = std::fs::read(&weights)?;
                 let (model, header) = weights::decode::<Cpu>(&bytes, &device)?;
                 let dataset = pick_dataset(dataset, header.dataset);
                 let test = Digits::load(&cli.data_dir, dataset, Split::Test)?;
                 if all && gap_check {
-                    let n = count.unwrap_or(test.len()).min(test.len());
-                    let summary = check_gaps(&model, &test, header.likelihood, grid, n)?;
+                    let from = from.min(test.len());
+                    let n = count.unwrap_or(test.len()).min(test.len() - from);
+                    let summary = check_gaps(&model, &test, header.likelihood, grid, from..from + n)?;
                     println!("{}", serde_json::to_string_pretty(&summary)?);
                     return Ok(());
                 }
@@ -435,23 +440,25 @@ mod cli {
         }))
     }
 
-    /// ln p(x) - ELBO(x) by quadrature for the first `count` images of `test`.
+    /// ln p(x) - ELBO(x) by quadrature for the test images in `range`.
     fn check_gaps(
         model: &vae_playground::model::Vae<Cpu>,
         test: &Digits,
         likelihood: Likelihood,
         grid: usize,
-        count: usize,
+        range: std::ops::Range<usize>,
     ) -> Result<serde_json::Value, Error> {
         let device = Default::default();
+        let count = range.len();
         let bar = progress_bar(count as u64, false);
         let start = Instant::now();
         let mut min_gap = f64::INFINITY;
-        let mut min_index = 0;
+        let mut min_index = range.start;
         let (mut below_zero, mut below_slack) = (0usize, 0usize);
         let mut sum_gap = 0.0;
         let mut sum_log_px = 0.0;
-        for i in 0..count {
+        let first = range.start;
+        for i in range {
             let ev = block_on(evidence_by_quadrature(
                 model,
                 &test.image_f32(i),
@@ -477,6 +484,7 @@ mod cli {
         let seconds = start.elapsed().as_secs_f64();
         Ok(json!({
             "images": count,
+            "from": first,
             "grid": grid,
             "min_gap": min_gap,
             "min_gap_index": min_index,

@@ -1,6 +1,6 @@
 // Long-use benchmark (not a test): train on the CPU backend in headless Chromium for N minutes,
 // sampling JS heap, wasm memory and the step rate every minute.
-//   node tests/browser/soak.mjs [--minutes 30] [--out bench/soak.json]
+//   node tests/browser/soak.mjs [--minutes 30] [--out bench/soak.json] [--dist dist]
 // Exits 1 if wasm memory or JS heap grows by more than BOUND_MIB after the first minute, or the
 // step rate of the last 5 minutes falls below 75% of minutes 2-6.
 import { writeFile } from 'node:fs/promises';
@@ -12,9 +12,10 @@ const arg = (name, fallback) => {
 };
 const minutes = Number(arg('--minutes', 30));
 const out = arg('--out', null);
+const dist = arg('--dist', undefined);
 const BOUND_MIB = 32;
 
-const server = await serve();
+const server = await serve(dist);
 const browser = await launch();
 const samples = [];
 try {
