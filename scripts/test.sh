@@ -19,9 +19,11 @@ echo "== release build of the site"
 trunk build --release
 
 echo "== browser tests (headless Chromium)"
+# The inspect test compares the page's numbers with the native CLI that `cargo test` built.
+export VAE_BIN="${CARGO_TARGET_DIR:-target}/debug/vae"
 node --test --test-concurrency=1 tests/browser/
 
 echo "== benchmark smoke run (short; no speed asserted)"
 mkdir -p tests/browser/out
 # cargo test built the debug `vae` CLI (integration tests build the bins): enough for a smoke run.
-node tests/browser/bench.mjs --short --vae "${CARGO_TARGET_DIR:-target}/debug/vae" --out tests/browser/out/bench-short.json
+node tests/browser/bench.mjs --short --vae "$VAE_BIN" --out tests/browser/out/bench-short.json

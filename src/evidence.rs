@@ -117,6 +117,24 @@ pub async fn log_likelihood<B: Backend>(
     Ok(out)
 }
 
+/// ln p(x|z) + ln p(z) at the cell centres of `grid`: the true posterior p(z|x) up to its
+/// constant ln p(x). Cheaper than [`inspect`], so the page can draw the picture first.
+pub async fn log_joint_on_grid<B: Backend>(
+    model: &Vae<B>,
+    x: &[f32],
+    likelihood: Likelihood,
+    grid: Grid,
+    device: &B::Device,
+) -> Result<Vec<f64>, ReadbackError> {
+    let points: Vec<Vec<f64>> = grid.points().iter().map(|p| p.to_vec()).collect();
+    let ll = log_likelihood(model, x, likelihood, &points, device).await?;
+    Ok(ll
+        .into_iter()
+        .zip(&points)
+        .map(|(l, z)| l + log_prior(z))
+        .collect())
+}
+
 /// ln p(x), the ELBO and the gap for one image, all computed on one grid.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Evidence {

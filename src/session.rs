@@ -12,7 +12,7 @@ use crate::backend::{Cpu, CpuTrain, ReadbackError};
 use crate::data::Digits;
 use crate::elbo::Likelihood;
 use crate::eval::encode_means;
-use crate::evidence::{decode_flat, inspect, Grid, Inspection};
+use crate::evidence::{decode_flat, inspect, log_joint_on_grid, Grid, Inspection};
 use crate::model::{Vae, VaeConfig};
 use crate::train::{ChunkReport, Clock, Progress, TrainError, TrainSettings, Trainer};
 use crate::weights::{self, Provenance, WeightsError};
@@ -87,6 +87,20 @@ impl Model {
             Model::Cpu(m) => decode_points(m, z, &Default::default()).await,
             #[cfg(feature = "gpu")]
             Model::Gpu(m) => decode_points(m, z, &Default::default()).await,
+        }
+    }
+
+    /// ln p(x|z) + ln p(z) on `grid`: see [`crate::evidence::log_joint_on_grid`].
+    pub async fn log_joint_on_grid(
+        &self,
+        x: &[f32],
+        likelihood: Likelihood,
+        grid: Grid,
+    ) -> Result<Vec<f64>, ReadbackError> {
+        match self {
+            Model::Cpu(m) => log_joint_on_grid(m, x, likelihood, grid, &Default::default()).await,
+            #[cfg(feature = "gpu")]
+            Model::Gpu(m) => log_joint_on_grid(m, x, likelihood, grid, &Default::default()).await,
         }
     }
 

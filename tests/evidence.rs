@@ -351,3 +351,29 @@ fn inspect_handles_no_samples_and_an_empty_view() {
     assert_eq!(ins.iwae_k, 1, "K = 0 counts as one sample");
     assert!(ins.iwae.is_finite());
 }
+
+/// The quick picture the page draws first is the heat map up to its constant ln p(x).
+#[test]
+fn log_joint_is_the_heat_map_up_to_ln_px() {
+    let (model, header) = shipped_model();
+    let test = common::load(Dataset::Mnist, Split::Test);
+    let x = test.image_f32(3);
+    let view = box_grid(4.0, 16);
+    let ins = inspect_cpu(&model, &header, &x, view, 0, 1, 0);
+    let joint = block_on(vae_playground::evidence::log_joint_on_grid(
+        &model,
+        &x,
+        header.likelihood,
+        view,
+        &Default::default(),
+    ))
+    .unwrap();
+    assert_eq!(joint.len(), ins.heat.len());
+    for (j, h) in joint.iter().zip(&ins.heat) {
+        let expected = (j - ins.evidence.log_px).exp();
+        assert!(
+            (expected - h).abs() <= 1e-9 + 1e-6 * h.abs(),
+            "{expected} vs {h}"
+        );
+    }
+}

@@ -124,6 +124,8 @@ pub enum Msg {
     // Inside the bound.
     ExamplePicked(usize),
     DigitDrawn(Option<Rc<Vec<f32>>>),
+    /// The posterior picture, before the numbers: ln p(x|z) + ln p(z) on the map's grid.
+    HeatComputed(u64, Result<Vec<f64>, String>),
     Inspected(u64, Result<Inspection, String>),
     HeatToggled(bool),
     EllipseToggled(bool),
@@ -244,6 +246,10 @@ pub struct InspectState {
     in_flight: bool,
     again: bool,
     last_run: f64,
+    /// How long the last inspection and manifold took to compute (ms), shown for benchmarks.
+    inspect_ms: f64,
+    heat_ms: f64,
+    manifold_ms: f64,
     show_heat: bool,
     show_ellipse: bool,
     show_manifold: bool,
@@ -758,8 +764,20 @@ impl App {
                 }
             }
             Msg::DigitDrawn(None) => self.clear_input(),
+            Msg::HeatComputed(version, Ok(joint)) => {
+                if version == self.inspect.x_version && self.inspect.result.is_none() {
+                    self.inspect.heat_ms = now_seconds() * 1000.0 - self.inspect.last_run;
+                    let max = joint.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                    self.inspect.heat =
+                        Some(Rc::new(joint.iter().map(|j| (j - max).exp()).collect()));
+                }
+            }
+            Msg::HeatComputed(_, Err(e)) => {
+                self.notice = Some(format!("Could not compute the posterior: {e}"))
+            }
             Msg::Inspected(version, result) => {
                 self.inspect.in_flight = false;
+                self.inspect.inspect_ms = now_seconds() * 1000.0 - self.inspect.last_run;
                 match result {
                     Ok(r) if version == self.inspect.x_version => {
                         self.inspect.heat = Some(Rc::new(r.heat.clone()));
@@ -784,6 +802,7 @@ impl App {
             }
             Msg::ManifoldDecoded(n, result) => {
                 self.inspect.manifold_in_flight = false;
+                self.inspect.manifold_ms = now_seconds() * 1000.0 - self.inspect.last_manifold;
                 match result {
                     Ok(pixels) => self.inspect.manifold = Some(Rc::new((n, pixels))),
                     Err(e) => self.notice = Some(format!("Could not decode the manifold: {e}")),
@@ -1353,7 +1372,20 @@ impl App {
         self.inspect.in_flight = true;
         self.inspect.last_run = now_seconds() * 1000.0;
         let (version, likelihood) = (self.inspect.x_version, self.settings.likelihood);
+        if self.inspect.result.is_none() {
+            // A new input: draw the posterior first (a quarter of the work), then the numbers.
+            let (model, x) = (model.clone(), x.clone());
+            ctx.link().send_future(async move {
+                let joint = model
+                    .log_joint_on_grid(&x, likelihood, Self::map_grid(HEAT_N))
+                    .await
+                    .map_err(|e| e.to_string());
+                Msg::HeatComputed(version, joint)
+            });
+        }
         ctx.link().send_future(async move {
+            // Let the page paint (the posterior picture, slider moves) before the long part.
+            gloo_timers::future::TimeoutFuture::new(0).await;
             let result = model
                 .inspect(&x, likelihood, Self::map_grid(HEAT_N), Q_SAMPLES, IWAE_K, 0)
                 .await

@@ -270,14 +270,14 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
                     { for map_panel }
                 </section>
             }
+            if let Some(panel) = inspect {
+                <section class="inside" aria-label="inside the bound">{ panel }</section>
+            }
             if controls_panel.is_some() || chart_panel.is_some() {
                 <section class="train" aria-label="train in the browser">
                     { for controls_panel }
                     { for chart_panel }
                 </section>
-            }
-            if let Some(panel) = inspect {
-                <section class="inside" aria-label="inside the bound">{ panel }</section>
             }
             <section class="keep-share">
                 { keep }
@@ -446,7 +446,8 @@ fn inspect_panel(app: &App, ctx: &Context<App>) -> Html {
     let can_interp = result.is_some();
     html! {
         <div class="panel inspect-panel" data-testid="inspect-panel"
-            data-inspected={result.is_some().to_string()}>
+            data-inspected={result.is_some().to_string()}
+            data-inspect-ms={format!("{:.0}", st.inspect_ms)} data-heat-ms={format!("{:.0}", st.heat_ms)} data-manifold-ms={format!("{:.0}", st.manifold_ms)}>
             if !app.embed { <h2>{ "Inside the bound" }</h2> }
             <div class="inspect-grid">
                 <div class="pick">

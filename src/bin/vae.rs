@@ -324,7 +324,8 @@ mod cli {
                 if all && gap_check {
                     let from = from.min(test.len());
                     let n = count.unwrap_or(test.len()).min(test.len() - from);
-                    let summary = check_gaps(&model, &test, header.likelihood, grid, from..from + n)?;
+                    let summary =
+                        check_gaps(&model, &test, header.likelihood, grid, from..from + n)?;
                     println!("{}", serde_json::to_string_pretty(&summary)?);
                     return Ok(());
                 }

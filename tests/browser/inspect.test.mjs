@@ -1,0 +1,132 @@
+// Inside the bound, in headless Chromium: picking a test image shows the same ln p(x), IWAE,
+// ELBO and gap as the native code for the same weights and image; drawing gives an input, an
+// encoding and a posterior picture; the manifold and the interpolation draw.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serve, launch, openPlayground, text } from './harness.mjs';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+// The native CLI that `cargo test` builds (scripts/test.sh sets VAE_BIN).
+const vaeBin = process.env.VAE_BIN ?? join(process.env.CARGO_TARGET_DIR ?? join(root, 'target'), 'debug', 'vae');
+
+let server;
+let browser;
+before(async () => { server = await serve(); browser = await launch(); });
+after(async () => { await browser.close(); server.close(); });
+
+const inspected = (page) => page.waitForFunction(() => document.querySelector('[data-testid=inspect-panel]')?.dataset.inspected === 'true', null, { timeout: 60_000 });
+const number = async (page, id) => Number(await text(page, id));
+
+/** Pixels of the latent map that are the posterior heat map's magenta. */
+const magenta = (page) => page.evaluate(() => {
+  const d = document.querySelector('[data-testid=latent-map]').getContext('2d').getImageData(0, 0, 360, 360).data;
+  let n = 0;
+  for (let i = 0; i < d.length; i += 4) if (d[i] > 150 && d[i + 1] < 110 && d[i + 2] > 110 && d[i] - d[i + 1] > 80) n++;
+  return n;
+});
+
+test('a test image: the shown numbers equal the native evaluation', async () => {
+  const { page, errors } = await openPlayground(browser, server.url);
+  const example = page.locator('[data-testid=example-2]');
+  const index = Number((await example.locator('xpath=..').getAttribute('aria-label')).match(/#(\d+)/)[1]);
+  await example.click();
+  await inspected(page);
+  const shown = {};
+  for (const k of ['logpx', 'iwae', 'elbo', 'gap', 'recon', 'kl']) shown[k] = await number(page, `ev-${k}`);
+  const native = JSON.parse(execFileSync(vaeBin, ['--data-dir', join(root, 'www/data'), 'evidence', '--weights', join(root, 'www/weights/mnist.vaew'), '--index', String(index), '--samples', '256'], { encoding: 'utf8' }));
+  const close = (a, b, what) => assert.ok(Math.abs(a - b) <= 1e-3 * Math.abs(b) + 1e-3, `${what}: page ${a}, native ${b}`);
+  close(shown.logpx, native.log_px_quadrature, 'ln p(x)');
+  close(shown.iwae, native.log_px_importance, 'IWAE');
+  close(shown.elbo, native.elbo, 'ELBO');
+  close(shown.recon, native.recon, 'recon');
+  close(shown.kl, native.kl, 'KL');
+  // The gap is a difference of two ~200-nat numbers: compare it at their precision.
+  assert.ok(Math.abs(shown.gap - native.gap) <= 1e-3 * Math.abs(native.log_px_quadrature), `gap: page ${shown.gap}, native ${native.gap}`);
+  assert.ok(shown.gap >= 0 && Math.abs(shown.logpx - (shown.elbo + shown.gap)) < 2e-3, 'ln p(x) = ELBO + gap');
+  // IWAE is a lower bound in expectation; one estimate may land a little above ln p(x).
+  assert.ok(shown.iwae >= shown.elbo - 1e-3 && Math.abs(shown.iwae - shown.logpx) <= shown.gap + 0.5, 'IWAE between ELBO and ln p(x)');
+  assert.equal(await page.locator('[data-testid=inspect-recon]').count(), 1);
+  assert.equal(await page.locator('[data-testid^=inspect-sample-]').count(), 4);
+  assert.equal(await page.locator('[data-testid=bound-bar]').count(), 1);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('drawing a digit gives an input, an encoding and a posterior picture', async () => {
+  const { page, errors } = await openPlayground(browser, server.url);
+  await page.waitForFunction(() => document.querySelector('[data-testid=latent-map]') !== null);
+  const before = await magenta(page);
+  await page.locator('[data-testid=draw-pad]').scrollIntoViewIfNeeded();
+  const pad = await page.locator('[data-testid=draw-pad]').boundingBox();
+  const at = (fx, fy) => [pad.x + fx * pad.width, pad.y + fy * pad.height];
+  // A "1": one stroke down the middle, then a small flag.
+  await page.mouse.move(...at(0.5, 0.15));
+  await page.mouse.down();
+  for (let k = 1; k <= 12; k++) await page.mouse.move(...at(0.5, 0.15 + k * 0.06));
+  await page.mouse.up();
+  await inspected(page);
+  assert.equal(await page.locator('[data-testid=inspect-input]').count(), 1);
+  assert.match(await page.locator('[data-testid=inspect-input]').getAttribute('aria-label'), /your drawing/);
+  for (const k of ['logpx', 'elbo', 'gap']) assert.ok(Number.isFinite(await number(page, `ev-${k}`)), k);
+  await page.waitForFunction((b) => {
+    const d = document.querySelector('[data-testid=latent-map]').getContext('2d').getImageData(0, 0, 360, 360).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i] > 150 && d[i + 1] < 110 && d[i + 2] > 110 && d[i] - d[i + 1] > 80) n++;
+    return n > b + 20;
+  }, before);
+  // The heat-map layer can be turned off.
+  const shown = await magenta(page);
+  await page.click('[data-testid=toggle-heat]');
+  await page.waitForFunction((s) => {
+    const d = document.querySelector('[data-testid=latent-map]').getContext('2d').getImageData(0, 0, 360, 360).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i] > 150 && d[i + 1] < 110 && d[i + 2] > 110 && d[i] - d[i + 1] > 80) n++;
+    return n < s / 2;
+  }, shown);
+  // Undo empties the pad and the input goes away.
+  await page.click('[data-testid=draw-undo]');
+  await page.waitForFunction(() => !document.querySelector('[data-testid=inspect-input]'));
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('the manifold draws under the map, and an interpolation walks z from A to B', async () => {
+  const { page, errors } = await openPlayground(browser, server.url);
+  await page.click('[data-testid=example-0]');
+  await inspected(page);
+  await page.click('[data-testid=interp-a]');
+  await page.click('[data-testid=example-1]');
+  await page.waitForFunction(() => /\(1\)/.test(document.querySelector('[data-testid=inspect-input]')?.getAttribute('aria-label')));
+  await inspected(page);
+  await page.click('[data-testid=interp-b]');
+  await page.locator('[data-testid=interp-strip] canvas').first().waitFor();
+  assert.equal(await page.locator('[data-testid=interp-strip] canvas').count(), 10);
+  await page.click('[data-testid=interp-play]');
+  const z1 = () => page.locator('[data-testid=z1]').inputValue().then(Number);
+  const start = await z1();
+  await page.waitForTimeout(600);
+  const mid = await z1();
+  assert.notEqual(mid, start, 'z moves along the line');
+
+  const ink = () => page.evaluate(() => {
+    const d = document.querySelector('[data-testid=latent-map]').getContext('2d').getImageData(0, 0, 360, 360).data;
+    let dark = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i] < 80 && d[i + 1] < 80 && d[i + 2] < 80 && d[i + 3] > 200) dark++;
+    return dark;
+  });
+  const plain = await ink();
+  await page.fill('[data-testid=manifold-n]', '20');
+  await page.locator('[data-testid=manifold-n]').dispatchEvent('change');
+  await page.click('[data-testid=toggle-manifold]');
+  await page.waitForFunction((p) => {
+    const d = document.querySelector('[data-testid=latent-map]').getContext('2d').getImageData(0, 0, 360, 360).data;
+    let dark = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i] < 80 && d[i + 1] < 80 && d[i + 2] < 80 && d[i + 3] > 200) dark++;
+    return dark > p + 2000;
+  }, plain, { timeout: 30_000 });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
