@@ -4,6 +4,7 @@
 //! build for x86_64 (tests, the `vae` command-line tool) and for wasm32. See ARCHITECTURE.md.
 
 pub mod backend;
+pub mod compute;
 pub mod data;
 pub mod drawing;
 pub mod elbo;

@@ -1,0 +1,93 @@
+//! The worker's protocol: requests round-trip through JSON, and its answers are the model's.
+
+mod common;
+
+use pollster::block_on;
+use vae_playground::compute::{ComputeReply, ComputeRequest, Computer};
+use vae_playground::data::{Dataset, Split};
+use vae_playground::elbo::Likelihood;
+use vae_playground::evidence::Grid;
+use vae_playground::session::{BackendKind, Model};
+
+#[test]
+fn the_worker_answers_like_the_model_after_a_json_round_trip() {
+    let bytes = std::fs::read(common::weights_path(Dataset::Mnist)).unwrap();
+    let x = common::load(Dataset::Mnist, Split::Test).image_f32(1);
+    let view = Grid {
+        z1: (-4.0, 4.0),
+        z2: (-4.0, 4.0),
+        n: 8,
+    };
+    let mut worker = Computer::default();
+    let request = ComputeRequest::LogJoint {
+        id: 7,
+        x: x.clone(),
+        likelihood: Likelihood::Bernoulli,
+        view,
+    };
+    let json = serde_json::to_string(&request).unwrap();
+    let early = block_on(worker.handle(serde_json::from_str(&json).unwrap()));
+    assert!(
+        matches!(
+            early,
+            ComputeReply::LogJoint {
+                id: 7,
+                result: Err(_)
+            }
+        ),
+        "no model yet"
+    );
+
+    assert!(worker.set_weights(b"not weights").is_err());
+    worker.set_weights(&bytes).unwrap();
+    let reply: ComputeReply = serde_json::from_str(
+        &serde_json::to_string(&block_on(
+            worker.handle(serde_json::from_str(&json).unwrap()),
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let model = Model::from_weights(BackendKind::Cpu, &bytes).unwrap();
+    let expected = block_on(model.log_joint_on_grid(&x, Likelihood::Bernoulli, view)).unwrap();
+    match reply {
+        ComputeReply::LogJoint {
+            id: 7,
+            result: Ok(v),
+        } => {
+            // JSON may round the last bit of an f64.
+            assert_eq!(v.len(), expected.len());
+            for (a, b) in v.iter().zip(&expected) {
+                assert!((a - b).abs() <= 1e-12 * b.abs(), "{a} vs {b}");
+            }
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+
+    let z = vec![0.5f32, -1.0, 2.0, 0.0];
+    match block_on(worker.handle(ComputeRequest::Decode {
+        id: 8,
+        z: z.clone(),
+    })) {
+        ComputeReply::Decode {
+            id: 8,
+            result: Ok(p),
+        } => assert_eq!(p, block_on(model.decode(&z)).unwrap()),
+        other => panic!("unexpected {other:?}"),
+    }
+    let short = ComputeRequest::Inspect {
+        id: 9,
+        x: vec![0.0; 3],
+        likelihood: Likelihood::Bernoulli,
+        view,
+        samples: 1,
+        iwae_k: 1,
+        seed: 0,
+    };
+    assert!(matches!(
+        block_on(worker.handle(short)),
+        ComputeReply::Inspect {
+            id: 9,
+            result: Err(_)
+        }
+    ));
+}
