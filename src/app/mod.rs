@@ -6,6 +6,7 @@ mod assets;
 mod browser;
 mod components;
 mod gpu;
+mod worker;
 
 use std::rc::Rc;
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use wasm_bindgen::JsValue;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
+use crate::compute::{ComputeReply, ComputeRequest};
 use crate::data::{Dataset, Digits, Split};
 use crate::elbo::{ElboParts, Likelihood};
 use crate::evidence::{Grid, Inspection};
@@ -37,6 +39,8 @@ const SAVE_EVERY_MS: f64 = 15_000.0;
 /// While training on the GPU, read the weights back this often (ms), to survive a lost device.
 #[cfg(feature = "gpu")]
 const CHECKPOINT_GPU_EVERY_MS: f64 = 2_000.0;
+/// While training, the chart's copy of the history is refreshed this often (ms).
+const HISTORY_EVERY_MS: f64 = 200.0;
 /// Subscribed hosts get metrics at most this often while training (ms).
 const METRICS_EVERY_MS: f64 = 100.0;
 /// The address bar follows the state, at most this often (ms).
@@ -136,6 +140,8 @@ pub enum Msg {
     InterpolationDecoded(Result<Vec<f32>, String>),
     InterpolationPlayed,
     InterpolationFrame(usize),
+    /// The compute worker answered.
+    ComputeReplied(ComputeReply),
     GpuProbed(Option<String>),
     /// The WebGPU device is gone (driver reset, `destroy()`); why.
     GpuLost(String),
@@ -190,6 +196,7 @@ pub struct App {
     means: Rc<Vec<f32>>,
     map_labels: Rc<Vec<u8>>,
     last_map_refresh: f64,
+    last_history: f64,
     /// While training, map refreshes and test evaluations alternate.
     test_turn: bool,
     step: usize,
@@ -231,6 +238,12 @@ pub struct App {
     last_checkpoint: f64,
     embed_code: String,
     inspect: InspectState,
+    /// The compute worker, started on first use; `None` after it could not start (then the
+    /// page computes on its own thread).
+    compute: Option<Rc<worker::ComputeWorker>>,
+    compute_failed: bool,
+    /// The model version whose weights the worker has.
+    compute_model_version: u64,
 }
 
 /// The "inside the bound" panel's state: the input, what was computed for it, and the layers.
@@ -331,6 +344,7 @@ impl Component for App {
             means: Rc::new(Vec::new()),
             map_labels: Rc::new(Vec::new()),
             last_map_refresh: 0.0,
+            last_history: 0.0,
             test_turn: false,
             step: 0,
             epoch: 0.0,
@@ -365,6 +379,9 @@ impl Component for App {
             checkpoint: None,
             last_checkpoint: 0.0,
             embed_code: String::new(),
+            compute: None,
+            compute_failed: false,
+            compute_model_version: 0,
             inspect: InspectState {
                 show_heat: true,
                 show_ellipse: true,
@@ -822,6 +839,17 @@ impl App {
             Msg::InterpolationDecoded(Err(e)) => {
                 self.notice = Some(format!("Could not decode the interpolation: {e}"))
             }
+            Msg::ComputeReplied(reply) => match reply {
+                ComputeReply::LogJoint { id, result } => {
+                    ctx.link().send_message(Msg::HeatComputed(id, result))
+                }
+                ComputeReply::Inspect { id, result } => ctx
+                    .link()
+                    .send_message(Msg::Inspected(id, result.map(|b| *b))),
+                ComputeReply::Decode { id, result } => ctx
+                    .link()
+                    .send_message(Msg::ManifoldDecoded(id as usize, result)),
+            },
             Msg::InterpolationPlayed => ctx.link().send_message(Msg::InterpolationFrame(0)),
             Msg::InterpolationFrame(frame) => {
                 if let [Some(a), Some(b)] = self.inspect.ends {
@@ -1069,7 +1097,13 @@ impl App {
         }
         self.step = session.step();
         self.epoch = session.epoch();
-        self.history = Rc::new(session.history());
+        // The chart needs a new copy at most every 250 ms; copying a long history every
+        // chunk would slow training down as it grows.
+        let now_ms = now_seconds() * 1000.0;
+        if !self.training || now_ms - self.last_history > HISTORY_EVERY_MS {
+            self.history = Rc::new(session.history());
+            self.last_history = now_ms;
+        }
         self.set_model(session.model());
         self.session = Some(session);
         self.request_decode(ctx);
@@ -1372,12 +1406,41 @@ impl App {
         self.inspect.in_flight = true;
         self.inspect.last_run = now_seconds() * 1000.0;
         let (version, likelihood) = (self.inspect.x_version, self.settings.likelihood);
-        if self.inspect.result.is_none() {
-            // A new input: draw the posterior first (a quarter of the work), then the numbers.
+        let view = Self::map_grid(HEAT_N);
+        let fresh = self.inspect.result.is_none();
+        if self.compute_ready(ctx) {
+            let x = x.to_vec();
+            if fresh {
+                self.send_compute(
+                    ctx,
+                    ComputeRequest::LogJoint {
+                        id: version,
+                        x: x.clone(),
+                        likelihood,
+                        view,
+                    },
+                );
+            }
+            self.send_compute(
+                ctx,
+                ComputeRequest::Inspect {
+                    id: version,
+                    x,
+                    likelihood,
+                    view,
+                    samples: Q_SAMPLES,
+                    iwae_k: IWAE_K,
+                    seed: 0,
+                },
+            );
+            return;
+        }
+        // No worker: the same work on this thread, the posterior picture first.
+        if fresh {
             let (model, x) = (model.clone(), x.clone());
             ctx.link().send_future(async move {
                 let joint = model
-                    .log_joint_on_grid(&x, likelihood, Self::map_grid(HEAT_N))
+                    .log_joint_on_grid(&x, likelihood, view)
                     .await
                     .map_err(|e| e.to_string());
                 Msg::HeatComputed(version, joint)
@@ -1387,10 +1450,43 @@ impl App {
             // Let the page paint (the posterior picture, slider moves) before the long part.
             gloo_timers::future::TimeoutFuture::new(0).await;
             let result = model
-                .inspect(&x, likelihood, Self::map_grid(HEAT_N), Q_SAMPLES, IWAE_K, 0)
+                .inspect(&x, likelihood, view, Q_SAMPLES, IWAE_K, 0)
                 .await
                 .map_err(|e| e.to_string());
             Msg::Inspected(version, result)
+        });
+    }
+
+    /// Start the compute worker if needed; false when there is none.
+    fn compute_ready(&mut self, ctx: &Context<Self>) -> bool {
+        if self.compute.is_none() && !self.compute_failed {
+            let link = ctx.link().clone();
+            match worker::ComputeWorker::start(Callback::from(move |r| {
+                link.send_message(Msg::ComputeReplied(r))
+            })) {
+                Some(w) => self.compute = Some(Rc::new(w)),
+                None => self.compute_failed = true,
+            }
+        }
+        self.compute.is_some()
+    }
+
+    /// Send `request` to the worker, after the current weights if it has older ones. Sends go
+    /// through the task queue in order, so a request never overtakes its weights.
+    fn send_compute(&mut self, _ctx: &Context<Self>, request: ComputeRequest) {
+        let (Some(worker), Some(model)) = (self.compute.clone(), self.model.clone()) else {
+            return;
+        };
+        let stale = self.compute_model_version != self.model_version;
+        self.compute_model_version = self.model_version;
+        let (seed, provenance) = (self.seed, self.provenance());
+        wasm_bindgen_futures::spawn_local(async move {
+            if stale {
+                if let Ok(bytes) = model.to_weights(seed, &provenance).await {
+                    worker.send_weights(&bytes);
+                }
+            }
+            worker.send(&request);
         });
     }
 
@@ -1412,6 +1508,10 @@ impl App {
             .flatten()
             .flat_map(|p| [p[0] as f32, p[1] as f32])
             .collect();
+        if self.compute_ready(ctx) {
+            self.send_compute(ctx, ComputeRequest::Decode { id: n as u64, z });
+            return;
+        }
         ctx.link().send_future(async move {
             Msg::ManifoldDecoded(n, model.decode(&z).await.map_err(|e| e.to_string()))
         });

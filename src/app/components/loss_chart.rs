@@ -122,9 +122,34 @@ fn axes(x: Scale, y: Scale, xr: (f64, f64), yr: (f64, f64), xlabel: &str, ylabel
     }
 }
 
+/// Lines are drawn from at most this many points: a long run is averaged in buckets, so
+/// drawing stays cheap however long the page trains.
+const MAX_POINTS: usize = 400;
+
+/// `rows` averaged in consecutive buckets down to `MAX_POINTS` (each keeps its last step).
+fn thin(rows: &[HistoryRow]) -> Vec<HistoryRow> {
+    if rows.len() <= MAX_POINTS {
+        return rows.to_vec();
+    }
+    let per = rows.len().div_ceil(MAX_POINTS);
+    rows.chunks(per)
+        .map(|bucket| {
+            let n = bucket.len() as f64;
+            let mean = |f: fn(&HistoryRow) -> f64| bucket.iter().map(f).sum::<f64>() / n;
+            let mut row = bucket[bucket.len() - 1];
+            row.kl = mean(|r| r.kl);
+            row.recon = mean(|r| r.recon);
+            row.neg_elbo = mean(|r| r.neg_elbo);
+            row.loss = mean(|r| r.loss);
+            row
+        })
+        .collect()
+}
+
 #[function_component(LossChart)]
 pub fn loss_chart(props: &LossChartProps) -> Html {
-    let rows = &props.history;
+    let thinned = thin(&props.history);
+    let rows = &thinned;
     let tests = &props.test_points;
     let x_px = (LEFT, W - RIGHT);
     let y_px = (H - BOTTOM, TOP);
@@ -192,7 +217,7 @@ pub fn loss_chart(props: &LossChartProps) -> Html {
     let view_box = format!("0 0 {W} {H}");
 
     html! {
-        <figure class="loss-chart" data-testid="loss-chart" data-points={rows.len().to_string()}
+        <figure class="loss-chart" data-testid="loss-chart" data-points={props.history.len().to_string()}
             aria-label="loss chart: KL and reconstruction in nats per image">
             <div class="chart-legend">
                 <span class="key neg-elbo">{ "−ELBO = recon + KL" }</span>
