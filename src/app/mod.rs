@@ -2,9 +2,9 @@
 //! Messages are named after what the user did; the work they start (decoding, a training chunk,
 //! a download) runs as futures that answer with another message.
 
-mod assets;
+pub mod assets;
 mod browser;
-mod components;
+pub mod components;
 mod gpu;
 mod worker;
 

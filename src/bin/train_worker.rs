@@ -94,19 +94,7 @@ mod worker {
         post(&[("error", e.to_string().into())], None);
     }
 
-    async fn fetch(path: &str) -> Result<Vec<u8>, String> {
-        let response = gloo_net::http::Request::get(path)
-            .send()
-            .await
-            .map_err(|e| format!("could not fetch {path}: {e}"))?;
-        if !response.ok() {
-            return Err(format!(
-                "could not fetch {path}: HTTP {}",
-                response.status()
-            ));
-        }
-        response.binary().await.map_err(|e| e.to_string())
-    }
+    use vae_playground::app::assets::fetch_bytes as fetch;
 
     async fn load_session() -> Result<Session, String> {
         let (images, labels) = Split::Train10k.file_names(Dataset::Mnist);

@@ -24,10 +24,7 @@ mod page {
     use js_sys::{Array, Reflect, Uint8Array};
     use vae_playground::session::{BackendKind, Model};
     use wasm_bindgen::prelude::*;
-    use wasm_bindgen::Clamped;
-    use web_sys::{
-        CanvasRenderingContext2d, Document, Element, HtmlCanvasElement, HtmlInputElement, ImageData,
-    };
+    use web_sys::{Document, Element, HtmlCanvasElement, HtmlInputElement};
 
     #[wasm_bindgen]
     extern "C" {
@@ -196,19 +193,7 @@ mod page {
         });
     }
 
-    async fn fetch(path: &str) -> Result<Vec<u8>, String> {
-        let response = gloo_net::http::Request::get(path)
-            .send()
-            .await
-            .map_err(|e| format!("could not fetch {path}: {e}"))?;
-        if !response.ok() {
-            return Err(format!(
-                "could not fetch {path}: HTTP {}",
-                response.status()
-            ));
-        }
-        response.binary().await.map_err(|e| e.to_string())
-    }
+    use vae_playground::app::assets::fetch_bytes as fetch;
 
     fn on_worker_message(page: &Shared, data: &JsValue) {
         let get = |k: &str| Reflect::get(data, &k.into()).unwrap_or(JsValue::UNDEFINED);
@@ -270,28 +255,5 @@ mod page {
         });
     }
 
-    /// As the playground's DecodedImage: ink dark on light.
-    fn paint_grey(canvas: &HtmlCanvasElement, pixels: &[f32]) {
-        if pixels.len() != 784 {
-            return;
-        }
-        let Some(ctx) = canvas
-            .get_context("2d")
-            .ok()
-            .flatten()
-            .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
-        else {
-            return;
-        };
-        let mut rgba = vec![255u8; 784 * 4];
-        for (i, &p) in pixels.iter().enumerate() {
-            let v = 255 - (p.clamp(0.0, 1.0) * 255.0).round() as u8;
-            rgba[i * 4] = v;
-            rgba[i * 4 + 1] = v;
-            rgba[i * 4 + 2] = v;
-        }
-        if let Ok(image) = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), 28, 28) {
-            let _ = ctx.put_image_data(&image, 0.0, 0.0);
-        }
-    }
+    use vae_playground::app::components::decoded_image::paint_grey;
 }
