@@ -1411,28 +1411,22 @@ impl App {
         if self.compute_ready(ctx) {
             let x = x.to_vec();
             if fresh {
-                self.send_compute(
-                    ctx,
-                    ComputeRequest::LogJoint {
-                        id: version,
-                        x: x.clone(),
-                        likelihood,
-                        view,
-                    },
-                );
-            }
-            self.send_compute(
-                ctx,
-                ComputeRequest::Inspect {
+                self.send_compute(ComputeRequest::LogJoint {
                     id: version,
-                    x,
+                    x: x.clone(),
                     likelihood,
                     view,
-                    samples: Q_SAMPLES,
-                    iwae_k: IWAE_K,
-                    seed: 0,
-                },
-            );
+                });
+            }
+            self.send_compute(ComputeRequest::Inspect {
+                id: version,
+                x,
+                likelihood,
+                view,
+                samples: Q_SAMPLES,
+                iwae_k: IWAE_K,
+                seed: 0,
+            });
             return;
         }
         // No worker: the same work on this thread, the posterior picture first.
@@ -1473,7 +1467,7 @@ impl App {
 
     /// Send `request` to the worker, after the current weights if it has older ones. Sends go
     /// through the task queue in order, so a request never overtakes its weights.
-    fn send_compute(&mut self, _ctx: &Context<Self>, request: ComputeRequest) {
+    fn send_compute(&mut self, request: ComputeRequest) {
         let (Some(worker), Some(model)) = (self.compute.clone(), self.model.clone()) else {
             return;
         };
@@ -1509,7 +1503,7 @@ impl App {
             .flat_map(|p| [p[0] as f32, p[1] as f32])
             .collect();
         if self.compute_ready(ctx) {
-            self.send_compute(ctx, ComputeRequest::Decode { id: n as u64, z });
+            self.send_compute(ComputeRequest::Decode { id: n as u64, z });
             return;
         }
         ctx.link().send_future(async move {
