@@ -49,11 +49,23 @@ pub fn kl_standard_normal<B: Backend>(posterior: &Posterior<B>) -> Tensor<B, 1> 
     per_dim.sum_dim(1).squeeze_dim::<1>(1).mul_scalar(-0.5)
 }
 
+/// Where ln(1 + exp(-|l|)) stops following |l|: exp(-80) = 1.8e-34 is still a normal f32.
+pub const SOFTPLUS_CAP: f64 = 80.0;
+
 /// Summed binary cross-entropy per image, stable for any logit l:
 /// -[x ln s(l) + (1-x) ln(1-s(l))] = max(l, 0) - x l + ln(1 + exp(-|l|)).
+///
+/// |l| is capped at [`SOFTPLUS_CAP`] inside the exponential only: beyond it exp(-|l|) would be
+/// an f32 subnormal (slow on x86, in wasm too), while the term it stands for is below 1e-34.
 pub fn bernoulli_nll<B: Backend>(logits: Tensor<B, 2>, x: Tensor<B, 2>) -> Tensor<B, 1> {
-    let per_pixel =
-        logits.clone().clamp_min(0.0) - x * logits.clone() + logits.abs().neg().exp().log1p();
+    let softplus_tail = logits
+        .clone()
+        .abs()
+        .clamp_max(SOFTPLUS_CAP)
+        .neg()
+        .exp()
+        .log1p();
+    let per_pixel = logits.clone().clamp_min(0.0) - x * logits + softplus_tail;
     per_pixel.sum_dim(1).squeeze_dim::<1>(1)
 }
 

@@ -12,6 +12,7 @@ pub mod eval;
 pub mod evidence;
 pub mod host_api;
 pub mod model;
+pub mod optim;
 pub mod rng;
 pub mod session;
 pub mod train;

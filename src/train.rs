@@ -4,8 +4,7 @@
 use std::sync::Arc;
 
 use burn::module::AutodiffModule;
-use burn::optim::adaptor::OptimizerAdaptor;
-use burn::optim::{Adam, AdamConfig, GradientsParams, Optimizer};
+use burn::optim::{GradientsParams, Optimizer};
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{Tensor, TensorData};
 use serde::{Deserialize, Serialize};
@@ -15,6 +14,7 @@ use crate::backend::{read_f32, ReadbackError};
 use crate::data::{BatchCursor, Digits};
 use crate::elbo::{kl_standard_normal, ElboParts, Likelihood};
 use crate::model::{Vae, VaeConfig};
+use crate::optim::{adam, VaeOptimizer};
 use crate::rng::SeededRng;
 
 #[derive(Debug, Error)]
@@ -115,7 +115,7 @@ pub type Clock = fn() -> f64;
 
 pub struct Trainer<B: AutodiffBackend> {
     model: Vae<B>,
-    optim: OptimizerAdaptor<Adam, Vae<B>, B>,
+    optim: VaeOptimizer<B>,
     config: VaeConfig,
     data: Arc<Digits>,
     cursor: BatchCursor,
@@ -137,18 +137,13 @@ pub struct Trainer<B: AutodiffBackend> {
 #[derive(Clone)]
 struct Snapshot<B: AutodiffBackend> {
     model: Vae<B>,
-    optim: OptimizerAdaptor<Adam, Vae<B>, B>,
+    optim: VaeOptimizer<B>,
     cursor: BatchCursor,
     step: usize,
     images_seen: u64,
     train_seconds: f64,
     interval: Interval,
     history_len: usize,
-}
-
-fn adam<B: AutodiffBackend>() -> OptimizerAdaptor<Adam, Vae<B>, B> {
-    // PyTorch's epsilon, so the reference comparison is like for like.
-    AdamConfig::new().with_epsilon(1e-8).init()
 }
 
 impl<B: AutodiffBackend> Trainer<B> {
