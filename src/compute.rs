@@ -40,6 +40,8 @@ pub enum ComputeRequest {
 pub enum ComputeReply {
     LogJoint {
         id: u64,
+        /// The grid it was computed on, so a late answer is drawn where it belongs.
+        view: Grid,
         result: Result<Vec<f64>, String>,
     },
     Inspect {
@@ -76,6 +78,7 @@ impl Computer {
                 view,
             } => ComputeReply::LogJoint {
                 id,
+                view,
                 result: match &self.model {
                     Some(m) if x.len() == 784 => m
                         .log_joint_on_grid(&x, likelihood, view)

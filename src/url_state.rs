@@ -1,4 +1,4 @@
-//! What a shared link carries: dataset, hyperparameters, seed, z, layout and panels, as a URL
+//! What a shared link carries: dataset, hyperparameters, seed, z, the map's view, layout and panels, as a URL
 //! query. Parsing never fails: a value that is missing keeps its default, and one that is
 //! malformed, out of range or hostile keeps its default and adds a [`Notice`] for the page to
 //! show. No browser types here, so it is tested and fuzzed natively.
@@ -7,6 +7,7 @@ use std::fmt;
 
 use crate::data::{Dataset, Split};
 use crate::elbo::Likelihood;
+use crate::evidence::Grid;
 
 /// The inclusive ranges the page accepts, shared by the URL parser, the host API and the form.
 pub const LEARNING_RATE: (f64, f64) = (1e-6, 10.0);
@@ -16,6 +17,91 @@ pub const HIDDEN: (usize, usize) = (8, 1024);
 pub const SIGMA: (f64, f64) = (0.001, 10.0);
 /// The sliders' range for each latent coordinate.
 pub const Z_LIMIT: f64 = 4.0;
+
+/// The square of latent space the map shows: the region its posterior heat map and decoded
+/// manifold cover. Always inside the sliders' square and at least `2 * MIN_HALF` wide.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MapView {
+    centre: [f64; 2],
+    half: f64,
+}
+
+impl Default for MapView {
+    fn default() -> Self {
+        Self::WHOLE
+    }
+}
+
+impl MapView {
+    /// The sliders' whole square.
+    pub const WHOLE: MapView = MapView {
+        centre: [0.0, 0.0],
+        half: Z_LIMIT,
+    };
+    /// The narrowest view: a posterior this narrow still spans several heat-map cells.
+    pub const MIN_HALF: f64 = 0.02;
+
+    /// The square of half-width `half` around `centre`, moved and shrunk as little as needed to
+    /// lie inside the sliders' square; non-finite input gives the whole square.
+    pub fn new(centre: [f64; 2], half: f64) -> Self {
+        if !(centre.iter().all(|c| c.is_finite()) && half.is_finite()) {
+            return Self::WHOLE;
+        }
+        let half = half.clamp(Self::MIN_HALF, Z_LIMIT);
+        let room = Z_LIMIT - half;
+        Self {
+            centre: centre.map(|c| c.clamp(-room, room)),
+            half,
+        }
+    }
+
+    pub fn centre(&self) -> [f64; 2] {
+        self.centre
+    }
+
+    pub fn half(&self) -> f64 {
+        self.half
+    }
+
+    pub fn is_whole(&self) -> bool {
+        *self == Self::WHOLE
+    }
+
+    /// Scale the width by `factor` (below 1 zooms in) keeping `anchor` where it is on screen.
+    pub fn zoomed(&self, factor: f64, anchor: [f64; 2]) -> Self {
+        let half = (self.half * factor).clamp(Self::MIN_HALF, Z_LIMIT);
+        let f = half / self.half;
+        Self::new(
+            [0, 1].map(|i| anchor[i] + (self.centre[i] - anchor[i]) * f),
+            half,
+        )
+    }
+
+    /// A view that frames a Gaussian q(z|x): its mean, out to 4 standard deviations.
+    pub fn around(mu: [f64; 2], sigma: [f64; 2]) -> Self {
+        Self::new(mu, 4.0 * sigma[0].max(sigma[1]))
+    }
+
+    /// (z1, z2) as fractions of the view: (0, 0) bottom left, (1, 1) top right.
+    pub fn to_unit(&self, z: [f64; 2]) -> [f64; 2] {
+        [0, 1].map(|i| (z[i] - self.centre[i] + self.half) / (2.0 * self.half))
+    }
+
+    /// The inverse of [`MapView::to_unit`].
+    pub fn from_unit(&self, u: [f64; 2]) -> [f64; 2] {
+        [0, 1].map(|i| self.centre[i] - self.half + u[i] * 2.0 * self.half)
+    }
+
+    /// The view as an `n` x `n` grid of cells (for the heat map and the manifold).
+    pub fn grid(&self, n: usize) -> Grid {
+        let [c1, c2] = self.centre;
+        Grid {
+            z1: (c1 - self.half, c1 + self.half),
+            z2: (c2 - self.half, c2 + self.half),
+            n,
+        }
+    }
+}
 
 /// Longer queries are cut here; no honest link comes near it.
 const MAX_QUERY: usize = 2048;
@@ -112,6 +198,8 @@ pub struct ViewState {
     pub hidden: usize,
     pub seed: u64,
     pub z: [f64; 2],
+    /// The region the latent map shows.
+    pub view: MapView,
 }
 
 impl Default for ViewState {
@@ -128,6 +216,7 @@ impl Default for ViewState {
             hidden: 512,
             seed: 0,
             z: [0.0, 0.0],
+            view: MapView::WHOLE,
         }
     }
 }
@@ -270,6 +359,7 @@ fn apply(out: &mut Parsed, key: &str, value: &str) -> Result<(), String> {
             s.likelihood = Likelihood::Gaussian { sigma };
         }
         "z" => s.z = parse_z(value)?,
+        "view" => s.view = parse_view(value)?,
         "host" => out.hosts.push(parse_origin(value)?),
         _ => return Err(format!("Unknown parameter `{}` was ignored.", show(key))),
     }
@@ -321,6 +411,30 @@ fn parse_z(value: &str) -> Result<[f64; 2], String> {
     };
     match (coord(a), coord(b)) {
         (Some(a), Some(b)) => Ok([a, b]),
+        _ => Err(bad()),
+    }
+}
+
+fn parse_view(value: &str) -> Result<MapView, String> {
+    let bad = || {
+        format!(
+            "`view={}` is not a centre and a half-width inside ±{Z_LIMIT} (like view=1,-0.5,0.8); showing the whole map.",
+            show(value)
+        )
+    };
+    let numbers: Vec<f64> = value
+        .split(',')
+        .map(|t| t.trim().parse::<f64>().ok().filter(|v| v.is_finite()))
+        .collect::<Option<_>>()
+        .ok_or_else(bad)?;
+    match numbers[..] {
+        [c1, c2, half]
+            if c1.abs() <= Z_LIMIT
+                && c2.abs() <= Z_LIMIT
+                && (MapView::MIN_HALF..=Z_LIMIT).contains(&half) =>
+        {
+            Ok(MapView::new([c1, c2], half))
+        }
         _ => Err(bad()),
     }
 }
@@ -408,6 +522,10 @@ pub fn to_query(state: &ViewState) -> String {
     }
     if state.z != d.z {
         parts.push(format!("z={},{}", state.z[0], state.z[1]));
+    }
+    if !state.view.is_whole() {
+        let [c1, c2] = state.view.centre();
+        parts.push(format!("view={c1},{c2},{}", state.view.half()));
     }
     parts.join("&")
 }

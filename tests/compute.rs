@@ -7,7 +7,9 @@ use vae_playground::compute::{ComputeReply, ComputeRequest, Computer};
 use vae_playground::data::{Dataset, Split};
 use vae_playground::elbo::Likelihood;
 use vae_playground::evidence::Grid;
+use vae_playground::rng::SeededRng;
 use vae_playground::session::{BackendKind, Model};
+use vae_playground::url_state::MapView;
 
 #[test]
 fn the_worker_answers_like_the_model_after_a_json_round_trip() {
@@ -32,7 +34,8 @@ fn the_worker_answers_like_the_model_after_a_json_round_trip() {
             early,
             ComputeReply::LogJoint {
                 id: 7,
-                result: Err(_)
+                result: Err(_),
+                ..
             }
         ),
         "no model yet"
@@ -52,8 +55,10 @@ fn the_worker_answers_like_the_model_after_a_json_round_trip() {
     match reply {
         ComputeReply::LogJoint {
             id: 7,
+            view: answered_on,
             result: Ok(v),
         } => {
+            assert_eq!(answered_on, view);
             // JSON may round the last bit of an f64.
             assert_eq!(v.len(), expected.len());
             for (a, b) in v.iter().zip(&expected) {
@@ -90,4 +95,19 @@ fn the_worker_answers_like_the_model_after_a_json_round_trip() {
             result: Err(_)
         }
     ));
+}
+
+/// The page drops a posterior picture whose grid is not the one the map shows now, comparing
+/// the grid in the worker's reply with its own: JSON must carry every bound back bit for bit.
+#[test]
+fn zoomed_grids_cross_json_bit_for_bit() {
+    let mut rng = SeededRng::new(3);
+    let mut uniform =
+        |lo: f64, hi: f64| lo + (hi - lo) * (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+    for _ in 0..10_000 {
+        let view = MapView::new([uniform(-4.0, 4.0), uniform(-4.0, 4.0)], uniform(0.02, 4.0));
+        let grid = view.grid(64);
+        let back: Grid = serde_json::from_str(&serde_json::to_string(&grid).unwrap()).unwrap();
+        assert_eq!(back, grid);
+    }
 }

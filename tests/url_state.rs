@@ -3,7 +3,7 @@
 use proptest::prelude::*;
 use vae_playground::data::{Dataset, Split};
 use vae_playground::elbo::Likelihood;
-use vae_playground::url_state::{parse, to_query, Panel, Panels, ViewState, Z_LIMIT};
+use vae_playground::url_state::{parse, to_query, MapView, Panel, Panels, ViewState, Z_LIMIT};
 
 #[test]
 fn empty_query_is_the_default_view() {
@@ -15,7 +15,7 @@ fn empty_query_is_the_default_view() {
 
 #[test]
 fn a_full_link_is_read() {
-    let p = parse("?embed&panels=sliders,decoded,chart&dataset=fashion&train=60k&lr=0.003&beta=2.5&batch=64&decoder=gaussian&sigma=0.2&hidden=256&seed=7&z=1.5,-0.25&host=https://Blog.Example.org");
+    let p = parse("?embed&panels=sliders,decoded,chart&dataset=fashion&train=60k&lr=0.003&beta=2.5&batch=64&decoder=gaussian&sigma=0.2&hidden=256&seed=7&z=1.5,-0.25&view=1,-0.5,0.75&host=https://Blog.Example.org");
     assert!(p.notices.is_empty(), "{:?}", p.notices);
     let s = p.state;
     assert!(s.embed);
@@ -26,20 +26,21 @@ fn a_full_link_is_read() {
     assert_eq!((s.learning_rate, s.beta, s.batch_size), (0.003, 2.5, 64));
     assert_eq!(s.likelihood, Likelihood::Gaussian { sigma: 0.2 });
     assert_eq!((s.hidden, s.seed, s.z), (256, 7, [1.5, -0.25]));
+    assert_eq!(s.view, MapView::new([1.0, -0.5], 0.75));
     assert_eq!(p.hosts, ["https://blog.example.org"]);
 }
 
 #[test]
 fn bad_values_keep_defaults_and_say_which() {
-    let p = parse("lr=abc&beta=-1&batch=0&hidden=99999&seed=-3&z=9,0&dataset=cifar&panels=nope&train=5&decoder=poisson&sigma=NaN&embed=maybe&host=javascript:alert(1)&colour=red");
+    let p = parse("lr=abc&beta=-1&batch=0&hidden=99999&seed=-3&z=9,0&view=0,0,0&dataset=cifar&panels=nope&train=5&decoder=poisson&sigma=NaN&embed=maybe&host=javascript:alert(1)&colour=red");
     assert_eq!(p.state, ViewState::default());
     assert!(p.hosts.is_empty());
     let keys: Vec<&str> = p.notices.iter().map(|n| n.key.as_str()).collect();
     assert_eq!(
         keys,
         [
-            "lr", "beta", "batch", "hidden", "seed", "z", "dataset", "panels", "train", "decoder",
-            "sigma", "embed", "host", "colour"
+            "lr", "beta", "batch", "hidden", "seed", "z", "view", "dataset", "panels", "train",
+            "decoder", "sigma", "embed", "host", "colour"
         ]
     );
     assert!(p.notices[0].message.contains("lr=abc"), "{}", p.notices[0]);
@@ -97,6 +98,7 @@ prop_compose! {
         hidden in 8usize..=1024,
         seed in any::<u64>(),
         z in [-Z_LIMIT..=Z_LIMIT, -Z_LIMIT..=Z_LIMIT],
+        view in proptest::option::of(([-Z_LIMIT..=Z_LIMIT, -Z_LIMIT..=Z_LIMIT], MapView::MIN_HALF..=Z_LIMIT)),
     ) -> ViewState {
         ViewState {
             embed,
@@ -110,6 +112,7 @@ prop_compose! {
             hidden,
             seed,
             z,
+            view: view.map_or(MapView::WHOLE, |(centre, half)| MapView::new(centre, half)),
         }
     }
 }
@@ -132,7 +135,7 @@ proptest! {
     #[test]
     fn any_key_value_soup_parses_to_a_valid_state(
         pairs in proptest::collection::vec(
-            (proptest::sample::select(vec!["lr", "beta", "batch", "hidden", "seed", "z", "dataset", "panels", "decoder", "sigma", "embed", "train", "host"]),
+            (proptest::sample::select(vec!["lr", "beta", "batch", "hidden", "seed", "z", "view", "dataset", "panels", "decoder", "sigma", "embed", "train", "host"]),
              "[-+0-9.eE,%a-z:/]{0,24}"),
             0..12)
     ) {
@@ -147,7 +150,39 @@ fn check_valid(s: &ViewState) {
     assert!((1..=1024).contains(&s.batch_size) && (8..=1024).contains(&s.hidden));
     assert!(s.z.iter().all(|v| v.is_finite() && v.abs() <= Z_LIMIT));
     assert!(!s.panels.is_empty());
+    let (c, h) = (s.view.centre(), s.view.half());
+    assert!((MapView::MIN_HALF..=Z_LIMIT).contains(&h));
+    assert!(c
+        .iter()
+        .all(|v| v.is_finite() && v.abs() + h <= Z_LIMIT + 1e-12));
     if let Likelihood::Gaussian { sigma } = s.likelihood {
         assert!(sigma.is_finite() && sigma > 0.0);
     }
+}
+
+#[test]
+fn zooming_keeps_the_anchor_and_stays_inside() {
+    let v = MapView::WHOLE.zoomed(0.5, [1.0, -3.0]);
+    // The anchor sits at the same fraction of the map before and after.
+    let before = MapView::WHOLE.to_unit([1.0, -3.0]);
+    let after = v.to_unit([1.0, -3.0]);
+    assert!(v.half() == 2.0 && (after[0] - before[0]).abs() < 1e-12);
+    // Near the edge the square is moved back inside rather than spilling over.
+    assert!(v.centre()[1] - v.half() >= -Z_LIMIT);
+    assert_eq!(v.zoomed(100.0, [0.0, 0.0]), MapView::WHOLE);
+    assert_eq!(
+        MapView::WHOLE.zoomed(1e-9, [0.0, 0.0]).half(),
+        MapView::MIN_HALF
+    );
+    let g = v.grid(4);
+    assert_eq!((g.z1.1 - g.z1.0, g.z2.1 - g.z2.0), (4.0, 4.0));
+    let back = v.from_unit(v.to_unit([0.3, -1.7]));
+    assert!((back[0] - 0.3).abs() < 1e-12 && (back[1] + 1.7).abs() < 1e-12);
+    assert_eq!(MapView::new([f64::NAN, 0.0], 1.0), MapView::WHOLE);
+}
+
+#[test]
+fn a_view_around_q_frames_four_sigma() {
+    let v = MapView::around([0.5, 0.25], [0.05, 0.1]);
+    assert_eq!((v.centre(), v.half()), ([0.5, 0.25], 0.4));
 }

@@ -23,7 +23,7 @@ use crate::host_api::{HostCommand, HostEvent};
 use crate::model::VaeConfig;
 use crate::session::{BackendKind, Model, Session};
 use crate::train::{ChunkReport, HistoryRow, Progress, TrainError, TrainSettings};
-use crate::url_state::{self, Panel, Panels, ViewState};
+use crate::url_state::{self, MapView, Panel, Panels, ViewState};
 use crate::weights::{self, Provenance};
 use components::{MapOverlay, TestPoint};
 
@@ -129,13 +129,15 @@ pub enum Msg {
     ExamplePicked(usize),
     DigitDrawn(Option<Rc<Vec<f32>>>),
     /// The posterior picture, before the numbers: ln p(x|z) + ln p(z) on the map's grid.
-    HeatComputed(u64, Result<Vec<f64>, String>),
+    HeatComputed(u64, Grid, Result<Vec<f64>, String>),
     Inspected(u64, Result<Inspection, String>),
     HeatToggled(bool),
     EllipseToggled(bool),
     ManifoldToggled(bool),
     ManifoldSizeSet(usize),
-    ManifoldDecoded(usize, Result<Vec<f32>, String>),
+    ManifoldDecoded(Result<Vec<f32>, String>),
+    /// Zoom buttons: the map should show this region.
+    MapZoomed(MapView),
     InterpolationEndSet(usize),
     InterpolationDecoded(Result<Vec<f32>, String>),
     InterpolationPlayed,
@@ -190,6 +192,8 @@ pub struct App {
     seed: u64,
     chunk_steps: usize,
     z: [f64; 2],
+    /// The region the latent map shows (and the heat map and manifold cover).
+    map_view: MapView,
     pixels: Rc<Vec<f32>>,
     decode_in_flight: bool,
     decode_again: bool,
@@ -254,11 +258,13 @@ pub struct InspectState {
     /// Bumped whenever x changes, so late results for an old x are dropped.
     x_version: u64,
     result: Option<Rc<Inspection>>,
-    /// The result's posterior heat map, shared with the latent map.
-    heat: Option<Rc<Vec<f64>>>,
+    /// The posterior heat map and the grid it was computed on, shared with the latent map.
+    heat: Option<(Grid, Rc<Vec<f64>>)>,
     in_flight: bool,
     again: bool,
     last_run: f64,
+    /// When the posterior picture was last asked for (ms), for `heat_ms`.
+    last_heat: f64,
     /// How long the last inspection and manifold took to compute (ms), shown for benchmarks.
     inspect_ms: f64,
     heat_ms: f64,
@@ -267,8 +273,9 @@ pub struct InspectState {
     show_ellipse: bool,
     show_manifold: bool,
     manifold_n: usize,
-    manifold: Option<Rc<(usize, Vec<f32>)>>,
-    manifold_in_flight: bool,
+    manifold: Option<(Grid, Rc<Vec<f32>>)>,
+    /// The grid being decoded, while a manifold request is out.
+    manifold_pending: Option<Grid>,
     last_manifold: f64,
     /// Interpolation ends (latent means) and the images along the line between them.
     ends: [Option<[f64; 2]>; 2],
@@ -338,6 +345,7 @@ impl Component for App {
             seed: state.seed,
             chunk_steps: 1,
             z: state.z,
+            map_view: state.view,
             pixels: Rc::new(Vec::new()),
             decode_in_flight: false,
             decode_again: false,
@@ -781,15 +789,17 @@ impl App {
                 }
             }
             Msg::DigitDrawn(None) => self.clear_input(),
-            Msg::HeatComputed(version, Ok(joint)) => {
-                if version == self.inspect.x_version && self.inspect.result.is_none() {
-                    self.inspect.heat_ms = now_seconds() * 1000.0 - self.inspect.last_run;
+            Msg::HeatComputed(version, grid, Ok(joint)) => {
+                if version == self.inspect.x_version && grid == self.heat_grid() {
+                    self.inspect.heat_ms = now_seconds() * 1000.0 - self.inspect.last_heat;
                     let max = joint.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                    self.inspect.heat =
-                        Some(Rc::new(joint.iter().map(|j| (j - max).exp()).collect()));
+                    self.inspect.heat = Some((
+                        grid,
+                        Rc::new(joint.iter().map(|j| (j - max).exp()).collect()),
+                    ));
                 }
             }
-            Msg::HeatComputed(_, Err(e)) => {
+            Msg::HeatComputed(_, _, Err(e)) => {
                 self.notice = Some(format!("Could not compute the posterior: {e}"))
             }
             Msg::Inspected(version, result) => {
@@ -797,7 +807,9 @@ impl App {
                 self.inspect.inspect_ms = now_seconds() * 1000.0 - self.inspect.last_run;
                 match result {
                     Ok(r) if version == self.inspect.x_version => {
-                        self.inspect.heat = Some(Rc::new(r.heat.clone()));
+                        if r.view == self.heat_grid() {
+                            self.inspect.heat = Some((r.view, Rc::new(r.heat.clone())));
+                        }
                         self.inspect.result = Some(Rc::new(r));
                     }
                     Ok(_) => {}
@@ -817,16 +829,23 @@ impl App {
                 self.inspect.manifold_n = n.clamp(2, 30);
                 self.request_manifold(ctx);
             }
-            Msg::ManifoldDecoded(n, result) => {
-                self.inspect.manifold_in_flight = false;
+            Msg::ManifoldDecoded(result) => {
+                let Some(grid) = self.inspect.manifold_pending.take() else {
+                    return false;
+                };
                 self.inspect.manifold_ms = now_seconds() * 1000.0 - self.inspect.last_manifold;
                 match result {
-                    Ok(pixels) => self.inspect.manifold = Some(Rc::new((n, pixels))),
+                    Ok(pixels) => self.inspect.manifold = Some((grid, Rc::new(pixels))),
                     Err(e) => self.notice = Some(format!("Could not decode the manifold: {e}")),
                 }
-                if n != self.inspect.manifold_n {
+                if grid != self.manifold_grid() {
                     self.request_manifold(ctx);
                 }
+            }
+            Msg::MapZoomed(view) => {
+                self.map_view = view;
+                self.request_heat(ctx);
+                self.request_manifold(ctx);
             }
             Msg::InterpolationEndSet(end) => {
                 if let Some(r) = &self.inspect.result {
@@ -840,15 +859,15 @@ impl App {
                 self.notice = Some(format!("Could not decode the interpolation: {e}"))
             }
             Msg::ComputeReplied(reply) => match reply {
-                ComputeReply::LogJoint { id, result } => {
-                    ctx.link().send_message(Msg::HeatComputed(id, result))
+                ComputeReply::LogJoint { id, view, result } => {
+                    ctx.link().send_message(Msg::HeatComputed(id, view, result))
                 }
                 ComputeReply::Inspect { id, result } => ctx
                     .link()
                     .send_message(Msg::Inspected(id, result.map(|b| *b))),
-                ComputeReply::Decode { id, result } => ctx
-                    .link()
-                    .send_message(Msg::ManifoldDecoded(id as usize, result)),
+                ComputeReply::Decode { result, .. } => {
+                    ctx.link().send_message(Msg::ManifoldDecoded(result))
+                }
             },
             Msg::InterpolationPlayed => ctx.link().send_message(Msg::InterpolationFrame(0)),
             Msg::InterpolationFrame(frame) => {
@@ -1385,14 +1404,43 @@ impl App {
         self.inspect.heat = None;
     }
 
-    /// The map's square as a grid of `n` x `n` cells.
-    fn map_grid(n: usize) -> Grid {
-        let l = url_state::Z_LIMIT;
-        Grid {
-            z1: (-l, l),
-            z2: (-l, l),
-            n,
+    /// The grid the posterior heat map is computed on: the map's current view.
+    fn heat_grid(&self) -> Grid {
+        self.map_view.grid(HEAT_N)
+    }
+
+    /// The grid the manifold is decoded on: the map's current view, n x n.
+    fn manifold_grid(&self) -> Grid {
+        self.map_view.grid(self.inspect.manifold_n)
+    }
+
+    /// Recompute only the posterior picture (after a zoom): the numbers do not depend on it.
+    fn request_heat(&mut self, ctx: &Context<Self>) {
+        let (Some((x, _)), Some(model)) = (self.inspect.x.clone(), self.model.clone()) else {
+            return;
+        };
+        let (version, likelihood, view) = (
+            self.inspect.x_version,
+            self.settings.likelihood,
+            self.heat_grid(),
+        );
+        self.inspect.last_heat = now_seconds() * 1000.0;
+        if self.compute_ready(ctx) {
+            self.send_compute(ComputeRequest::LogJoint {
+                id: version,
+                x: x.to_vec(),
+                likelihood,
+                view,
+            });
+            return;
         }
+        ctx.link().send_future(async move {
+            let joint = model
+                .log_joint_on_grid(&x, likelihood, view)
+                .await
+                .map_err(|e| e.to_string());
+            Msg::HeatComputed(version, view, joint)
+        });
     }
 
     fn request_inspect(&mut self, ctx: &Context<Self>) {
@@ -1405,8 +1453,9 @@ impl App {
         }
         self.inspect.in_flight = true;
         self.inspect.last_run = now_seconds() * 1000.0;
+        self.inspect.last_heat = self.inspect.last_run;
         let (version, likelihood) = (self.inspect.x_version, self.settings.likelihood);
-        let view = Self::map_grid(HEAT_N);
+        let view = self.heat_grid();
         let fresh = self.inspect.result.is_none();
         if self.compute_ready(ctx) {
             let x = x.to_vec();
@@ -1437,7 +1486,7 @@ impl App {
                     .log_joint_on_grid(&x, likelihood, view)
                     .await
                     .map_err(|e| e.to_string());
-                Msg::HeatComputed(version, joint)
+                Msg::HeatComputed(version, view, joint)
             });
         }
         ctx.link().send_future(async move {
@@ -1485,17 +1534,18 @@ impl App {
     }
 
     fn request_manifold(&mut self, ctx: &Context<Self>) {
-        if !self.inspect.show_manifold || self.inspect.manifold_in_flight {
+        if !self.inspect.show_manifold || self.inspect.manifold_pending.is_some() {
             return;
         }
         let Some(model) = self.model.clone() else {
             return;
         };
-        self.inspect.manifold_in_flight = true;
+        let grid = self.manifold_grid();
+        self.inspect.manifold_pending = Some(grid);
         self.inspect.last_manifold = now_seconds() * 1000.0;
-        let n = self.inspect.manifold_n;
+        let n = grid.n;
         // Row 0 of the picture is the top of the map: the largest z2.
-        let z: Vec<f32> = Self::map_grid(n)
+        let z: Vec<f32> = grid
             .points()
             .chunks(n)
             .rev()
@@ -1507,7 +1557,7 @@ impl App {
             return;
         }
         ctx.link().send_future(async move {
-            Msg::ManifoldDecoded(n, model.decode(&z).await.map_err(|e| e.to_string()))
+            Msg::ManifoldDecoded(model.decode(&z).await.map_err(|e| e.to_string()))
         });
     }
 
@@ -1529,15 +1579,19 @@ impl App {
         });
     }
 
+    /// A view framing q(z|x) of the inspected input, for the map's "Frame q(z|x)" button.
+    fn q_frame(&self) -> Option<MapView> {
+        self.inspect.result.as_ref().map(|r| {
+            let q = &r.evidence.posterior;
+            MapView::around([q.mu[0], q.mu[1]], [q.sigma(0), q.sigma(1)])
+        })
+    }
+
     /// What the latent map draws for the inspected input.
     fn map_overlay(&self) -> MapOverlay {
         let r = self.inspect.result.as_ref();
         MapOverlay {
-            heat: self
-                .inspect
-                .heat
-                .clone()
-                .filter(|_| self.inspect.show_heat && r.is_some()),
+            heat: self.inspect.heat.clone().filter(|_| self.inspect.show_heat),
             ellipse: r.filter(|_| self.inspect.show_ellipse).map(|r| {
                 let q = &r.evidence.posterior;
                 ([q.mu[0], q.mu[1]], [q.sigma(0), q.sigma(1)])
@@ -1577,6 +1631,7 @@ impl App {
             hidden: self.hidden,
             seed: self.seed,
             z: self.z,
+            view: self.map_view,
         }
     }
 

@@ -143,7 +143,8 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
             <div class="panel map-panel">
                 if !app.embed { <h2>{ "Latent space" }</h2> }
                 <LatentMap means={app.means.clone()} labels={app.map_labels.clone()} {class_names}
-                    z={app.z} on_pick={link.callback(Msg::ZMoved)} overlay={app.map_overlay()} />
+                    z={app.z} on_pick={link.callback(Msg::ZMoved)} overlay={app.map_overlay()}
+                    view={app.map_view} on_zoom={link.callback(Msg::MapZoomed)} fit={app.q_frame()} />
             </div>
         }
     });
@@ -447,7 +448,9 @@ fn inspect_panel(app: &App, ctx: &Context<App>) -> Html {
     html! {
         <div class="panel inspect-panel" data-testid="inspect-panel"
             data-inspected={result.is_some().to_string()}
-            data-inspect-ms={format!("{:.0}", st.inspect_ms)} data-heat-ms={format!("{:.0}", st.heat_ms)} data-manifold-ms={format!("{:.0}", st.manifold_ms)}>
+            data-inspect-ms={format!("{:.0}", st.inspect_ms)} data-heat-ms={format!("{:.0}", st.heat_ms)} data-manifold-ms={format!("{:.0}", st.manifold_ms)}
+            data-heat-box={st.heat.as_ref().map(|(g, _)| grid_box(g)).unwrap_or_default()}
+            data-manifold-box={st.manifold.as_ref().map(|(g, _)| grid_box(g)).unwrap_or_default()}>
             if !app.embed { <h2>{ "Inside the bound" }</h2> }
             <div class="inspect-grid">
                 <div class="pick">
@@ -481,4 +484,9 @@ fn inspect_panel(app: &App, ctx: &Context<App>) -> Html {
             </div>
         </div>
     }
+}
+
+/// A grid's box as `z1 min,z1 max,z2 min,z2 max`, for tests to compare with the map's view.
+fn grid_box(g: &crate::evidence::Grid) -> String {
+    format!("{},{},{},{}", g.z1.0, g.z1.1, g.z2.0, g.z2.1)
 }

@@ -227,9 +227,14 @@ mod cli {
                 let steps_per_epoch = train.len().div_ceil(batch);
                 let total = (epochs * steps_per_epoch as f64).round() as usize;
                 let bar = progress_bar(total as u64, quiet);
+                // Images and seconds in each tenth of the run: a falling rate shows here.
+                let mut tenths = [(0u64, 0.0f64); 10];
                 while trainer.step() < total {
                     let n = 50.min(total - trainer.step());
+                    let tenth = (10 * trainer.step() / total.max(1)).min(9);
                     let report = block_on(trainer.train_steps(n))?;
+                    tenths[tenth].0 += report.images;
+                    tenths[tenth].1 += report.seconds;
                     bar.inc(report.steps as u64);
                     bar.set_message(format!(
                         "epoch {:.2}  KL {:.2}  recon {:.2}  -ELBO {:.2}  {:.0} img/s",
@@ -257,6 +262,10 @@ mod cli {
                     "seed": seed,
                     "train_seconds": train_seconds,
                     "images_per_second": trainer.images_seen() as f64 / train_seconds.max(1e-9),
+                    "images_per_second_by_tenth": tenths
+                        .iter()
+                        .map(|(images, seconds)| (*images as f64 / seconds.max(1e-9)).round())
+                        .collect::<Vec<_>>(),
                     "test": {
                         "neg_elbo": test_parts.neg_elbo(),
                         "kl": test_parts.kl,

@@ -130,3 +130,50 @@ test('the manifold draws under the map, and an interpolation walks z from A to B
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('zooming chooses the region the heat map and the manifold cover, and the link keeps it', async () => {
+  const { page, errors } = await openPlayground(browser, server.url);
+  await page.click('[data-testid=example-3]');
+  await inspected(page);
+  const view = () => page.locator('[data-testid=latent-map]').getAttribute('data-view');
+  const box = (v) => { const [c1, c2, h] = v.split(',').map(Number); return [c1 - h, c1 + h, c2 - h, c2 + h].join(','); };
+  const panel = (attr) => page.locator('[data-testid=inspect-panel]').getAttribute(attr);
+  assert.equal(await view(), '0,0,4');
+  const wholeHeat = await magenta(page);
+
+  // Frame q(z|x): the posterior fills much more of the map, computed on the new region's grid.
+  await page.click('[data-testid=zoom-fit]');
+  const framed = await view();
+  const half = Number(framed.split(',')[2]);
+  assert.ok(half < 2, `framed half-width ${half}`);
+  await page.waitForFunction((b) => document.querySelector('[data-testid=inspect-panel]').dataset.heatBox === b, box(framed));
+  await page.waitForFunction((w) => {
+    const d = document.querySelector('[data-testid=latent-map]').getContext('2d').getImageData(0, 0, 360, 360).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i] > 150 && d[i + 1] < 110 && d[i + 2] > 110 && d[i] - d[i + 1] > 80) n++;
+    return n > 4 * w + 500;
+  }, wholeHeat);
+
+  // The manifold is decoded over the region shown, and follows a further zoom.
+  await page.click('[data-testid=toggle-manifold]');
+  await page.waitForFunction((b) => document.querySelector('[data-testid=inspect-panel]').dataset.manifoldBox === b, box(framed));
+  await page.click('[data-testid=zoom-in]');
+  const zoomed = await view();
+  assert.equal(Number(zoomed.split(',')[2]), half / 2);
+  await page.waitForFunction((b) => document.querySelector('[data-testid=inspect-panel]').dataset.manifoldBox === b, box(zoomed));
+  await page.waitForFunction((b) => document.querySelector('[data-testid=inspect-panel]').dataset.heatBox === b, box(zoomed));
+
+  // The address bar carries the view; opening it shows the same region.
+  await page.waitForFunction(() => location.search.includes('view='));
+  const again = await browser.newPage();
+  await again.goto(page.url());
+  await again.waitForFunction((v) => document.querySelector('[data-testid=latent-map]')?.dataset.view === v, zoomed);
+  await again.close();
+
+  await page.click('[data-testid=zoom-whole]');
+  assert.equal(await view(), '0,0,4');
+  await page.waitForFunction(() => !location.search.includes('view='));
+  assert.ok(await panel('data-heat-box'));
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -1,7 +1,8 @@
 //! The 2-D latent space: encoded means of test images coloured by class, and the current z as a
 //! marker that follows the sliders. Click or drag anywhere to move z there. Optionally, for an
 //! input being inspected: q(z|x)'s ellipses, the true posterior as a heat map, the decoded
-//! manifold underneath, and an interpolation line.
+//! manifold underneath, and an interpolation line. Zoom buttons choose the region shown, which
+//! is also the region the heat map and the manifold are computed over.
 
 use std::rc::Rc;
 
@@ -9,7 +10,8 @@ use wasm_bindgen::{Clamped, JsCast};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
 use yew::prelude::*;
 
-use super::latent_sliders::Z_LIMIT;
+use crate::evidence::Grid;
+use crate::url_state::MapView;
 
 /// Colour-blind-friendly categorical palette (Tableau 10), one colour per class; `www/style.css`
 /// repeats them for the legend (`.swatch.class-N`), since inline styles are outside the CSP.
@@ -23,13 +25,13 @@ const SIZE: f64 = 360.0;
 /// What can be drawn over (or under) the map for the input being inspected.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MapOverlay {
-    /// The true posterior p(z|x) at the cells of an n x n grid over the map (row j = z2 from the
-    /// bottom, `j * n + i`), any scale.
-    pub heat: Option<Rc<Vec<f64>>>,
+    /// The true posterior p(z|x) at the cells of a grid (row j = z2 from the bottom,
+    /// `j * n + i`), any scale.
+    pub heat: Option<(Grid, Rc<Vec<f64>>)>,
     /// q(z|x): mean and standard deviations, drawn as 1 and 2 sigma ellipses.
     pub ellipse: Option<([f64; 2], [f64; 2])>,
-    /// Decoded images on an n x n grid over the map (n, then n*n*784 pixels; row 0 at the top).
-    pub manifold: Option<Rc<(usize, Vec<f32>)>>,
+    /// Decoded images on a grid's cells (n*n*784 pixels; row 0 at the top).
+    pub manifold: Option<(Grid, Rc<Vec<f32>>)>,
     /// An interpolation: the straight line between two latent means.
     pub line: Option<([f64; 2], [f64; 2])>,
 }
@@ -42,12 +44,20 @@ pub struct LatentMapProps {
     pub class_names: [&'static str; 10],
     pub z: [f64; 2],
     pub on_pick: Callback<[f64; 2]>,
+    /// The region shown, and where the user asks to see another.
+    pub view: MapView,
+    pub on_zoom: Callback<MapView>,
+    /// A view that frames q(z|x) of the inspected input, when there is one.
+    #[prop_or_default]
+    pub fit: Option<MapView>,
     #[prop_or_default]
     pub overlay: MapOverlay,
 }
 
-fn to_px(v: f64) -> f64 {
-    (v + Z_LIMIT) / (2.0 * Z_LIMIT) * SIZE
+/// Canvas pixels of a latent point under `view` (y grows downwards).
+fn to_px(view: &MapView, z: [f64; 2]) -> (f64, f64) {
+    let [u, v] = view.to_unit(z);
+    (u * SIZE, (1.0 - v) * SIZE)
 }
 
 #[function_component(LatentMap)]
@@ -60,13 +70,15 @@ pub fn latent_map(props: &LatentMapProps) -> Html {
             props.labels.clone(),
             props.z,
             props.overlay.clone(),
+            props.view,
         );
-        use_effect_with(deps, move |(means, labels, z, overlay)| {
+        use_effect_with(deps, move |(means, labels, z, overlay, view)| {
             if let Some(canvas) = canvas.cast::<HtmlCanvasElement>() {
-                draw(&canvas, means, labels, *z, overlay);
+                draw(&canvas, means, labels, *z, overlay, view);
             }
         });
     }
+    let view = props.view;
     let pick = {
         let on_pick = props.on_pick.clone();
         move |e: &PointerEvent| {
@@ -82,9 +94,9 @@ pub fn latent_map(props: &LatentMapProps) -> Html {
             }
             let fx = (e.client_x() as f64 - rect.left()) / rect.width();
             let fy = (e.client_y() as f64 - rect.top()) / rect.height();
-            let z1 = (fx * 2.0 - 1.0) * Z_LIMIT;
-            let z2 = (1.0 - fy * 2.0) * Z_LIMIT;
-            on_pick.emit([z1.clamp(-Z_LIMIT, Z_LIMIT), z2.clamp(-Z_LIMIT, Z_LIMIT)]);
+            let limit = crate::url_state::Z_LIMIT;
+            let z = view.from_unit([fx, 1.0 - fy]);
+            on_pick.emit(z.map(|v| v.clamp(-limit, limit)));
         }
     };
     let onpointerdown = {
@@ -104,6 +116,27 @@ pub fn latent_map(props: &LatentMapProps) -> Html {
             pick(&e);
         }
     });
+    let zoom = |factor: f64, anchor: [f64; 2]| {
+        let on_zoom = props.on_zoom.clone();
+        Callback::from(move |_: MouseEvent| on_zoom.emit(view.zoomed(factor, anchor)))
+    };
+    let whole = {
+        let on_zoom = props.on_zoom.clone();
+        Callback::from(move |_: MouseEvent| on_zoom.emit(MapView::WHOLE))
+    };
+    let fit = props.fit.map(|fit| {
+        let on_zoom = props.on_zoom.clone();
+        Callback::from(move |_: MouseEvent| on_zoom.emit(fit))
+    });
+    let [c1, c2] = view.centre();
+    let h = view.half();
+    let range = format!(
+        "z₁ {:.2}…{:.2}, z₂ {:.2}…{:.2}",
+        c1 - h,
+        c1 + h,
+        c2 - h,
+        c2 + h
+    );
     let legend = props.class_names.iter().enumerate().map(|(i, name)| {
         html! {
             <li><span class={format!("swatch class-{i}")}></span>{ *name }</li>
@@ -112,10 +145,20 @@ pub fn latent_map(props: &LatentMapProps) -> Html {
     html! {
         <figure class="latent-map">
             <canvas ref={canvas} data-testid="latent-map" width={SIZE.to_string()} height={SIZE.to_string()}
-                role="img" aria-label="latent map: encoded test images by class; click or drag to move z"
+                data-view={format!("{c1},{c2},{h}")}
+                role="img" aria-label={format!("latent map, {range}: encoded test images by class; click or drag to move z")}
                 {onpointerdown} {onpointermove} />
+            <div class="buttons zoom" role="group" aria-label="region shown">
+                <button data-testid="zoom-in" title="zoom in around the current z" disabled={h <= MapView::MIN_HALF}
+                    onclick={zoom(0.5, props.z)}>{ "Zoom in on z" }</button>
+                <button data-testid="zoom-out" disabled={view.is_whole()} onclick={zoom(2.0, view.centre())}>{ "Zoom out" }</button>
+                <button data-testid="zoom-whole" disabled={view.is_whole()} onclick={whole}>{ "Whole map" }</button>
+                if let Some(fit) = fit {
+                    <button data-testid="zoom-fit" title="frame q(z|x) of the inspected input, out to 4σ" onclick={fit}>{ "Frame q(z|x)" }</button>
+                }
+            </div>
             <figcaption>
-                <span class="axis-note">{ format!("z₁ → (−{Z_LIMIT}…{Z_LIMIT}), z₂ ↑ · means of q(z|x) for test images") }</span>
+                <span class="axis-note" data-testid="map-range">{ format!("{range} · means of q(z|x) for test images") }</span>
                 <ul class="legend" aria-label="classes">{ for legend }</ul>
             </figcaption>
         </figure>
@@ -128,25 +171,31 @@ fn draw(
     labels: &[u8],
     z: [f64; 2],
     overlay: &MapOverlay,
+    view: &MapView,
 ) {
     let Some(ctx) = super::context_2d(canvas) else {
         return;
     };
     ctx.clear_rect(0.0, 0.0, SIZE, SIZE);
-    if let Some(manifold) = &overlay.manifold {
-        draw_manifold(&ctx, manifold.0, &manifold.1);
+    if let Some((grid, pixels)) = &overlay.manifold {
+        draw_manifold(&ctx, grid, pixels, view);
     }
-    // Axes through the origin and unit grid lines.
+    // Grid lines at a round spacing that gives 4 to 10 lines across.
+    let step = tick_step(view.half());
     ctx.set_line_width(1.0);
     ctx.set_stroke_style_str("rgba(128,128,128,0.25)");
-    for i in -(Z_LIMIT as i32)..=(Z_LIMIT as i32) {
-        let p = to_px(i as f64);
+    let [c1, c2] = view.centre();
+    let h = view.half();
+    let mut t = ((c1.min(c2) - h) / step).floor() * step;
+    while t <= c1.max(c2) + h {
+        let (x, y) = to_px(view, [t, t]);
         ctx.begin_path();
-        ctx.move_to(p, 0.0);
-        ctx.line_to(p, SIZE);
-        ctx.move_to(0.0, p);
-        ctx.line_to(SIZE, p);
+        ctx.move_to(x, 0.0);
+        ctx.line_to(x, SIZE);
+        ctx.move_to(0.0, y);
+        ctx.line_to(SIZE, y);
         ctx.stroke();
+        t += step;
     }
     ctx.set_global_alpha(if overlay.manifold.is_some() {
         0.35
@@ -156,29 +205,29 @@ fn draw(
     for (i, pair) in means.chunks_exact(2).enumerate() {
         let class = labels.get(i).copied().unwrap_or(0) as usize % 10;
         ctx.set_fill_style_str(CLASS_COLOURS[class]);
-        let x = to_px(pair[0] as f64);
-        let y = SIZE - to_px(pair[1] as f64);
+        let (x, y) = to_px(view, [pair[0] as f64, pair[1] as f64]);
         ctx.fill_rect(x - 1.5, y - 1.5, 3.0, 3.0);
     }
     ctx.set_global_alpha(1.0);
-    if let Some(heat) = &overlay.heat {
-        draw_heat(&ctx, heat);
+    if let Some((grid, heat)) = &overlay.heat {
+        draw_heat(&ctx, grid, heat, view);
     }
     if let Some((mu, sigma)) = overlay.ellipse {
-        draw_ellipses(&ctx, mu, sigma);
+        draw_ellipses(&ctx, mu, sigma, view);
     }
     if let Some((a, b)) = overlay.line {
         ctx.set_line_width(2.0);
         ctx.set_stroke_style_str("#d9622b");
         let _ = ctx.set_line_dash(&js_sys::Array::of2(&4.0.into(), &3.0.into()));
         ctx.begin_path();
-        ctx.move_to(to_px(a[0]), SIZE - to_px(a[1]));
-        ctx.line_to(to_px(b[0]), SIZE - to_px(b[1]));
+        let ((ax, ay), (bx, by)) = (to_px(view, a), to_px(view, b));
+        ctx.move_to(ax, ay);
+        ctx.line_to(bx, by);
         ctx.stroke();
         let _ = ctx.set_line_dash(&js_sys::Array::new());
     }
     // The current z: a ring with a cross hair, visible on any colour.
-    let (x, y) = (to_px(z[0]), SIZE - to_px(z[1]));
+    let (x, y) = to_px(view, z);
     ctx.set_line_width(3.0);
     ctx.set_stroke_style_str("#ffffff");
     ctx.begin_path();
@@ -193,6 +242,24 @@ fn draw(
     ctx.move_to(x, y - 12.0);
     ctx.line_to(x, y + 12.0);
     ctx.stroke();
+}
+
+/// 1, 2 or 5 times a power of ten, so that a view of half-width `half` has 4 to 10 lines.
+fn tick_step(half: f64) -> f64 {
+    let raw = 2.0 * half / 8.0;
+    let power = 10f64.powf(raw.log10().floor());
+    [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * power)
+        .find(|s| 2.0 * half / s <= 10.0)
+        .unwrap_or(10.0 * power)
+}
+
+/// Where `grid`'s box lies on the canvas under `view`: x, y, width, height.
+fn grid_rect(grid: &Grid, view: &MapView) -> (f64, f64, f64, f64) {
+    let (x0, y0) = to_px(view, [grid.z1.0, grid.z2.1]);
+    let (x1, y1) = to_px(view, [grid.z1.1, grid.z2.0]);
+    (x0, y0, x1 - x0, y1 - y0)
 }
 
 /// A scratch canvas of `w` x `h` holding `rgba`, to be scaled onto the map.
@@ -212,8 +279,9 @@ fn scratch(w: u32, h: u32, rgba: &[u8]) -> Option<HtmlCanvasElement> {
     Some(canvas)
 }
 
-/// Decoded images tiled over the map, ink dark on light, faded so the points stay readable.
-fn draw_manifold(ctx: &CanvasRenderingContext2d, n: usize, pixels: &[f32]) {
+/// Decoded images tiled over the grid's box, ink dark on light, faded so the points stay readable.
+fn draw_manifold(ctx: &CanvasRenderingContext2d, grid: &Grid, pixels: &[f32], view: &MapView) {
+    let n = grid.n;
     let side = n * 28;
     if n == 0 || pixels.len() != side * side {
         return;
@@ -231,14 +299,15 @@ fn draw_manifold(ctx: &CanvasRenderingContext2d, n: usize, pixels: &[f32]) {
     if let Some(tiles) = scratch(side as u32, side as u32, &rgba) {
         ctx.set_image_smoothing_enabled(true);
         ctx.set_global_alpha(0.85);
-        let _ = ctx.draw_image_with_html_canvas_element_and_dw_and_dh(&tiles, 0.0, 0.0, SIZE, SIZE);
+        let (x, y, w, h) = grid_rect(grid, view);
+        let _ = ctx.draw_image_with_html_canvas_element_and_dw_and_dh(&tiles, x, y, w, h);
         ctx.set_global_alpha(1.0);
     }
 }
 
 /// The true posterior as a translucent magenta field, brighter where p(z|x) is larger.
-fn draw_heat(ctx: &CanvasRenderingContext2d, heat: &[f64]) {
-    let n = (heat.len() as f64).sqrt() as usize;
+fn draw_heat(ctx: &CanvasRenderingContext2d, grid: &Grid, heat: &[f64], view: &MapView) {
+    let n = grid.n;
     let max = heat
         .iter()
         .copied()
@@ -258,14 +327,15 @@ fn draw_heat(ctx: &CanvasRenderingContext2d, heat: &[f64]) {
     }
     if let Some(field) = scratch(n as u32, n as u32, &rgba) {
         ctx.set_image_smoothing_enabled(true);
-        let _ = ctx.draw_image_with_html_canvas_element_and_dw_and_dh(&field, 0.0, 0.0, SIZE, SIZE);
+        let (x, y, w, h) = grid_rect(grid, view);
+        let _ = ctx.draw_image_with_html_canvas_element_and_dw_and_dh(&field, x, y, w, h);
     }
 }
 
 /// 1 and 2 sigma ellipses of q(z|x) (axis-aligned: q has a diagonal covariance).
-fn draw_ellipses(ctx: &CanvasRenderingContext2d, mu: [f64; 2], sigma: [f64; 2]) {
-    let px_per_unit = SIZE / (2.0 * Z_LIMIT);
-    let (x, y) = (to_px(mu[0]), SIZE - to_px(mu[1]));
+fn draw_ellipses(ctx: &CanvasRenderingContext2d, mu: [f64; 2], sigma: [f64; 2], view: &MapView) {
+    let px_per_unit = SIZE / (2.0 * view.half());
+    let (x, y) = to_px(view, mu);
     for (k, width) in [(1.0, 2.0), (2.0, 1.2)] {
         ctx.set_line_width(width);
         ctx.set_stroke_style_str("#0b7a75");
