@@ -4,11 +4,8 @@
 //! `{dataset}-{split}-images.u8.gz` (N x 784 bytes, 0 = background, 255 = ink) and
 //! `{dataset}-{split}-labels.u8.gz` (N bytes, 0..9).
 
-use std::io::Read;
-
 use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
-use flate2::read::GzDecoder;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -152,7 +149,8 @@ impl Digits {
         Ok(Self { images, labels })
     }
 
-    /// From the gzip-compressed files as shipped.
+    /// From the gzip-compressed files as shipped. (The page lets the browser decompress.)
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn from_gz(images_gz: &[u8], labels_gz: &[u8]) -> Result<Self, DataError> {
         Self::from_raw(gunzip(images_gz, "images")?, gunzip(labels_gz, "labels")?)
     }
@@ -219,9 +217,11 @@ fn to_unit(p: u8) -> f32 {
     p as f32 / 255.0
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 fn gunzip(bytes: &[u8], what: &'static str) -> Result<Vec<u8>, DataError> {
+    use std::io::Read;
     let mut out = Vec::with_capacity(bytes.len() * 4);
-    GzDecoder::new(bytes)
+    flate2::read::GzDecoder::new(bytes)
         .read_to_end(&mut out)
         .map_err(|source| DataError::Gzip { what, source })?;
     Ok(out)

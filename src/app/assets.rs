@@ -30,5 +30,12 @@ pub async fn fetch_digits(dataset: Dataset, split: Split) -> Result<Digits, Stri
         fetch_bytes(&format!("data/{labels}")),
     )
     .await;
-    Digits::from_gz(&images?, &labels?).map_err(|e| e.to_string())
+    let unpack = |bytes: Vec<u8>, what: &'static str| async move {
+        super::browser::gunzip(&bytes)
+            .await
+            .map_err(|e| format!("could not decompress the {what}: {e}"))
+    };
+    let (images, labels) =
+        futures::future::join(unpack(images?, "images"), unpack(labels?, "labels")).await;
+    Digits::from_raw(images?, labels?).map_err(|e| e.to_string())
 }

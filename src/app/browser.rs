@@ -1,5 +1,5 @@
-//! Rust faces for `js/browser.js`: browser storage, downloads, file uploads, the clipboard and
-//! cross-window messages. Failures come back as `Err(String)` for the page to show.
+//! Rust faces for `js/browser.js`: browser storage, downloads, file uploads, the clipboard,
+//! cross-window messages and gzip. Failures come back as `Err(String)` for the page to show.
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -31,6 +31,8 @@ extern "C" {
     pub fn replace_query(query: &str);
     #[wasm_bindgen(js_name = guardGpuReads)]
     pub fn guard_gpu_reads();
+    #[wasm_bindgen(js_name = gunzip)]
+    fn js_gunzip(bytes: &[u8]) -> js_sys::Promise;
 }
 
 /// The largest weights file the page reads (the biggest model the form allows is ~7 MB).
@@ -62,6 +64,15 @@ pub async fn recall(key: &str) -> Result<Option<Vec<u8>>, String> {
 
 pub async fn forget(key: &str) -> Result<(), String> {
     wait(store_delete(key)).await.map(|_| ())
+}
+
+/// `bytes` gzip-decompressed by the browser (`DecompressionStream`).
+pub async fn gunzip(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    let value = wait(js_gunzip(bytes)).await?;
+    value
+        .dyn_into::<js_sys::Uint8Array>()
+        .map(|a| a.to_vec())
+        .map_err(|_| "decompression gave no bytes".to_string())
 }
 
 pub fn download(name: &str, bytes: &[u8]) {

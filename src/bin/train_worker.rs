@@ -24,7 +24,7 @@ mod worker {
     use std::sync::Arc;
 
     use js_sys::{Array, Object, Reflect, Uint8Array};
-    use vae_playground::data::{Dataset, Digits, Split};
+    use vae_playground::data::{Dataset, Split};
     use vae_playground::session::{BackendKind, Session};
     use vae_playground::train::TrainSettings;
     use wasm_bindgen::prelude::*;
@@ -94,14 +94,11 @@ mod worker {
         post(&[("error", e.to_string().into())], None);
     }
 
-    use vae_playground::app::assets::fetch_bytes as fetch;
+    use vae_playground::app::assets::{fetch_bytes as fetch, fetch_digits};
 
     async fn load_session() -> Result<Session, String> {
-        let (images, labels) = Split::Train10k.file_names(Dataset::Mnist);
         let weights = fetch("weights/mnist.vaew").await?;
-        let images = fetch(&format!("data/{images}")).await?;
-        let labels = fetch(&format!("data/{labels}")).await?;
-        let data = Digits::from_gz(&images, &labels).map_err(|e| e.to_string())?;
+        let data = fetch_digits(Dataset::Mnist, Split::Train10k).await?;
         // The playground's settings: batch 128, a history row every 5 steps.
         let settings = TrainSettings {
             log_every: 5,

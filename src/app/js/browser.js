@@ -34,6 +34,12 @@ export async function storeGet(key) {
   return value instanceof Uint8Array ? value : null;
 }
 
+/** Gzip-decompressed `bytes`, by the browser's own inflater (the wasm then carries none). */
+export async function gunzip(bytes) {
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
 export function storeDelete(key) {
   return transact('readwrite', (s) => s.delete(key));
 }
