@@ -11,6 +11,8 @@ echo "== format and lints"
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --features gpu --lib --bins -- -D warnings
+# The compute worker is built without `gpu` (index.html): lint it that way too.
+cargo clippy --target wasm32-unknown-unknown --bin compute_worker -- -D warnings
 
 echo "== native tests"
 cargo test

@@ -449,6 +449,7 @@ fn inspect_panel(app: &App, ctx: &Context<App>) -> Html {
         <div class="panel inspect-panel" data-testid="inspect-panel"
             data-inspected={result.is_some().to_string()}
             data-inspect-ms={format!("{:.0}", st.inspect_ms)} data-heat-ms={format!("{:.0}", st.heat_ms)} data-manifold-ms={format!("{:.0}", st.manifold_ms)}
+            data-compute={if app.compute.is_some() { "worker" } else if app.compute_failed { "page" } else { "" }}
             data-heat-box={st.heat.as_ref().map(|(g, _)| grid_box(g)).unwrap_or_default()}
             data-manifold-box={st.manifold.as_ref().map(|(g, _)| grid_box(g)).unwrap_or_default()}>
             if !app.embed { <h2>{ "Inside the bound" }</h2> }

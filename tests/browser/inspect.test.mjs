@@ -51,6 +51,8 @@ test('a test image: the shown numbers equal the native evaluation', async () => 
   assert.equal(await page.locator('[data-testid=inspect-recon]').count(), 1);
   assert.equal(await page.locator('[data-testid^=inspect-sample-]').count(), 4);
   assert.equal(await page.locator('[data-testid=bound-bar]').count(), 1);
+  // Computed off the input path, in the compute worker.
+  assert.equal(await page.locator('[data-testid=inspect-panel]').getAttribute('data-compute'), 'worker');
   assert.deepEqual(errors, []);
   await page.close();
 });
