@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn::tensor::backend::AutodiffBackend;
 
 use crate::backend::{Cpu, CpuTrain, ReadbackError};
 use crate::data::Digits;
@@ -38,6 +38,17 @@ pub enum Model {
     Gpu(Vae<Gpu>),
 }
 
+/// Run `$body` with `$m` bound to the model, whatever its backend (its device is the default one).
+macro_rules! with_model {
+    ($model:expr, $m:ident => $body:expr) => {
+        match $model {
+            Model::Cpu($m) => $body,
+            #[cfg(feature = "gpu")]
+            Model::Gpu($m) => $body,
+        }
+    };
+}
+
 impl Model {
     /// Build a model from a weights file on `kind`; the caller's current model is untouched.
     pub fn from_weights(kind: BackendKind, bytes: &[u8]) -> Result<Self, WeightsError> {
@@ -54,28 +65,16 @@ impl Model {
         seed: u64,
         provenance: &Provenance,
     ) -> Result<Vec<u8>, WeightsError> {
-        match self {
-            Model::Cpu(m) => weights::encode(m, seed, provenance).await,
-            #[cfg(feature = "gpu")]
-            Model::Gpu(m) => weights::encode(m, seed, provenance).await,
-        }
+        with_model!(self, m => weights::encode(m, seed, provenance).await)
     }
 
     /// Mean -ELBO parts over `data` (one seeded z sample per image).
     pub async fn evaluate(
         &self,
         data: &Digits,
-        likelihood: crate::elbo::Likelihood,
+        likelihood: Likelihood,
     ) -> Result<crate::elbo::ElboParts, ReadbackError> {
-        match self {
-            Model::Cpu(m) => {
-                crate::eval::evaluate(m, data, likelihood, 0, &Default::default()).await
-            }
-            #[cfg(feature = "gpu")]
-            Model::Gpu(m) => {
-                crate::eval::evaluate(m, data, likelihood, 0, &Default::default()).await
-            }
-        }
+        with_model!(self, m => crate::eval::evaluate(m, data, likelihood, 0, &Default::default()).await)
     }
 
     /// Decoded images (pixels in [0, 1], 784 per point) for `z` = n points of 2 coordinates,
@@ -83,11 +82,7 @@ impl Model {
     /// pass `Grid::points()` flattened: 400 points (a 20×20 grid) are one call, no per-point
     /// tensors.
     pub async fn decode(&self, z: &[f32]) -> Result<Vec<f32>, ReadbackError> {
-        match self {
-            Model::Cpu(m) => decode_points(m, z, &Default::default()).await,
-            #[cfg(feature = "gpu")]
-            Model::Gpu(m) => decode_points(m, z, &Default::default()).await,
-        }
+        with_model!(self, m => decode_flat(m, z, &Default::default()).await)
     }
 
     /// ln p(x|z) + ln p(z) on `grid`: see [`crate::evidence::log_joint_on_grid`].
@@ -97,11 +92,7 @@ impl Model {
         likelihood: Likelihood,
         grid: Grid,
     ) -> Result<Vec<f64>, ReadbackError> {
-        match self {
-            Model::Cpu(m) => log_joint_on_grid(m, x, likelihood, grid, &Default::default()).await,
-            #[cfg(feature = "gpu")]
-            Model::Gpu(m) => log_joint_on_grid(m, x, likelihood, grid, &Default::default()).await,
-        }
+        with_model!(self, m => log_joint_on_grid(m, x, likelihood, grid, &Default::default()).await)
     }
 
     /// Everything the page shows for one image `x` (784 pixels in [0, 1]): see
@@ -115,53 +106,15 @@ impl Model {
         iwae_k: usize,
         seed: u64,
     ) -> Result<Inspection, ReadbackError> {
-        match self {
-            Model::Cpu(m) => {
-                inspect(
-                    m,
-                    x,
-                    likelihood,
-                    view,
-                    samples,
-                    iwae_k,
-                    seed,
-                    &Default::default(),
-                )
-                .await
-            }
-            #[cfg(feature = "gpu")]
-            Model::Gpu(m) => {
-                inspect(
-                    m,
-                    x,
-                    likelihood,
-                    view,
-                    samples,
-                    iwae_k,
-                    seed,
-                    &Default::default(),
-                )
-                .await
-            }
-        }
+        with_model!(self, m => {
+            inspect(m, x, likelihood, view, samples, iwae_k, seed, &Default::default()).await
+        })
     }
 
     /// Means of q(z|x) for every image of `data`, flattened (z1, z2, z1, z2, ...).
     pub async fn encode_means(&self, data: &Digits) -> Result<Vec<f32>, ReadbackError> {
-        match self {
-            Model::Cpu(m) => encode_means(m, data, &Default::default()).await,
-            #[cfg(feature = "gpu")]
-            Model::Gpu(m) => encode_means(m, data, &Default::default()).await,
-        }
+        with_model!(self, m => encode_means(m, data, &Default::default()).await)
     }
-}
-
-async fn decode_points<B: Backend>(
-    model: &Vae<B>,
-    z: &[f32],
-    device: &B::Device,
-) -> Result<Vec<f32>, ReadbackError> {
-    decode_flat(model, z, device).await
 }
 
 /// The trainer on one of the backends.

@@ -98,6 +98,10 @@ mod cli {
             sigma: f64,
             #[arg(long, default_value_t = 0)]
             seed: u64,
+            /// Continue from this weights file (with a fresh optimiser, as the page's Train
+            /// does) instead of fresh weights; its architecture replaces `--hidden`.
+            #[arg(long)]
+            init: Option<PathBuf>,
             /// Weights file to write.
             #[arg(long)]
             out: Option<PathBuf>,
@@ -202,6 +206,7 @@ mod cli {
                 decoder,
                 sigma,
                 seed,
+                init,
                 out,
                 history,
                 quiet,
@@ -221,9 +226,24 @@ mod cli {
                     likelihood,
                     log_every: 50,
                 };
-                let config = VaeConfig::new().with_hidden(hidden).with_seed(seed);
-                let mut trainer =
-                    Trainer::<CpuTrain>::new(config, train.clone(), settings, clock, device)?;
+                let mut trainer = match init {
+                    Some(path) => {
+                        let (model, header) = weights::decode(&std::fs::read(&path)?, &device)?;
+                        let config = header.config.with_seed(seed);
+                        Trainer::<CpuTrain>::with_model(
+                            model,
+                            config,
+                            train.clone(),
+                            settings,
+                            clock,
+                            device,
+                        )?
+                    }
+                    None => {
+                        let config = VaeConfig::new().with_hidden(hidden).with_seed(seed);
+                        Trainer::<CpuTrain>::new(config, train.clone(), settings, clock, device)?
+                    }
+                };
                 let steps_per_epoch = train.len().div_ceil(batch);
                 let total = (epochs * steps_per_epoch as f64).round() as usize;
                 let bar = progress_bar(total as u64, quiet);
@@ -252,7 +272,7 @@ mod cli {
                 let summary = json!({
                     "dataset": dataset.key(),
                     "train_images": train.len(),
-                    "hidden": hidden,
+                    "hidden": trainer.config().hidden,
                     "epochs": trainer.epoch(),
                     "steps": trainer.step(),
                     "batch_size": batch,
