@@ -7,8 +7,7 @@
 //!   moment shrinks by beta_1 = 0.9 every step through the subnormal range (6% of the moments
 //!   after 3,000 steps);
 //! - gradients of 1e-20 or so (pixels the decoder is sure are blank) square into subnormal
-//!   second moments at once. In the page this alone took a run from 22 to 16 steps/s over
-//!   30 minutes.
+//!   second moments at once.
 //!
 //! Values this small move no weight (the step they give is below f32 resolution), so setting
 //! them to zero changes nothing but the speed.
