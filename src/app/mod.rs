@@ -1414,7 +1414,8 @@ impl App {
         self.map_view.grid(self.inspect.manifold_n)
     }
 
-    /// Recompute only the posterior picture (after a zoom): the numbers do not depend on it.
+    /// Compute the posterior picture alone: for a new input, ahead of its numbers, and after a
+    /// zoom, which does not change the numbers.
     fn request_heat(&mut self, ctx: &Context<Self>) {
         let (Some((x, _)), Some(model)) = (self.inspect.x.clone(), self.model.clone()) else {
             return;
@@ -1453,23 +1454,16 @@ impl App {
         }
         self.inspect.in_flight = true;
         self.inspect.last_run = now_seconds() * 1000.0;
-        self.inspect.last_heat = self.inspect.last_run;
+        // A new input: the posterior picture first, since the numbers take about a second.
+        if self.inspect.result.is_none() {
+            self.request_heat(ctx);
+        }
         let (version, likelihood) = (self.inspect.x_version, self.settings.likelihood);
         let view = self.heat_grid();
-        let fresh = self.inspect.result.is_none();
         if self.compute_ready(ctx) {
-            let x = x.to_vec();
-            if fresh {
-                self.send_compute(ComputeRequest::LogJoint {
-                    id: version,
-                    x: x.clone(),
-                    likelihood,
-                    view,
-                });
-            }
             self.send_compute(ComputeRequest::Inspect {
                 id: version,
-                x,
+                x: x.to_vec(),
                 likelihood,
                 view,
                 samples: Q_SAMPLES,
@@ -1478,17 +1472,7 @@ impl App {
             });
             return;
         }
-        // No worker: the same work on this thread, the posterior picture first.
-        if fresh {
-            let (model, x) = (model.clone(), x.clone());
-            ctx.link().send_future(async move {
-                let joint = model
-                    .log_joint_on_grid(&x, likelihood, view)
-                    .await
-                    .map_err(|e| e.to_string());
-                Msg::HeatComputed(version, view, joint)
-            });
-        }
+        // No worker: the same work on this thread.
         ctx.link().send_future(async move {
             // Let the page paint (the posterior picture, slider moves) before the long part.
             gloo_timers::future::TimeoutFuture::new(0).await;
