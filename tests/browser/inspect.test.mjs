@@ -20,6 +20,15 @@ after(async () => { await browser.close(); server.close(); });
 const inspected = (page) => page.waitForFunction(() => document.querySelector('[data-testid=inspect-panel]')?.dataset.inspected === 'true', null, { timeout: 60_000 });
 const number = async (page, id) => Number(await text(page, id));
 
+/** Poll `check` (async, in Node) until it holds; fail after `timeout` ms. */
+async function until(check, what, timeout = 30_000) {
+  const end = Date.now() + timeout;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Pixels of the latent map that are the posterior heat map's magenta. */
 const magenta = (page) => page.evaluate(() => {
   const d = document.querySelector('[data-testid=latent-map]').getContext('2d').getImageData(0, 0, 360, 360).data;
@@ -73,21 +82,11 @@ test('drawing a digit gives an input, an encoding and a posterior picture', asyn
   assert.equal(await page.locator('[data-testid=inspect-input]').count(), 1);
   assert.match(await page.locator('[data-testid=inspect-input]').getAttribute('aria-label'), /your drawing/);
   for (const k of ['logpx', 'elbo', 'gap']) assert.ok(Number.isFinite(await number(page, `ev-${k}`)), k);
-  await page.waitForFunction((b) => {
-    const d = document.querySelector('[data-testid=latent-map]').getContext('2d').getImageData(0, 0, 360, 360).data;
-    let n = 0;
-    for (let i = 0; i < d.length; i += 4) if (d[i] > 150 && d[i + 1] < 110 && d[i + 2] > 110 && d[i] - d[i + 1] > 80) n++;
-    return n > b + 20;
-  }, before);
+  await until(async () => (await magenta(page)) > before + 20, 'the posterior picture');
   // The heat-map layer can be turned off.
   const shown = await magenta(page);
   await page.click('[data-testid=toggle-heat]');
-  await page.waitForFunction((s) => {
-    const d = document.querySelector('[data-testid=latent-map]').getContext('2d').getImageData(0, 0, 360, 360).data;
-    let n = 0;
-    for (let i = 0; i < d.length; i += 4) if (d[i] > 150 && d[i + 1] < 110 && d[i + 2] > 110 && d[i] - d[i + 1] > 80) n++;
-    return n < s / 2;
-  }, shown);
+  await until(async () => (await magenta(page)) < shown / 2, 'the heat map to be hidden');
   // Undo empties the pad and the input goes away.
   await page.click('[data-testid=draw-undo]');
   await page.waitForFunction(() => !document.querySelector('[data-testid=inspect-input]'));
@@ -123,12 +122,7 @@ test('the manifold draws under the map, and an interpolation walks z from A to B
   await page.fill('[data-testid=manifold-n]', '20');
   await page.locator('[data-testid=manifold-n]').dispatchEvent('change');
   await page.click('[data-testid=toggle-manifold]');
-  await page.waitForFunction((p) => {
-    const d = document.querySelector('[data-testid=latent-map]').getContext('2d').getImageData(0, 0, 360, 360).data;
-    let dark = 0;
-    for (let i = 0; i < d.length; i += 4) if (d[i] < 80 && d[i + 1] < 80 && d[i + 2] < 80 && d[i + 3] > 200) dark++;
-    return dark > p + 2000;
-  }, plain, { timeout: 30_000 });
+  await until(async () => (await ink()) > plain + 2000, 'the manifold');
   assert.deepEqual(errors, []);
   await page.close();
 });
@@ -149,12 +143,7 @@ test('zooming chooses the region the heat map and the manifold cover, and the li
   const half = Number(framed.split(',')[2]);
   assert.ok(half < 2, `framed half-width ${half}`);
   await page.waitForFunction((b) => document.querySelector('[data-testid=inspect-panel]').dataset.heatBox === b, box(framed));
-  await page.waitForFunction((w) => {
-    const d = document.querySelector('[data-testid=latent-map]').getContext('2d').getImageData(0, 0, 360, 360).data;
-    let n = 0;
-    for (let i = 0; i < d.length; i += 4) if (d[i] > 150 && d[i + 1] < 110 && d[i + 2] > 110 && d[i] - d[i + 1] > 80) n++;
-    return n > 4 * w + 500;
-  }, wholeHeat);
+  await until(async () => (await magenta(page)) > 4 * wholeHeat + 500, 'the framed posterior to fill the map');
 
   // The manifold is decoded over the region shown, and follows a further zoom.
   await page.click('[data-testid=toggle-manifold]');
