@@ -11,8 +11,8 @@ echo "== format and lints"
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --features gpu --lib --bins -- -D warnings
-# The compute worker is built without `gpu` (index.html): lint it that way too.
-cargo clippy --target wasm32-unknown-unknown --bin compute_worker -- -D warnings
+# The page and the compute worker are built without `gpu` (index.html): lint them that way too.
+cargo clippy --target wasm32-unknown-unknown --lib --bins -- -D warnings
 
 echo "== native tests"
 cargo test

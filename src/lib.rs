@@ -16,6 +16,7 @@ pub mod optim;
 pub mod rng;
 pub mod session;
 pub mod train;
+pub mod train_service;
 pub mod url_state;
 pub mod weights;
 

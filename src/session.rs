@@ -239,6 +239,23 @@ impl Session {
         with_trainer!(self, t => t.history().to_vec())
     }
 
+    pub fn history_len(&self) -> usize {
+        with_trainer!(self, t => t.history().len())
+    }
+
+    /// The history rows from `from` on (none if there are fewer).
+    pub fn history_since(&self, from: usize) -> Vec<crate::train::HistoryRow> {
+        with_trainer!(self, t => t.history().get(from..).unwrap_or_default().to_vec())
+    }
+
+    pub fn images_seen(&self) -> u64 {
+        with_trainer!(self, t => t.images_seen())
+    }
+
+    pub fn train_seconds(&self) -> f64 {
+        with_trainer!(self, t => t.train_seconds())
+    }
+
     /// The current weights as a weights file.
     pub async fn weights(&self, provenance: &Provenance) -> Result<Vec<u8>, WeightsError> {
         self.model()

@@ -101,7 +101,7 @@ struct Interval {
 
 /// How far a run has come: carried over when the model moves to another backend, so the
 /// step count and the chart go on where they were.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Progress {
     pub step: usize,
     pub images_seen: u64,
@@ -272,10 +272,14 @@ impl<B: AutodiffBackend> Trainer<B> {
         let start = self.snapshot();
         let settings = self.settings;
         let mut per_step = Vec::with_capacity(n);
+        // Each step's batch size and epoch position, so history rows logged inside one chunk
+        // carry their own counts.
+        let mut counts = Vec::with_capacity(n);
         let mut images = 0u64;
         for _ in 0..n {
             let indices = self.cursor.next_batch(settings.batch_size);
             images += indices.len() as u64;
+            counts.push((indices.len() as u64, self.cursor.epoch_progress()));
             let x = self.data.batch::<B>(&indices, &self.device);
             let eps = self.noise_tensor(indices.len());
             let out = self.model.forward(x.clone(), eps);
@@ -319,17 +323,19 @@ impl<B: AutodiffBackend> Trainer<B> {
         }
         self.previous = Some(start);
         let seconds = (self.clock)() - started;
-        self.train_seconds += seconds;
-        self.images_seen += images;
+        let steps = values.len() / 2;
+        let seconds_before = self.train_seconds;
         let (mut kl_sum, mut recon_sum) = (0.0, 0.0);
-        for pair in values.chunks_exact(2) {
+        for (i, (pair, &(batch, epoch))) in values.chunks_exact(2).zip(&counts).enumerate() {
             let (kl, recon) = (pair[0] as f64, pair[1] as f64);
             kl_sum += kl;
             recon_sum += recon;
             self.step += 1;
-            self.log(kl, recon);
+            self.images_seen += batch;
+            // Steps are not timed one by one: spread the chunk's time evenly over them.
+            self.train_seconds = seconds_before + seconds * (i + 1) as f64 / steps as f64;
+            self.log(kl, recon, epoch);
         }
-        let steps = values.len() / 2;
         Ok(ChunkReport {
             steps,
             images,
@@ -373,7 +379,7 @@ impl<B: AutodiffBackend> Trainer<B> {
         )
     }
 
-    fn log(&mut self, kl: f64, recon: f64) {
+    fn log(&mut self, kl: f64, recon: f64, epoch: f64) {
         let iv = &mut self.interval;
         iv.steps += 1;
         iv.kl += kl;
@@ -384,7 +390,7 @@ impl<B: AutodiffBackend> Trainer<B> {
             *iv = Interval::default();
             self.history.push(HistoryRow {
                 step: self.step,
-                epoch: self.cursor.epoch_progress(),
+                epoch,
                 images_seen: self.images_seen,
                 kl,
                 recon,

@@ -29,8 +29,6 @@ extern "C" {
     pub fn parent_window() -> JsValue;
     #[wasm_bindgen(js_name = replaceQuery)]
     pub fn replace_query(query: &str);
-    #[wasm_bindgen(js_name = guardGpuReads)]
-    pub fn guard_gpu_reads();
     #[wasm_bindgen(js_name = gunzip)]
     fn js_gunzip(bytes: &[u8]) -> js_sys::Promise;
 }

@@ -9,7 +9,6 @@ mod gpu;
 mod worker;
 
 use std::rc::Rc;
-use std::sync::Arc;
 
 use wasm_bindgen::JsValue;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
@@ -21,26 +20,19 @@ use crate::elbo::{ElboParts, Likelihood};
 use crate::evidence::{Grid, Inspection};
 use crate::host_api::{HostCommand, HostEvent};
 use crate::model::VaeConfig;
-use crate::session::{BackendKind, Model, Session};
-use crate::train::{ChunkReport, HistoryRow, Progress, TrainError, TrainSettings};
+use crate::session::{BackendKind, Model};
+use crate::train::{HistoryRow, Progress, TrainSettings};
+use crate::train_service::{
+    Backend, ChunkEvent, TrainCommand, TrainEvent, MAP_POINTS, TEST_EVAL_IMAGES,
+};
 use crate::url_state::{self, MapView, Panel, Panels, ViewState};
 use crate::weights::{self, Provenance};
 use components::{MapOverlay, TestPoint};
 
-/// Test images shown on the latent map and used for the periodic test -ELBO.
-const MAP_POINTS: usize = 2000;
-const TEST_EVAL_IMAGES: usize = 500;
-/// A training chunk aims at this many milliseconds, then yields to input and painting.
-const CHUNK_MS: f64 = 30.0;
-/// Refresh the latent map and test -ELBO this often while training (ms).
-const MAP_EVERY_MS: f64 = 1000.0;
 /// While training, remember the model in browser storage this often (ms).
 const SAVE_EVERY_MS: f64 = 15_000.0;
-/// While training on the GPU, read the weights back this often (ms), to survive a lost device.
-#[cfg(feature = "gpu")]
-const CHECKPOINT_GPU_EVERY_MS: f64 = 2_000.0;
-/// While training, the chart's copy of the history is refreshed this often (ms).
-const HISTORY_EVERY_MS: f64 = 200.0;
+/// A train worker that stops is replaced this many times before the page gives up on training.
+const TRAINER_RESTARTS: u32 = 3;
 /// Subscribed hosts get metrics at most this often while training (ms).
 const METRICS_EVERY_MS: f64 = 100.0;
 /// The address bar follows the state, at most this often (ms).
@@ -88,7 +80,7 @@ enum WeightsSource {
 /// Which backend runs, as shown to the user.
 #[derive(Clone, PartialEq)]
 pub struct BackendInfo {
-    kind: BackendKind,
+    kind: Backend,
     label: String,
 }
 
@@ -101,7 +93,7 @@ pub enum Msg {
     RestoreClicked,
     DatasetChosen(Dataset),
     TrainingSetChosen(Split),
-    BackendChosen(BackendKind),
+    BackendChosen(Backend),
     LearningRateSet(f64),
     BetaSet(f64),
     BatchSizeSet(usize),
@@ -145,32 +137,27 @@ pub enum Msg {
     /// The compute worker answered.
     ComputeReplied(ComputeReply),
     GpuProbed(Option<String>),
-    /// The WebGPU device is gone (driver reset, `destroy()`); why.
-    GpuLost(String),
-    /// The current model read back as a weights file, with the progress it belongs to.
-    Checkpointed(Progress, Result<Vec<u8>, String>),
+    /// The train worker reported, with the weights file that came with it.
+    Trained(Box<TrainEvent>, Option<Vec<u8>>),
+    /// The train worker stopped (an uncaught error, or it could not load).
+    TrainerFailed(String),
+    /// The compute worker stopped.
+    ComputeFailed(String),
     Loaded(Box<Result<Loaded, String>>),
-    TrainDataLoaded(Dataset, Split, Result<Arc<Digits>, String>),
     Decoded(u64, Result<Vec<f32>, String>),
     MapEncoded(Result<Vec<f32>, String>),
     TestEvaluated(usize, Result<ElboParts, String>),
-    ChunkDone(Box<(Session, Result<ChunkReport, TrainError>)>),
-    NextChunk,
-    Switched(Box<SwitchResult>),
 }
-
-/// A backend switch: the new backend, model and trainer; or why not, with the old trainer back.
-type SwitchResult = Result<(BackendInfo, Model, Option<Session>), (String, Option<Session>)>;
 
 pub struct App {
     dataset: Dataset,
     backend: Option<BackendInfo>,
     /// The adapter name when the browser offers WebGPU.
     gpu_name: Option<String>,
-    gpu_started: bool,
     pretrained: Option<Rc<Vec<u8>>>,
     test: Option<Rc<Digits>>,
-    train_data: Option<Arc<Digits>>,
+    /// How many training images the train worker has (for the current dataset and split).
+    train_images: Option<usize>,
     /// The first 10k training images by default; all 60k on request.
     train_split: Split,
     /// The model the view decodes with; refreshed after every training chunk.
@@ -179,18 +166,23 @@ pub struct App {
     /// the page (data attributes) so tests can wait for the image of the current model.
     model_version: u64,
     shown_version: u64,
-    /// The trainer; `None` until training data is loaded, and while a chunk has it.
-    session: Option<Session>,
-    chunk_in_flight: bool,
-    /// What the user asked for while a chunk ran; done when it returns.
-    after_chunk: Option<Msg>,
+    /// The train worker, started on the first training action; it trains off this thread.
+    trainer: Option<worker::TrainWorker>,
+    trainer_restarts: u32,
+    /// Numbers the trainers the worker was asked for; its events for older ones are dropped.
+    generation: u64,
+    /// A trainer was asked for (training data is there); it takes commands from then on.
+    trainer_started: bool,
+    /// The model of a fresh trainer (Reset) comes back from the worker.
+    awaiting_fresh_model: bool,
+    /// A backend switch was asked for and not yet answered.
+    switching: bool,
     /// A training action waiting for the training data, which loads on first use.
     after_train_data: Option<Msg>,
     training: bool,
     settings: TrainSettings,
     hidden: usize,
     seed: u64,
-    chunk_steps: usize,
     z: [f64; 2],
     /// The region the latent map shows (and the heat map and manifold cover).
     map_view: MapView,
@@ -199,10 +191,6 @@ pub struct App {
     decode_again: bool,
     means: Rc<Vec<f32>>,
     map_labels: Rc<Vec<u8>>,
-    last_map_refresh: f64,
-    last_history: f64,
-    /// While training, map refreshes and test evaluations alternate.
-    test_turn: bool,
     step: usize,
     epoch: f64,
     images_per_second: f64,
@@ -237,9 +225,9 @@ pub struct App {
     remember: bool,
     remembered_step: Option<usize>,
     last_saved: f64,
-    /// The last weights read back from the device, to fall back on if the GPU is lost.
+    /// The last weights the train worker sent and its counters then (without history): what
+    /// a lost GPU or a stopped worker falls back to, and what is remembered.
     checkpoint: Option<(Rc<Vec<u8>>, Progress)>,
-    last_checkpoint: f64,
     embed_code: String,
     inspect: InspectState,
     /// The compute worker, started on first use; `None` after it could not start (then the
@@ -306,31 +294,25 @@ impl Component for App {
         let listener = browser::on_message(move |origin, text, source| {
             link.send_message(Msg::HostMessage(origin, text, source))
         });
-        let link_for_gpu = ctx.link().clone();
-        ctx.link().send_future(async move {
-            match gpu::webgpu_adapter().await {
-                Some(label) => {
-                    let name = start_gpu(&link_for_gpu).await;
-                    Msg::GpuProbed(Some(if name.is_empty() { label } else { name }))
-                }
-                None => Msg::GpuProbed(None),
-            }
-        });
+        ctx.link()
+            .send_future(async { Msg::GpuProbed(gpu::webgpu_adapter().await) });
         App {
             dataset: state.dataset,
             backend: None,
             gpu_name: None,
-            gpu_started: false,
             pretrained: None,
             test: None,
-            train_data: None,
+            train_images: None,
             train_split: state.training_set,
             model: None,
             model_version: 0,
             shown_version: 0,
-            session: None,
-            chunk_in_flight: false,
-            after_chunk: None,
+            trainer: None,
+            trainer_restarts: 0,
+            generation: 0,
+            trainer_started: false,
+            awaiting_fresh_model: false,
+            switching: false,
             after_train_data: None,
             training: false,
             // A history row every 5 steps keeps the chart moving several times a second.
@@ -343,7 +325,6 @@ impl Component for App {
             },
             hidden: state.hidden,
             seed: state.seed,
-            chunk_steps: 1,
             z: state.z,
             map_view: state.view,
             pixels: Rc::new(Vec::new()),
@@ -351,9 +332,6 @@ impl Component for App {
             decode_again: false,
             means: Rc::new(Vec::new()),
             map_labels: Rc::new(Vec::new()),
-            last_map_refresh: 0.0,
-            last_history: 0.0,
-            test_turn: false,
             step: 0,
             epoch: 0.0,
             images_per_second: 0.0,
@@ -385,7 +363,6 @@ impl Component for App {
             remembered_step: None,
             last_saved: 0.0,
             checkpoint: None,
-            last_checkpoint: 0.0,
             embed_code: String::new(),
             compute: None,
             compute_failed: false,
@@ -412,23 +389,8 @@ impl Component for App {
 
 impl App {
     fn handle(&mut self, ctx: &Context<Self>, msg: Msg) -> bool {
-        // Anything that replaces the session waits for a running chunk to come back.
-        if self.chunk_in_flight
-            && matches!(
-                msg,
-                Msg::ResetClicked
-                    | Msg::RestoreClicked
-                    | Msg::DatasetChosen(_)
-                    | Msg::BackendChosen(_)
-                    | Msg::WeightsFileRead(Ok(Some(_)))
-            )
-        {
-            self.training = false;
-            self.after_chunk = Some(msg);
-            return true;
-        }
         // Training data loads on first use, so a visit that only explores downloads less.
-        if self.train_data.is_none()
+        if self.train_images.is_none()
             && matches!(
                 msg,
                 Msg::TrainToggled | Msg::StepClicked | Msg::ResetClicked
@@ -443,11 +405,9 @@ impl App {
         }
         match msg {
             Msg::GpuProbed(name) => {
-                let kind = if name.is_some() {
-                    self.gpu_started = true;
-                    gpu_kind()
-                } else {
-                    BackendKind::Cpu
+                let kind = match name {
+                    Some(_) => Backend::WebGpu,
+                    None => Backend::Cpu,
                 };
                 self.gpu_name = name;
                 self.backend = Some(self.backend_info(kind));
@@ -468,8 +428,10 @@ impl App {
                     self.test = Some(loaded.test);
                     self.clear_input();
                     self.inspect.manifold = None;
-                    self.session = None;
-                    self.train_data = None;
+                    self.trainer_started = false;
+                    self.generation += 1;
+                    self.train_images = None;
+                    self.checkpoint = None;
                     self.after_train_data = None;
                     self.remembered_step = None;
                     self.clear_progress();
@@ -490,28 +452,6 @@ impl App {
                     self.status = "Load failed".into();
                 }
             },
-            Msg::TrainDataLoaded(dataset, split, Ok(data))
-                if dataset == self.dataset && split == self.train_split =>
-            {
-                self.train_data = Some(data.clone());
-                self.status = format!("Ready. Training on {} images.", data.len());
-                match self.session.as_mut() {
-                    Some(s) => {
-                        if let Err(e) = s.set_data(data) {
-                            self.notice = Some(e.to_string());
-                        }
-                    }
-                    None => self.rebuild_session(),
-                }
-                if let Some(msg) = self.after_train_data.take() {
-                    ctx.link().send_message(msg);
-                }
-            }
-            Msg::TrainDataLoaded(_, _, Ok(_)) => {}
-            Msg::TrainDataLoaded(_, _, Err(e)) => {
-                self.after_train_data = None;
-                self.notice = Some(format!("Could not load training data: {e}"));
-            }
             Msg::ZMoved(z) => {
                 self.z = z;
                 self.request_decode(ctx);
@@ -549,61 +489,50 @@ impl App {
                 self.training = !self.training;
                 if self.training {
                     self.notice = None;
-                    self.run_chunk(ctx, None);
-                } else if !self.chunk_in_flight {
-                    // Paused between chunks: no chunk will come back to report the pause.
+                    self.send_trainer(TrainCommand::Run);
+                } else {
+                    self.send_trainer(TrainCommand::Pause);
                     self.send_metrics();
-                    self.checkpoint(ctx);
                 }
             }
             Msg::StepClicked => {
                 self.training = false;
-                self.run_chunk(ctx, Some(1));
+                self.send_trainer(TrainCommand::Step { steps: 1 });
             }
-            Msg::NextChunk => {
-                if self.training {
-                    self.run_chunk(ctx, None);
-                }
-            }
-            Msg::ChunkDone(boxed) => {
-                let (session, result) = *boxed;
-                if session.kind() != self.kind() {
-                    return false; // from a lost GPU, after the fall-back
-                }
-                self.chunk_in_flight = false;
-                self.after_chunk_result(ctx, session, result);
-                if let Some(msg) = self.after_chunk.take() {
-                    ctx.link().send_message(msg);
-                } else if self.training {
-                    ctx.link().send_future(async {
-                        gloo_timers::future::TimeoutFuture::new(0).await;
-                        Msg::NextChunk
-                    });
-                }
+            Msg::Trained(event, weights) => self.trained(ctx, *event, weights),
+            Msg::TrainerFailed(message) => self.restart_trainer(ctx, &message),
+            Msg::ComputeFailed(_) => {
+                // Its work moves to this thread; results in flight are asked for again.
+                self.compute = None;
+                self.compute_failed = true;
+                self.inspect.in_flight = false;
+                self.inspect.manifold_pending = None;
+                self.request_inspect(ctx);
+                self.request_manifold(ctx);
             }
             Msg::ResetClicked => {
                 self.training = false;
-                if let Some(data) = self.train_data.clone() {
+                if self.train_images.is_some() {
                     let config = VaeConfig::new()
                         .with_hidden(self.hidden)
                         .with_seed(self.seed);
-                    let kind = self.kind();
-                    match Session::fresh(kind, config, data, self.settings, now_seconds) {
-                        Ok(session) => self.install_session(ctx, session),
-                        Err(e) => self.notice = Some(e.to_string()),
-                    }
+                    self.clear_progress();
+                    self.checkpoint = None;
+                    self.awaiting_fresh_model = true;
+                    self.start_trainer(Some(config), Progress::default());
                 }
             }
             Msg::RestoreClicked => {
                 self.training = false;
                 if let Some(bytes) = self.pretrained.clone() {
-                    match Model::from_weights(self.kind(), &bytes) {
+                    match Model::from_weights(BackendKind::Cpu, &bytes) {
                         Ok(model) => {
                             self.set_model(model);
                             self.start_weights = Some(bytes);
                             self.start_step = 0;
-                            self.rebuild_session();
+                            self.checkpoint = None;
                             self.clear_progress();
+                            self.start_trainer(None, Progress::default());
                             self.request_decode(ctx);
                             self.refresh_map(ctx);
                         }
@@ -622,7 +551,7 @@ impl App {
             Msg::TrainingSetChosen(split) => {
                 if split != self.train_split {
                     self.train_split = split;
-                    if self.train_data.is_some() {
+                    if self.train_images.is_some() {
                         self.status = "Loading the training images…".into();
                         self.load_train_data(ctx);
                     }
@@ -630,26 +559,9 @@ impl App {
             }
             Msg::BackendChosen(kind) => {
                 if Some(kind) != self.backend.as_ref().map(|b| b.kind) {
-                    self.switch_backend(ctx, kind);
+                    self.switch_backend(kind);
                 }
             }
-            Msg::Switched(boxed) => match *boxed {
-                Ok((info, model, session)) => {
-                    self.status = format!("Now running on {}", info.label);
-                    self.backend = Some(info);
-                    self.set_model(model);
-                    if session.is_some() {
-                        self.session = session;
-                    }
-                    self.request_decode(ctx);
-                }
-                Err((e, old)) => {
-                    self.session = old;
-                    self.notice = Some(format!(
-                        "Could not switch backend: {e}. Kept the current one."
-                    ));
-                }
-            },
             Msg::LearningRateSet(v) => self.change_settings(|s| s.learning_rate = v),
             Msg::BetaSet(v) => self.change_settings(|s| s.beta = v),
             Msg::BatchSizeSet(v) => self.change_settings(|s| s.batch_size = v),
@@ -691,32 +603,13 @@ impl App {
             Msg::RememberToggled(on) => {
                 self.remember = on;
                 if on {
-                    self.checkpoint(ctx);
+                    if let Some((bytes, progress)) = self.checkpoint.clone() {
+                        self.remember_weights(ctx, bytes, progress.step);
+                    }
                 } else {
                     let key = remember_key(self.dataset);
                     ctx.link()
                         .send_future(async move { Msg::Forgotten(browser::forget(&key).await) });
-                }
-            }
-            Msg::Checkpointed(progress, Ok(bytes)) => {
-                let (bytes, step) = (Rc::new(bytes), progress.step);
-                self.checkpoint = Some((bytes.clone(), progress));
-                let now = now_seconds() * 1000.0;
-                if !self.training || now - self.last_saved > SAVE_EVERY_MS {
-                    self.remember_weights(ctx, bytes, step);
-                }
-            }
-            Msg::Checkpointed(_, Err(e)) => {
-                self.notice = Some(format!("Could not read the weights back: {e}"))
-            }
-            Msg::GpuLost(reason) => {
-                if self.kind() == BackendKind::Cpu {
-                    self.gpu_name = None;
-                    self.status = format!(
-                        "The WebGPU device was lost ({reason}); the page was on the CPU already."
-                    );
-                } else {
-                    self.fall_back_to_cpu(ctx, &reason);
                 }
             }
             Msg::Remembered(step, Ok(())) => self.remembered_step = Some(step),
@@ -890,44 +783,15 @@ impl App {
     }
 }
 
-fn gpu_kind() -> BackendKind {
-    #[cfg(feature = "gpu")]
-    {
-        BackendKind::Gpu
-    }
-    #[cfg(not(feature = "gpu"))]
-    {
-        BackendKind::Cpu
-    }
-}
-
-/// Start Burn on WebGPU; a lost device later arrives as `Msg::GpuLost`.
-async fn start_gpu(link: &html::Scope<App>) -> String {
-    #[cfg(feature = "gpu")]
-    {
-        let (name, lost) = gpu::start_burn_wgpu().await;
-        link.send_future(async move {
-            Msg::GpuLost(lost.await.unwrap_or_else(|_| "unknown reason".into()))
-        });
-        name
-    }
-    #[cfg(not(feature = "gpu"))]
-    {
-        let _ = link;
-        String::new()
-    }
-}
-
 impl App {
-    fn kind(&self) -> BackendKind {
-        self.backend.as_ref().map_or(BackendKind::Cpu, |b| b.kind)
+    fn kind(&self) -> Backend {
+        self.backend.as_ref().map_or(Backend::Cpu, |b| b.kind)
     }
 
-    fn backend_info(&self, kind: BackendKind) -> BackendInfo {
+    fn backend_info(&self, kind: Backend) -> BackendInfo {
         let label = match kind {
-            BackendKind::Cpu => "CPU (Burn ndarray)".to_string(),
-            #[cfg(feature = "gpu")]
-            BackendKind::Gpu => {
+            Backend::Cpu => "CPU (Burn ndarray)".to_string(),
+            Backend::WebGpu => {
                 format!("WebGPU ({})", self.gpu_name.as_deref().unwrap_or("adapter"))
             }
         };
@@ -940,7 +804,6 @@ impl App {
     }
 
     fn load(&mut self, ctx: &Context<Self>, dataset: Dataset) {
-        let kind = self.kind();
         let recall = self.remember;
         ctx.link().send_future(async move {
             let result = async {
@@ -959,7 +822,8 @@ impl App {
                 )
                 .await;
                 let weights = weights?;
-                let model = Model::from_weights(kind, &weights).map_err(|e| e.to_string())?;
+                let model =
+                    Model::from_weights(BackendKind::Cpu, &weights).map_err(|e| e.to_string())?;
                 Ok(Loaded {
                     dataset,
                     pretrained: Rc::new(weights),
@@ -973,40 +837,161 @@ impl App {
         });
     }
 
-    fn load_train_data(&self, ctx: &Context<Self>) {
+    /// Ask the train worker for the training images (it fetches them itself).
+    fn load_train_data(&mut self, ctx: &Context<Self>) {
         let (dataset, split) = (self.dataset, self.train_split);
-        ctx.link().send_future(async move {
-            let data = assets::fetch_digits(dataset, split).await.map(Arc::new);
-            Msg::TrainDataLoaded(dataset, split, data)
-        });
+        self.ensure_trainer(ctx);
+        self.send_trainer(TrainCommand::Data { dataset, split });
     }
 
-    /// A new trainer from the start weights, once training data is here.
-    fn rebuild_session(&mut self) {
-        let (Some(bytes), Some(data)) = (self.start_weights.clone(), self.train_data.clone())
-        else {
-            return;
-        };
-        match Session::from_weights(self.kind(), &bytes, data, self.settings, now_seconds) {
-            Ok(mut s) => {
-                s.resume(Progress {
-                    step: self.start_step,
-                    images_seen: (self.start_step * self.settings.batch_size) as u64,
-                    ..Progress::default()
-                });
-                self.hidden = s.config().hidden;
-                self.session = Some(s);
+    /// Start the train worker if there is none; false when it cannot start.
+    fn ensure_trainer(&mut self, ctx: &Context<Self>) -> bool {
+        if self.trainer.is_none() {
+            let (events, failures) = (ctx.link().clone(), ctx.link().clone());
+            self.trainer = worker::TrainWorker::start(
+                Callback::from(move |(event, weights)| {
+                    events.send_message(Msg::Trained(Box::new(event), weights))
+                }),
+                Callback::from(move |message| failures.send_message(Msg::TrainerFailed(message))),
+            );
+            if self.trainer.is_none() {
+                self.notice = Some(
+                    "This browser could not start the training worker, so the page cannot train here. Exploring still works."
+                        .into(),
+                );
             }
-            Err(e) => self.notice = Some(e.to_string()),
+        }
+        self.trainer.is_some()
+    }
+
+    fn send_trainer(&self, command: TrainCommand) {
+        if let Some(trainer) = &self.trainer {
+            trainer.send(&command, None);
         }
     }
 
-    fn install_session(&mut self, ctx: &Context<Self>, session: Session) {
-        self.set_model(session.model());
-        self.session = Some(session);
-        self.clear_progress();
+    /// A new trainer in the worker, fresh from `fresh` or else from the start weights,
+    /// continuing `progress`; once training data is there.
+    fn start_trainer(&mut self, fresh: Option<VaeConfig>, progress: Progress) {
+        let weights = match fresh {
+            Some(_) => None,
+            None => self.start_weights.clone(),
+        };
+        if self.train_images.is_none() || (fresh.is_none() && weights.is_none()) {
+            return;
+        }
+        let Some(trainer) = &self.trainer else {
+            return;
+        };
+        self.generation += 1;
+        self.switching = false;
+        trainer.send(
+            &TrainCommand::Start {
+                generation: self.generation,
+                backend: self.kind(),
+                fresh,
+                progress,
+                settings: self.settings,
+            },
+            weights.as_deref().map(|w| w.as_slice()),
+        );
+        self.trainer_started = true;
+    }
+
+    /// The progress a trainer from the start weights continues.
+    fn start_progress(&self) -> Progress {
+        Progress {
+            step: self.start_step,
+            images_seen: (self.start_step * self.settings.batch_size) as u64,
+            ..Progress::default()
+        }
+    }
+
+    /// What the train worker said.
+    fn trained(&mut self, ctx: &Context<Self>, event: TrainEvent, weights: Option<Vec<u8>>) {
+        match event {
+            TrainEvent::DataLoaded {
+                dataset,
+                split,
+                images,
+            } if dataset == self.dataset && split == self.train_split => {
+                self.train_images = Some(images);
+                self.status = format!("Ready. Training on {images} images.");
+                if !self.trainer_started {
+                    self.start_trainer(None, self.start_progress());
+                }
+                if let Some(msg) = self.after_train_data.take() {
+                    ctx.link().send_message(msg);
+                }
+            }
+            TrainEvent::DataLoaded { .. } => {}
+            TrainEvent::DataFailed { message, .. } => {
+                self.after_train_data = None;
+                self.notice = Some(format!("Could not load training data: {message}"));
+            }
+            TrainEvent::Started {
+                generation,
+                backend,
+                config,
+                step,
+            } if generation == self.generation => {
+                self.trainer_restarts = 0;
+                self.hidden = config.hidden;
+                self.step = step;
+                if std::mem::take(&mut self.switching) {
+                    let info = self.backend_info(backend);
+                    self.status = format!("Now running on {}", info.label);
+                    self.backend = Some(info);
+                }
+                if std::mem::take(&mut self.awaiting_fresh_model) {
+                    if let Some(bytes) = weights {
+                        self.take_weights(ctx, bytes, Progress::default());
+                        self.refresh_map(ctx);
+                    }
+                }
+            }
+            TrainEvent::StartFailed {
+                generation,
+                message,
+            } if generation == self.generation => {
+                self.awaiting_fresh_model = false;
+                self.notice = Some(if std::mem::take(&mut self.switching) {
+                    format!("Could not switch backend: {message}. Kept the current one.")
+                } else {
+                    format!("Could not start training: {message}")
+                });
+            }
+            TrainEvent::Chunk(chunk) if chunk.generation == self.generation => {
+                self.after_chunk(ctx, *chunk, weights)
+            }
+            TrainEvent::GpuLost { reason } if self.kind() == Backend::WebGpu => {
+                self.restart_trainer(ctx, &reason)
+            }
+            TrainEvent::Started { .. }
+            | TrainEvent::StartFailed { .. }
+            | TrainEvent::Chunk(_)
+            | TrainEvent::GpuLost { .. } => {} // from an older trainer
+        }
+    }
+
+    /// A weights file from the train worker: the model the page decodes with, and the
+    /// checkpoint that is remembered and fallen back on.
+    fn take_weights(&mut self, ctx: &Context<Self>, bytes: Vec<u8>, progress: Progress) {
+        match Model::from_weights(BackendKind::Cpu, &bytes) {
+            Ok(model) => self.set_model(model),
+            Err(e) => {
+                self.notice = Some(format!("The trained weights could not be read: {e}"));
+                return;
+            }
+        }
+        let bytes = Rc::new(bytes);
+        let step = progress.step;
+        self.checkpoint = Some((bytes.clone(), progress));
         self.request_decode(ctx);
-        self.refresh_map(ctx);
+        let now = now_seconds() * 1000.0;
+        if !self.training || now - self.last_saved > SAVE_EVERY_MS {
+            self.remember_weights(ctx, bytes, step);
+        }
     }
 
     fn clear_progress(&mut self) {
@@ -1020,8 +1005,10 @@ impl App {
 
     fn change_settings(&mut self, edit: impl FnOnce(&mut TrainSettings)) {
         edit(&mut self.settings);
-        if let Some(s) = self.session.as_mut() {
-            s.set_settings(self.settings);
+        if self.trainer_started {
+            self.send_trainer(TrainCommand::Settings {
+                settings: self.settings,
+            });
         }
     }
 
@@ -1045,7 +1032,6 @@ impl App {
         let (Some(model), Some(test)) = (self.model.clone(), self.test.clone()) else {
             return;
         };
-        self.last_map_refresh = now_seconds() * 1000.0;
         ctx.link().send_future(async move {
             let subset = test.take(MAP_POINTS);
             Msg::MapEncoded(model.encode_means(&subset).await.map_err(|e| e.to_string()))
@@ -1070,93 +1056,65 @@ impl App {
         });
     }
 
-    fn run_chunk(&mut self, ctx: &Context<Self>, steps: Option<usize>) {
-        if self.chunk_in_flight {
-            return;
+    fn after_chunk(&mut self, ctx: &Context<Self>, chunk: ChunkEvent, weights: Option<Vec<u8>>) {
+        if chunk.steps > 0 {
+            self.images_per_second = chunk.images as f64 / chunk.seconds.max(1e-9);
+            self.last = Some(chunk.parts);
         }
-        let Some(mut session) = self.session.take() else {
+        if let Some(failure) = &chunk.error {
             self.training = false;
-            self.notice = Some("The training data is still loading; try again in a moment.".into());
-            return;
-        };
-        self.chunk_in_flight = true;
-        let n = steps.unwrap_or(self.chunk_steps);
-        ctx.link().send_future(async move {
-            let result = session.train_steps(n).await;
-            Msg::ChunkDone(Box::new((session, result)))
-        });
-    }
-
-    fn after_chunk_result(
-        &mut self,
-        ctx: &Context<Self>,
-        session: Session,
-        result: Result<ChunkReport, TrainError>,
-    ) {
-        match result {
-            Ok(report) => {
-                if report.steps > 0 {
-                    let ms_per_step = report.seconds * 1000.0 / report.steps as f64;
-                    self.chunk_steps = ((CHUNK_MS / ms_per_step.max(0.1)) as usize).clamp(1, 64);
-                }
-                self.images_per_second = report.images_per_second();
-                self.last = Some(report.parts);
-            }
-            Err(e @ TrainError::Diverged { .. }) => {
-                self.training = false;
-                self.notice = Some(format!(
-                    "Training paused: {e}. A learning rate of {} is a safe next try.",
+            self.notice = Some(if failure.diverged {
+                format!(
+                    "Training paused: {}. A learning rate of {} is a safe next try.",
+                    failure.message,
                     (self.settings.learning_rate / 10.0).min(1e-3)
-                ));
-            }
-            Err(e) => {
-                self.training = false;
-                self.notice = Some(format!("Training paused: {e}"));
-            }
+                )
+            } else {
+                format!("Training paused: {}", failure.message)
+            });
         }
-        self.step = session.step();
-        self.epoch = session.epoch();
-        // The chart needs a new copy at most every 250 ms; copying a long history every
-        // chunk would slow training down as it grows.
-        let now_ms = now_seconds() * 1000.0;
-        if !self.training || now_ms - self.last_history > HISTORY_EVERY_MS {
-            self.history = Rc::new(session.history());
-            self.last_history = now_ms;
+        self.step = chunk.step;
+        self.epoch = chunk.epoch;
+        if !chunk.history.is_empty() || chunk.history_from < self.history.len() {
+            let history = Rc::make_mut(&mut self.history);
+            history.truncate(chunk.history_from);
+            history.extend(chunk.history);
         }
-        self.set_model(session.model());
-        self.session = Some(session);
-        self.request_decode(ctx);
+        if let Some(means) = chunk.means {
+            self.means = Rc::new(means);
+        }
+        if let Some(p) = chunk.test {
+            let mut points = (*self.test_points).clone();
+            points.push(TestPoint {
+                step: chunk.step,
+                kl: p.kl,
+                recon: p.recon,
+            });
+            self.test_points = Rc::new(points);
+        }
+        if let Some(bytes) = weights {
+            let progress = Progress {
+                step: chunk.step,
+                images_seen: chunk.images_seen,
+                train_seconds: chunk.train_seconds,
+                history: Vec::new(),
+            };
+            self.take_weights(ctx, bytes, progress);
+        }
         let now = now_seconds() * 1000.0;
-        if !self.training || now - self.last_metrics_sent > METRICS_EVERY_MS {
+        if !chunk.running || now - self.last_metrics_sent > METRICS_EVERY_MS {
             self.send_metrics();
         }
-        if !self.training || now - self.inspect.last_run > INSPECT_EVERY_MS {
+        if !chunk.running || now - self.inspect.last_run > INSPECT_EVERY_MS {
             self.request_inspect(ctx);
         }
-        if !self.training || now - self.inspect.last_manifold > INSPECT_EVERY_MS {
+        if !chunk.running || now - self.inspect.last_manifold > INSPECT_EVERY_MS {
             self.request_manifold(ctx);
         }
-        let due = match self.kind() {
-            BackendKind::Cpu => SAVE_EVERY_MS,
-            #[cfg(feature = "gpu")]
-            BackendKind::Gpu => CHECKPOINT_GPU_EVERY_MS,
-        };
-        if !self.training || now - self.last_checkpoint > due {
-            self.checkpoint(ctx);
-        }
-        if !self.training {
+        if !chunk.running {
+            // Paused: the map and the test -ELBO of the final weights, on this thread.
             self.refresh_map(ctx);
             self.evaluate_test(ctx);
-        } else if now - self.last_map_refresh > MAP_EVERY_MS {
-            // Each costs a long pass over test images; while training, take turns so no
-            // single pause between chunks holds up slider input for long.
-            self.test_turn = !self.test_turn;
-            if self.test_turn {
-                self.evaluate_test(ctx);
-                self.last_map_refresh = now;
-            } else {
-                self.refresh_map(ctx);
-            }
         }
     }
 
@@ -1186,7 +1144,7 @@ impl App {
             }
             return;
         }
-        let model = match Model::from_weights(self.kind(), &bytes) {
+        let model = match Model::from_weights(BackendKind::Cpu, &bytes) {
             Ok(m) => m,
             Err(e) => {
                 self.notice = Some(refuse(e.to_string()));
@@ -1200,10 +1158,9 @@ impl App {
         self.seed = header.config.seed;
         self.start_weights = Some(Rc::new(bytes));
         self.start_step = step;
-        self.session = None;
         self.clear_progress();
         self.step = step;
-        self.rebuild_session();
+        self.start_trainer(None, self.start_progress());
         self.request_decode(ctx);
         self.refresh_map(ctx);
         match source {
@@ -1258,21 +1215,6 @@ impl App {
         }
     }
 
-    /// Read the current model back as a weights file: the fallback if the GPU is lost, and what
-    /// is remembered in browser storage.
-    fn checkpoint(&mut self, ctx: &Context<Self>) {
-        let (Some(model), Some(session)) = (self.model.clone(), self.session.as_ref()) else {
-            return;
-        };
-        self.last_checkpoint = now_seconds() * 1000.0;
-        let progress = session.progress();
-        let (seed, provenance) = (self.seed, self.provenance());
-        ctx.link().send_future(async move {
-            let bytes = model.to_weights(seed, &provenance).await;
-            Msg::Checkpointed(progress, bytes.map_err(|e| e.to_string()))
-        });
-    }
-
     /// Keep `bytes` in browser storage, if the user wants that and the model was trained.
     fn remember_weights(&mut self, ctx: &Context<Self>, bytes: Rc<Vec<u8>>, step: usize) {
         if !self.remember || step == 0 {
@@ -1285,21 +1227,31 @@ impl App {
         });
     }
 
-    /// The GPU is gone: carry on on the CPU from the last checkpoint (or the start weights).
-    fn fall_back_to_cpu(&mut self, ctx: &Context<Self>, reason: &str) {
+    /// The WebGPU device is gone, or the train worker stopped: carry on in a new worker on the
+    /// CPU, from the last weights it sent (or the start weights), training if it was.
+    fn restart_trainer(&mut self, ctx: &Context<Self>, reason: &str) {
         let was_training = self.training;
+        let lost_gpu = self.kind() == Backend::WebGpu;
         self.training = false;
-        // Work in flight on the lost device never comes back; forget it.
-        self.chunk_in_flight = false;
-        self.decode_in_flight = false;
-        self.after_chunk = None;
-        self.gpu_name = None;
-        self.gpu_started = false;
-        self.backend = Some(self.backend_info(BackendKind::Cpu));
-        let (bytes, progress) = match self.checkpoint.clone() {
+        self.trainer = None;
+        self.trainer_started = false;
+        self.switching = false;
+        self.awaiting_fresh_model = false;
+        self.trainer_restarts += 1;
+        if lost_gpu {
+            self.gpu_name = None;
+        }
+        self.backend = Some(self.backend_info(Backend::Cpu));
+        if self.trainer_restarts > TRAINER_RESTARTS {
+            self.notice = Some(format!(
+                "Training stopped ({reason}) and could not be restarted. Exploring still works."
+            ));
+            return;
+        }
+        let (bytes, mut progress) = match self.checkpoint.clone() {
             Some(c) => c,
             None => match self.start_weights.clone() {
-                Some(b) => (b, Progress::default()),
+                Some(b) => (b, self.start_progress()),
                 None => return,
             },
         };
@@ -1307,82 +1259,69 @@ impl App {
             Ok(m) => m,
             Err(e) => {
                 self.notice = Some(format!(
-                    "The WebGPU device was lost and the CPU could not take over: {e}"
+                    "Training stopped ({reason}) and could not restart: {e}"
                 ));
                 return;
             }
         };
         self.set_model(model);
-        self.session = None;
         self.start_weights = Some(bytes);
         self.start_step = progress.step;
-        if let Some(data) = self.train_data.clone() {
-            match Session::from_weights(
-                BackendKind::Cpu,
-                &self.start_weights.clone().unwrap_or_default(),
-                data,
-                self.settings,
-                now_seconds,
-            ) {
-                Ok(mut s) => {
-                    s.resume(progress.clone());
-                    self.session = Some(s);
-                }
-                Err(e) => self.notice = Some(e.to_string()),
-            }
-        }
+        // The chart keeps the rows up to the weights it goes on from.
+        let history = Rc::make_mut(&mut self.history);
+        history.retain(|row| row.step <= progress.step);
+        progress.history = history.clone();
         self.step = progress.step;
-        self.history = Rc::new(progress.history);
         self.notice = Some(format!(
-            "The WebGPU device was lost ({reason}). Switched to the CPU backend with the weights from step {}{}.",
+            "{}. Switched to the CPU backend with the weights from step {}{}.",
+            if lost_gpu {
+                format!("The WebGPU device was lost ({reason})")
+            } else {
+                format!("The training worker stopped ({reason})")
+            },
             self.step,
-            if was_training { "; training goes on" } else { "" }
+            if was_training {
+                "; training goes on"
+            } else {
+                ""
+            }
         ));
         self.status = "Now running on the CPU".into();
         self.request_decode(ctx);
         self.refresh_map(ctx);
-        if was_training && self.session.is_some() {
-            self.training = true;
-            self.run_chunk(ctx, None);
+        if self.train_images.is_some() && self.ensure_trainer(ctx) {
+            // Commands run in order: the trainer starts once the new worker has the images.
+            self.send_trainer(TrainCommand::Data {
+                dataset: self.dataset,
+                split: self.train_split,
+            });
+            self.start_trainer(None, progress);
+            if was_training {
+                self.training = true;
+                self.send_trainer(TrainCommand::Run);
+            }
         }
     }
 
-    fn switch_backend(&mut self, ctx: &Context<Self>, kind: BackendKind) {
-        let Some(model) = self.model.clone() else {
-            return;
-        };
-        self.training = false;
-        let session = self.session.take();
-        let gpu_needed = kind != BackendKind::Cpu && !self.gpu_started;
-        if gpu_needed && self.gpu_name.is_none() {
-            self.session = session;
+    fn switch_backend(&mut self, kind: Backend) {
+        if kind == Backend::WebGpu && self.gpu_name.is_none() {
             self.notice = Some("This browser offers no WebGPU adapter; staying on the CPU.".into());
             return;
         }
-        let info = self.backend_info(kind);
-        let settings = self.settings;
-        let data = self.train_data.clone();
-        let seed = self.seed;
-        ctx.link().send_future(async move {
-            let result = match model.to_weights(seed, &Default::default()).await {
-                Err(e) => Err((e.to_string(), session)),
-                Ok(bytes) => match Model::from_weights(kind, &bytes) {
-                    Err(e) => Err((e.to_string(), session)),
-                    Ok(new_model) => match (session, data) {
-                        (Some(old), Some(data)) => {
-                            match Session::from_weights(kind, &bytes, data, settings, now_seconds) {
-                                Ok(mut s) => {
-                                    s.resume(old.progress());
-                                    Ok((info, new_model, Some(s)))
-                                }
-                                Err(e) => Err((e.to_string(), Some(old))),
-                            }
-                        }
-                        _ => Ok((info, new_model, None)),
-                    },
-                },
-            };
-            Msg::Switched(Box::new(result))
+        self.training = false;
+        if !self.trainer_started {
+            // Nothing trains yet: the next trainer starts there.
+            let info = self.backend_info(kind);
+            self.status = format!("Now running on {}", info.label);
+            self.backend = Some(info);
+            return;
+        }
+        self.generation += 1;
+        self.switching = true;
+        self.status = format!("Moving to {}…", self.backend_info(kind).label);
+        self.send_trainer(TrainCommand::Switch {
+            generation: self.generation,
+            backend: kind,
         });
     }
 }
@@ -1487,10 +1426,11 @@ impl App {
     /// Start the compute worker if needed; false when there is none.
     fn compute_ready(&mut self, ctx: &Context<Self>) -> bool {
         if self.compute.is_none() && !self.compute_failed {
-            let link = ctx.link().clone();
-            match worker::ComputeWorker::start(Callback::from(move |r| {
-                link.send_message(Msg::ComputeReplied(r))
-            })) {
+            let (replies, failures) = (ctx.link().clone(), ctx.link().clone());
+            match worker::ComputeWorker::start(
+                Callback::from(move |r| replies.send_message(Msg::ComputeReplied(r))),
+                Callback::from(move |e| failures.send_message(Msg::ComputeFailed(e))),
+            ) {
                 Some(w) => self.compute = Some(Rc::new(w)),
                 None => self.compute_failed = true,
             }

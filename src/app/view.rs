@@ -12,7 +12,7 @@ use super::components::{
 use super::{parse_input, select_value, App, Msg};
 use crate::data::{Dataset, Split};
 use crate::elbo::Likelihood;
-use crate::session::BackendKind;
+use crate::train_service::Backend;
 use crate::url_state::{Panel, BATCH_SIZE, BETA, HIDDEN, LEARNING_RATE, SIGMA};
 
 fn within<T: PartialOrd>(v: &T, (lo, hi): (T, T)) -> bool {
@@ -43,9 +43,8 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
     });
     let on_backend = link.callback(|e: Event| {
         Msg::BackendChosen(match select_value(&e).as_str() {
-            #[cfg(feature = "gpu")]
-            "gpu" => BackendKind::Gpu,
-            _ => BackendKind::Cpu,
+            "gpu" => Backend::WebGpu,
+            _ => Backend::Cpu,
         })
     });
     let on_lr = link.batch_callback(|e: Event| {
@@ -86,10 +85,7 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
             .map(|sigma| Msg::DecoderSet(Likelihood::Gaussian { sigma }))
     });
     let gpu_option = app.gpu_name.as_ref().map(|name| {
-        let selected = app
-            .backend
-            .as_ref()
-            .is_some_and(|b| b.kind != BackendKind::Cpu);
+        let selected = app.backend.as_ref().is_some_and(|b| b.kind != Backend::Cpu);
         html! { <option value="gpu" {selected}>{ format!("WebGPU — {name}") }</option> }
     });
     let class_names = app.dataset.class_names();
@@ -255,7 +251,7 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
                     { dataset_select }
                     <label>{ "Backend " }
                         <select data-testid="backend-select" aria-label="backend" onchange={on_backend}>
-                            <option value="cpu" selected={app.backend.as_ref().is_none_or(|b| b.kind == BackendKind::Cpu)}>{ "CPU" }</option>
+                            <option value="cpu" selected={app.backend.as_ref().is_none_or(|b| b.kind == Backend::Cpu)}>{ "CPU" }</option>
                             { for gpu_option }
                         </select>
                     </label>

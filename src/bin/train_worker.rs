@@ -1,11 +1,13 @@
-//! Experiment (bench/worker/): the training loop in a dedicated Web Worker.
+//! The playground's train worker: a dedicated Web Worker (built by Trunk with
+//! `data-type="worker"` and the `gpu` feature) that runs a
+//! `vae_playground::train_service::TrainService`, so training never holds up the page's input.
+//! It fetches the training images itself and starts Burn on WebGPU when first asked to train
+//! there; the page's own module carries neither the data nor wgpu.
 //!
-//! Built by Trunk as a worker (`data-type="worker"`, wasm-bindgen `--target no-modules`) for the
-//! page `bench/worker/index.html`, not for the playground. It owns a CPU `Session` on the MNIST
-//! first-10k training set, continuing from the pretrained weights, and trains in chunks sized to
-//! about 30 ms like the playground does. After every chunk it posts `{step, imagesPerSecond}`;
-//! at most every 250 ms it also posts the current weights as a `.vaew` file (`weights`, a
-//! transferred `Uint8Array`). Messages in: `"train"` and `"pause"`.
+//! Messages in: `{command: "<TrainCommand JSON>", weights?: Uint8Array}`, handled in order.
+//! Messages out: `"ready"` once listening, then `{event: "<TrainEvent JSON>", weights?:
+//! Uint8Array}`. A lost WebGPU device is reported as `GpuLost`; the page then replaces the
+//! worker with one on the CPU (as it does if the worker dies).
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
@@ -14,23 +16,24 @@ fn main() {
 
 #[cfg(not(target_arch = "wasm32"))]
 fn main() {
-    eprintln!("train_worker runs in a browser Web Worker: see bench/worker/.");
+    eprintln!("train_worker runs in a browser Web Worker, started by the playground page.");
 }
 
 #[cfg(target_arch = "wasm32")]
 mod worker {
-    use std::cell::RefCell;
-    use std::rc::Rc;
     use std::sync::Arc;
 
-    use js_sys::{Array, Object, Reflect, Uint8Array};
-    use vae_playground::data::{Dataset, Split};
-    use vae_playground::session::{BackendKind, Session};
-    use vae_playground::train::TrainSettings;
+    use futures::channel::mpsc;
+    use futures::StreamExt;
+    use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
+    use vae_playground::app::assets::fetch_bytes;
+    use vae_playground::data::{Dataset, Digits, Split};
+    use vae_playground::train_service::{
+        Backend, Outgoing, TrainCommand, TrainEvent, TrainService,
+    };
     use wasm_bindgen::prelude::*;
-
-    const CHUNK_MS: f64 = 30.0;
-    const WEIGHTS_EVERY_MS: f64 = 250.0;
+    use wasm_bindgen_futures::JsFuture;
+    use web_sys::MessageChannel;
 
     #[wasm_bindgen]
     extern "C" {
@@ -46,43 +49,120 @@ mod worker {
         performance_now() / 1000.0
     }
 
-    #[derive(Default)]
-    struct State {
-        training: bool,
-        looping: bool,
-    }
-
     pub fn start() {
-        let state = Rc::new(RefCell::new(State::default()));
+        let (sender, receiver) = mpsc::unbounded::<JsValue>();
         let on_message = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
             let data = Reflect::get(&event, &"data".into()).unwrap_or(JsValue::NULL);
-            match data.as_string().as_deref() {
-                Some("train") => {
-                    let start_loop = {
-                        let mut s = state.borrow_mut();
-                        s.training = true;
-                        !std::mem::replace(&mut s.looping, true)
-                    };
-                    if start_loop {
-                        wasm_bindgen_futures::spawn_local(run(state.clone()));
-                    }
-                }
-                Some("pause") => state.borrow_mut().training = false,
-                _ => {}
-            }
+            let _ = sender.unbounded_send(data);
         });
         add_event_listener("message", on_message.as_ref().unchecked_ref());
         on_message.forget();
-        post(&[("ready", JsValue::TRUE)], None);
+        wasm_bindgen_futures::spawn_local(run(receiver));
+        // Messages sent before this point were lost: the page holds them until it hears this.
+        post_message(&JsValue::from_str("ready"), &Array::new());
     }
 
-    fn post(fields: &[(&str, JsValue)], weights: Option<Vec<u8>>) {
-        let message = Object::new();
-        for (key, value) in fields {
-            let _ = Reflect::set(&message, &(*key).into(), value);
+    /// The one loop that owns the service: commands in order, and a chunk of training between
+    /// them while there is training to do.
+    async fn run(mut messages: mpsc::UnboundedReceiver<JsValue>) {
+        let mut service = TrainService::new(now_seconds);
+        let mut gpu_started = false;
+        let mut test: Option<(Dataset, Digits)> = None;
+        let turn = MessageChannel::new().ok();
+        loop {
+            let data = if service.busy() {
+                // The sender lives as long as the worker, so an error means nothing is waiting.
+                messages.try_recv().ok()
+            } else {
+                match messages.next().await {
+                    Some(data) => Some(data),
+                    None => return,
+                }
+            };
+            let Some(data) = data else {
+                if let Some(out) = service.chunk().await {
+                    post(out);
+                }
+                yield_to_events(turn.as_ref()).await;
+                continue;
+            };
+            let Some((command, weights)) = parse(&data) else {
+                continue;
+            };
+            match command {
+                TrainCommand::Data { dataset, split } => {
+                    let event = match load(dataset, split, &mut test).await {
+                        Ok((train, test)) => {
+                            service.set_data(dataset, split, Arc::new(train), test)
+                        }
+                        Err(message) => TrainEvent::DataFailed {
+                            dataset,
+                            split,
+                            message,
+                        },
+                    };
+                    post(event.into());
+                }
+                command => {
+                    let backend = match &command {
+                        TrainCommand::Start { backend, .. }
+                        | TrainCommand::Switch { backend, .. } => Some(*backend),
+                        _ => None,
+                    };
+                    if backend == Some(Backend::WebGpu) && !gpu_started {
+                        start_gpu().await;
+                        gpu_started = true;
+                    }
+                    for out in service.command(command, weights).await {
+                        post(out);
+                    }
+                }
+            }
         }
+    }
+
+    fn parse(data: &JsValue) -> Option<(TrainCommand, Option<Vec<u8>>)> {
+        let text = Reflect::get(data, &"command".into()).ok()?.as_string()?;
+        let command = serde_json::from_str(&text).ok()?;
+        let weights = Reflect::get(data, &"weights".into())
+            .ok()
+            .and_then(|w| w.dyn_into::<Uint8Array>().ok())
+            .map(|w| w.to_vec());
+        Some((command, weights))
+    }
+
+    /// The training split, and the test split (kept while the dataset stays the same).
+    async fn load(
+        dataset: Dataset,
+        split: Split,
+        test: &mut Option<(Dataset, Digits)>,
+    ) -> Result<(Digits, &Digits), String> {
+        if test.as_ref().is_none_or(|(d, _)| *d != dataset) {
+            *test = Some((dataset, fetch_digits(dataset, Split::Test).await?));
+        }
+        let train = fetch_digits(dataset, split).await?;
+        let (_, test) = test.as_ref().ok_or("no test images")?;
+        Ok((train, test))
+    }
+
+    async fn fetch_digits(dataset: Dataset, split: Split) -> Result<Digits, String> {
+        let (images, labels) = split.file_names(dataset);
+        let (images, labels) = futures::future::join(
+            fetch_bytes(&format!("data/{images}")),
+            fetch_bytes(&format!("data/{labels}")),
+        )
+        .await;
+        Digits::from_gz(&images?, &labels?).map_err(|e| e.to_string())
+    }
+
+    fn post(out: Outgoing) {
+        let Ok(json) = serde_json::to_string(&out.event) else {
+            return;
+        };
+        let message = Object::new();
+        let _ = Reflect::set(&message, &"event".into(), &JsValue::from_str(&json));
         let transfer = Array::new();
-        if let Some(bytes) = weights {
+        if let Some(bytes) = out.weights {
             let array = Uint8Array::from(bytes.as_slice());
             transfer.push(&array.buffer());
             let _ = Reflect::set(&message, &"weights".into(), &array);
@@ -90,85 +170,38 @@ mod worker {
         post_message(&message, &transfer);
     }
 
-    fn post_error(e: impl std::fmt::Display) {
-        post(&[("error", e.to_string().into())], None);
-    }
-
-    use vae_playground::app::assets::{fetch_bytes as fetch, fetch_digits};
-
-    async fn load_session() -> Result<Session, String> {
-        let weights = fetch("weights/mnist.vaew").await?;
-        let data = fetch_digits(Dataset::Mnist, Split::Train10k).await?;
-        // The playground's settings: batch 128, a history row every 5 steps.
-        let settings = TrainSettings {
-            log_every: 5,
-            ..TrainSettings::default()
-        };
-        Session::from_weights(
-            BackendKind::Cpu,
-            &weights,
-            Arc::new(data),
-            settings,
-            now_seconds,
-        )
-        .map_err(|e| e.to_string())
-    }
-
-    /// The training loop: runs while `training`, yielding to the worker's event loop between
-    /// chunks (so "pause" is seen), exactly as the playground yields between its chunks.
-    async fn run(state: Rc<RefCell<State>>) {
-        let mut session = match load_session().await {
-            Ok(s) => s,
-            Err(e) => {
-                post_error(e);
-                state.borrow_mut().looping = false;
-                return;
-            }
-        };
-        let mut chunk_steps = 1usize;
-        let mut last_weights = f64::NEG_INFINITY;
-        loop {
-            if !state.borrow().training {
-                // Idle: poll for "train" again. The worker's own thread, so this costs the page
-                // nothing.
-                gloo_timers::future::TimeoutFuture::new(50).await;
-                continue;
-            }
-            match session.train_steps(chunk_steps).await {
-                Ok(report) => {
-                    if report.steps > 0 {
-                        let ms_per_step = report.seconds * 1000.0 / report.steps as f64;
-                        chunk_steps = ((CHUNK_MS / ms_per_step.max(0.1)) as usize).clamp(1, 64);
-                    }
-                    let now = performance_now();
-                    let weights = if now - last_weights >= WEIGHTS_EVERY_MS {
-                        last_weights = now;
-                        match session.weights(&Default::default()).await {
-                            Ok(w) => Some(w),
-                            Err(e) => {
-                                post_error(e);
-                                None
-                            }
-                        }
-                    } else {
-                        None
-                    };
-                    let encode_ms = performance_now() - now;
-                    post(
-                        &[
-                            ("step", (session.step() as f64).into()),
-                            ("imagesPerSecond", report.images_per_second().into()),
-                            ("encodeMs", encode_ms.into()),
-                        ],
-                        weights,
-                    );
-                }
-                Err(e) => {
-                    state.borrow_mut().training = false;
-                    post_error(e);
-                }
-            }
+    /// Let message events run before the next chunk. A MessageChannel round trip is a task
+    /// without `setTimeout`'s 4 ms clamp on nested timers.
+    async fn yield_to_events(channel: Option<&MessageChannel>) {
+        let Some(channel) = channel else {
             gloo_timers::future::TimeoutFuture::new(0).await;
-        }
+            return;
+        };
+        let promise = Promise::new(&mut |resolve, _| {
+            channel.port1().set_onmessage(Some(&resolve));
+            let _ = channel.port2().post_message(&JsValue::NULL);
+        });
+        let _ = JsFuture::from(promise).await;
     }
+
+    /// Start Burn's wgpu backend on this worker's WebGPU adapter. A lost device is reported to
+    /// the page, which replaces this worker. (Burn's set-up panics without an adapter; the page
+    /// asks for WebGPU only when it found one, and a panic here also ends in a CPU worker.)
+    #[cfg(feature = "gpu")]
+    async fn start_gpu() {
+        use burn::backend::wgpu::{graphics::AutoGraphicsApi, init_setup_async, WgpuDevice};
+        let setup =
+            init_setup_async::<AutoGraphicsApi>(&WgpuDevice::default(), Default::default()).await;
+        setup.device.set_device_lost_callback(|reason, message| {
+            post(
+                TrainEvent::GpuLost {
+                    reason: format!("{reason:?}: {message}"),
+                }
+                .into(),
+            );
+        });
+    }
+
+    #[cfg(not(feature = "gpu"))]
+    async fn start_gpu() {}
 }

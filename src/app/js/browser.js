@@ -101,20 +101,3 @@ export function replaceQuery(query) {
   try { history.replaceState(history.state, '', url); } catch { /* sandboxed: keep the old URL */ }
 }
 
-/**
- * When the WebGPU device is lost, reads in flight fail, and Burn's wgpu runtime panics on a
- * failed read, which would take the wasm module down with it. Make such a read wait forever
- * instead: its chunk is abandoned, and the device-lost handler moves the page to the CPU.
- */
-export function guardGpuReads() {
-  if (!self.GPUBuffer || GPUBuffer.prototype.mapAsync.__guarded) return;
-  const mapAsync = GPUBuffer.prototype.mapAsync;
-  const guarded = function (...args) {
-    return mapAsync.apply(this, args).catch((e) => {
-      console.warn(`WebGPU read abandoned: ${e && e.message}`);
-      return new Promise(() => {});
-    });
-  };
-  guarded.__guarded = true;
-  GPUBuffer.prototype.mapAsync = guarded;
-}
