@@ -177,6 +177,9 @@ pub struct App {
     awaiting_fresh_model: bool,
     /// A backend switch was asked for and not yet answered.
     switching: bool,
+    /// The worker may be training: from a Run or Step until it reports that it stopped. On the
+    /// page (`data-trainer-busy`) so tests can wait for a pause to take effect.
+    trainer_busy: bool,
     /// A training action waiting for the training data, which loads on first use.
     after_train_data: Option<Msg>,
     training: bool,
@@ -313,6 +316,7 @@ impl Component for App {
             trainer_started: false,
             awaiting_fresh_model: false,
             switching: false,
+            trainer_busy: false,
             after_train_data: None,
             training: false,
             // A history row every 5 steps keeps the chart moving several times a second.
@@ -489,6 +493,7 @@ impl App {
                 self.training = !self.training;
                 if self.training {
                     self.notice = None;
+                    self.trainer_busy = true;
                     self.send_trainer(TrainCommand::Run);
                 } else {
                     self.send_trainer(TrainCommand::Pause);
@@ -497,6 +502,7 @@ impl App {
             }
             Msg::StepClicked => {
                 self.training = false;
+                self.trainer_busy = true;
                 self.send_trainer(TrainCommand::Step { steps: 1 });
             }
             Msg::Trained(event, weights) => self.trained(ctx, *event, weights),
@@ -936,6 +942,7 @@ impl App {
                 step,
             } if generation == self.generation => {
                 self.trainer_restarts = 0;
+                self.trainer_busy = false;
                 self.hidden = config.hidden;
                 self.step = step;
                 if std::mem::take(&mut self.switching) {
@@ -955,6 +962,7 @@ impl App {
                 message,
             } if generation == self.generation => {
                 self.awaiting_fresh_model = false;
+                self.trainer_busy = false;
                 self.notice = Some(if std::mem::take(&mut self.switching) {
                     format!("Could not switch backend: {message}. Kept the current one.")
                 } else {
@@ -1057,6 +1065,7 @@ impl App {
     }
 
     fn after_chunk(&mut self, ctx: &Context<Self>, chunk: ChunkEvent, weights: Option<Vec<u8>>) {
+        self.trainer_busy = chunk.running;
         if chunk.steps > 0 {
             self.images_per_second = chunk.images as f64 / chunk.seconds.max(1e-9);
             self.last = Some(chunk.parts);
@@ -1233,6 +1242,7 @@ impl App {
         let was_training = self.training;
         let lost_gpu = self.kind() == Backend::WebGpu;
         self.training = false;
+        self.trainer_busy = false;
         self.trainer = None;
         self.trainer_started = false;
         self.switching = false;
@@ -1298,6 +1308,7 @@ impl App {
             self.start_trainer(None, progress);
             if was_training {
                 self.training = true;
+                self.trainer_busy = true;
                 self.send_trainer(TrainCommand::Run);
             }
         }

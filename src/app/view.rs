@@ -215,6 +215,7 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
         }
     });
     let ignored = app.ignored_messages.to_string();
+    let busy = app.trainer_busy.to_string();
     // The step of the last weights read back: what a lost GPU falls back to.
     let checkpoint = app
         .checkpoint
@@ -223,7 +224,7 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
 
     if app.embed {
         return html! {
-            <main class="playground embed" data-testid="playground" data-embed="true" data-ignored-messages={ignored.clone()} data-checkpoint-step={checkpoint.clone()}>
+            <main class="playground embed" data-testid="playground" data-embed="true" data-ignored-messages={ignored.clone()} data-checkpoint-step={checkpoint.clone()} data-trainer-busy={busy.clone()}>
                 { notices }
                 <div class="embed-grid">
                     { for decoded_panel }
@@ -243,7 +244,7 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
     let keep = keep_panel(app, ctx);
     let share = share_panel(app, ctx);
     html! {
-        <main class="playground" data-testid="playground" data-embed="false" data-ignored-messages={ignored.clone()} data-checkpoint-step={checkpoint.clone()}>
+        <main class="playground" data-testid="playground" data-embed="false" data-ignored-messages={ignored.clone()} data-checkpoint-step={checkpoint.clone()} data-trainer-busy={busy.clone()}>
             <header class="masthead">
                 <h1>{ "VAE playground" }</h1>
                 <p class="lede">{ "A variational autoencoder with a 2-D latent space, running in your browser. Drag z to decode, train it, and watch its loss split into KL and reconstruction." }</p>

@@ -106,3 +106,17 @@ export function setSlider(page, testid, value) {
 export async function text(page, testid) {
   return (await page.locator(`[data-testid=${testid}]`).textContent()).trim();
 }
+
+/** Pause training and wait until the train worker has stopped (its last chunk reported). */
+export async function pause(page) {
+  await page.click('[data-testid=train]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=playground]').dataset.trainerBusy === 'false', null, { timeout: 120_000 });
+}
+
+/** The train worker's wasm memory in bytes (0 before it started). Its module is built by
+ *  wasm-bindgen for workers (`no-modules`): calling `wasm_bindgen()` again gives its exports. */
+export async function trainWorkerMemory(page) {
+  const worker = page.workers().find((w) => w.url().includes('train_worker'));
+  if (!worker) return 0;
+  return worker.evaluate(async () => (await wasm_bindgen()).memory.buffer.byteLength);
+}

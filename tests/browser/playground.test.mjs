@@ -1,7 +1,7 @@
 // The playground page in a real headless Chromium, against the release build in dist/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { serve, launch, openPlayground, decodedPixels, settledPixels, setSlider, text } from './harness.mjs';
+import { serve, launch, openPlayground, decodedPixels, settledPixels, setSlider, text, pause } from './harness.mjs';
 
 let server;
 before(async () => { server = await serve(); });
@@ -42,7 +42,7 @@ test('CPU path: loads cleanly, decodes, follows sliders and map, trains', async 
     await page.locator('[data-testid=train]:not([disabled])').waitFor({ timeout: 60_000 });
     await page.click('[data-testid=train]');
     await page.waitForFunction(() => Number(document.querySelector('[data-testid=metric-step]').textContent) >= 100, null, { timeout: 120_000 });
-    await page.click('[data-testid=train]');
+    await pause(page);
     const step = Number(await text(page, 'metric-step'));
     const kl = Number(await text(page, 'metric-kl'));
     const recon = Number(await text(page, 'metric-recon'));

@@ -3,7 +3,7 @@
 // bounded while training (the long version is tests/browser/soak.mjs).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { serve, launch, openPlayground, settledPixels, text } from './harness.mjs';
+import { serve, launch, openPlayground, settledPixels, text, pause, trainWorkerMemory } from './harness.mjs';
 
 let server;
 before(async () => { server = await serve(); });
@@ -44,7 +44,7 @@ test('CSP: only this origin and wasm compilation; no violation or off-origin req
     assert.doesNotMatch(csp, /'unsafe-eval'|'unsafe-inline'|\*/);
     await page.waitForFunction(() => document.querySelector('[data-testid=decoded-panel]')?.dataset.shownVersion > 0, null, { timeout: 60_000 });
     await trainUntil(page, 30);
-    await page.click('[data-testid=train]');
+    await pause(page);
     assert.deepEqual(await page.evaluate(() => window.__csp), []);
 
     // Embedded in the strictest sandbox it works in (module scripts need the real origin).
@@ -95,7 +95,7 @@ test('a diverging learning rate is caught, undone and explained; training resume
     await page.fill('[data-testid=lr]', '0.001');
     await page.locator('[data-testid=lr]').dispatchEvent('change');
     await trainUntil(page, restored + 20);
-    await page.click('[data-testid=train]');
+    await pause(page);
     assert.ok(Number.isFinite(Number(await text(page, 'metric-elbo'))));
     assert.equal(await page.locator('[data-testid=notice]').count(), 0, 'notice cleared on Train');
     assert.deepEqual(errors, []);
@@ -108,17 +108,22 @@ test('a lost WebGPU device: the page moves to the CPU with the weights and keeps
   const browser = await launch({ webgpu: true });
   try {
     const page = await browser.newPage();
-    // Keep hold of every device the page creates, so the test can destroy it.
-    await page.addInitScript(() => {
-      window.__devices = [];
-      if (!self.GPUAdapter) return;
-      const request = GPUAdapter.prototype.requestDevice;
-      GPUAdapter.prototype.requestDevice = async function (...args) {
-        const device = await request.apply(this, args);
-        window.__devices.push(device);
-        return device;
-      };
-    });
+    // Training runs in the train worker: keep hold of every device it creates, so the test can
+    // destroy it. The worker asks for a device only once told to train, well after it starts.
+    const trainWorker = new Promise((resolve) => page.on('worker', async (w) => {
+      if (!w.url().includes('train_worker')) return;
+      await w.evaluate(() => {
+        self.__devices = [];
+        if (!self.GPUAdapter) return;
+        const request = GPUAdapter.prototype.requestDevice;
+        GPUAdapter.prototype.requestDevice = async function (...args) {
+          const device = await request.apply(this, args);
+          self.__devices.push(device);
+          return device;
+        };
+      });
+      resolve(w);
+    }));
     await page.goto(server.url);
     await page.waitForFunction(() => /WebGPU/.test(document.querySelector('[data-testid=backend]')?.textContent), null, { timeout: 60_000 });
     await page.waitForFunction(() => document.querySelector('[data-testid=decoded-panel]')?.dataset.shownVersion > 0, null, { timeout: 60_000 });
@@ -127,8 +132,9 @@ test('a lost WebGPU device: the page moves to the CPU with the weights and keeps
     await page.waitForFunction(() => Number(document.querySelector('[data-testid=playground]').dataset.checkpointStep) >= 1, null, { timeout: 120_000 });
     const checkpoint = Number(await page.locator('[data-testid=playground]').getAttribute('data-checkpoint-step'));
     const before = await step(page);
-    assert.ok(await page.evaluate(() => window.__devices.length) >= 1);
-    await page.evaluate(() => window.__devices.forEach((d) => d.destroy()));
+    const worker = await trainWorker;
+    assert.ok(await worker.evaluate(() => self.__devices.length) >= 1);
+    await worker.evaluate(() => self.__devices.forEach((d) => d.destroy()));
 
     await page.waitForFunction(() => /CPU/.test(document.querySelector('[data-testid=backend]').textContent), null, { timeout: 60_000 });
     const notice = await text(page, 'notice');
@@ -141,7 +147,7 @@ test('a lost WebGPU device: the page moves to the CPU with the weights and keeps
     const pixels = await settledPixels(page);
     assert.ok(new Set(pixels).size > 10, 'decoded image has structure');
     assert.equal(await page.locator('[data-testid=backend-select] option[value=gpu]').count(), 0, 'no GPU to switch back to');
-    await page.click('[data-testid=train]');
+    await pause(page);
   } finally {
     await browser.close();
   }
@@ -154,12 +160,18 @@ test('memory stays bounded while training (short soak)', async () => {
     await page.addInitScript(() => addEventListener('TrunkApplicationStarted', (e) => { window.__wasm = e.detail.wasm; }));
     await page.goto(server.url);
     await page.waitForFunction(() => document.querySelector('[data-testid=decoded-panel]')?.dataset.shownVersion > 0, null, { timeout: 60_000 });
-    const sample = () => page.evaluate(() => ({ wasm: window.__wasm.memory.buffer.byteLength, heap: performance.memory.usedJSHeapSize, step: Number(document.querySelector('[data-testid=metric-step]').textContent) }));
+    // Training runs in the train worker: its wasm memory counts with the page's.
+    const sample = async () => {
+      const s = await page.evaluate(() => ({ wasm: window.__wasm.memory.buffer.byteLength, heap: performance.memory.usedJSHeapSize, step: Number(document.querySelector('[data-testid=metric-step]').textContent) }));
+      const worker = await trainWorkerMemory(page);
+      assert.ok(worker > 0, 'the train worker is running');
+      return { ...s, wasm: s.wasm + worker };
+    };
     await trainUntil(page, 100); // warm-up: training data, buffers, chart
     const first = await sample();
     await page.waitForFunction((n) => Number(document.querySelector('[data-testid=metric-step]').textContent) >= n, first.step + 400, { timeout: 300_000 });
     const last = await sample();
-    await page.click('[data-testid=train]');
+    await pause(page);
     const mb = (b) => (b / 2 ** 20).toFixed(1);
     console.log(`short soak: ${last.step - first.step} steps; wasm ${mb(first.wasm)} → ${mb(last.wasm)} MiB; JS heap ${mb(first.heap)} → ${mb(last.heap)} MiB`);
     assert.ok(last.wasm - first.wasm <= 16 * 2 ** 20, 'wasm memory grew by more than 16 MiB');

@@ -4,7 +4,7 @@
 // Exits 1 if wasm memory or JS heap grows by more than BOUND_MIB after the first minute, or the
 // step rate of the last 5 minutes falls below 75% of minutes 2-6.
 import { writeFile } from 'node:fs/promises';
-import { serve, launch } from './harness.mjs';
+import { serve, launch, trainWorkerMemory } from './harness.mjs';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(name);
@@ -25,13 +25,19 @@ try {
   await page.waitForFunction(() => document.querySelector('[data-testid=decoded-panel]')?.dataset.shownVersion > 0, null, { timeout: 60_000 });
   await page.locator('[data-testid=train]:not([disabled])').waitFor();
   await page.click('[data-testid=train]');
-  const sample = () => page.evaluate(() => ({
-    t: performance.now() / 1000,
-    step: Number(document.querySelector('[data-testid=metric-step]').textContent),
-    wasmMiB: window.__wasm.memory.buffer.byteLength / 2 ** 20,
-    heapMiB: performance.memory.usedJSHeapSize / 2 ** 20,
-    elbo: Number(document.querySelector('[data-testid=metric-elbo]').textContent),
-  }));
+  // Training runs in the train worker: wasm memory is the page's plus the worker's.
+  const sample = async () => {
+    const s = await page.evaluate(() => ({
+      t: performance.now() / 1000,
+      step: Number(document.querySelector('[data-testid=metric-step]').textContent),
+      pageWasmMiB: window.__wasm.memory.buffer.byteLength / 2 ** 20,
+      heapMiB: performance.memory.usedJSHeapSize / 2 ** 20,
+      elbo: Number(document.querySelector('[data-testid=metric-elbo]').textContent),
+    }));
+    s.workerWasmMiB = (await trainWorkerMemory(page)) / 2 ** 20;
+    s.wasmMiB = s.pageWasmMiB + s.workerWasmMiB;
+    return s;
+  };
   let prev = await sample();
   // The page's images/s read-out is the last chunk's own rate (time inside the training
   // steps). Against the step counter's rate it tells slower steps from more time between them.
