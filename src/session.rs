@@ -59,6 +59,13 @@ impl Model {
         })
     }
 
+    /// A CPU model that can only decode, from a preview file (see `weights::decode_preview`).
+    pub fn from_preview(bytes: &[u8]) -> Result<Self, WeightsError> {
+        Ok(Model::Cpu(
+            weights::decode_preview(bytes, &Default::default())?.0,
+        ))
+    }
+
     /// The weights as a weights file.
     pub async fn to_weights(
         &self,

@@ -1,5 +1,5 @@
 //! The weights file (`.vaew`): a small versioned header that names the architecture, then the
-//! parameters as little-endian f32, then a CRC-32.
+//! parameters as little-endian f32 (or f16), then a CRC-32.
 //!
 //! ```text
 //! offset  size  field
@@ -10,6 +10,10 @@
 //! 16+H    4*P   the tensors in header order, f32 LE, row-major; P = total parameter count
 //! end-4   4     CRC-32 (IEEE) of every byte before it, u32 LE
 //! ```
+//!
+//! A *preview* file (`"decoder_only": true, "dtype": "f16"` in the header) holds only the decoder's
+//! tensors, as f16 (2 bytes each): a quarter of the size, enough to paint the first image while
+//! the full model loads. [`decode`] refuses it; [`decode_preview`] reads it.
 //!
 //! Why not Burn's own record bytes: `BinBytesRecorder::load` unwraps its decoder, so a corrupt
 //! file would panic the page. Reading is all ours here, and every failure is a [`WeightsError`].
@@ -66,6 +70,8 @@ pub enum WeightsError {
     Checksum,
     #[error("tensor {name} holds NaN or infinite values")]
     NonFinite { name: String },
+    #[error("this file holds only a decoder preview, not a whole model")]
+    DecoderOnly,
     #[error(transparent)]
     Readback(#[from] ReadbackError),
 }
@@ -93,6 +99,38 @@ pub struct Header {
     /// Free text, e.g. the test -ELBO when it was saved.
     #[serde(default)]
     pub note: String,
+    /// How each value is stored.
+    #[serde(default)]
+    pub dtype: Dtype,
+    /// Only the decoder's tensors (a preview file).
+    #[serde(default)]
+    pub decoder_only: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dtype {
+    #[default]
+    F32,
+    F16,
+}
+
+impl Dtype {
+    fn size(self) -> usize {
+        match self {
+            Dtype::F32 => 4,
+            Dtype::F16 => 2,
+        }
+    }
+}
+
+/// Names and shapes of the tensors a file with this header lists, in file order.
+fn file_layout(config: &VaeConfig, decoder_only: bool) -> Vec<TensorEntry> {
+    let mut layout = tensor_layout(config);
+    if decoder_only {
+        layout.retain(|t| t.name.starts_with("dec_"));
+    }
+    layout
 }
 
 /// Names and shapes of the tensors of a model with this config, in file order.
@@ -137,15 +175,36 @@ pub async fn encode<B: Backend>(
     seed: u64,
     provenance: &Provenance,
 ) -> Result<Vec<u8>, WeightsError> {
+    write(model, seed, provenance, Dtype::F32, false).await
+}
+
+/// Serialise `model`'s decoder alone, as f16: the preview file the page paints first with.
+pub async fn encode_preview<B: Backend>(
+    model: &Vae<B>,
+    seed: u64,
+    provenance: &Provenance,
+) -> Result<Vec<u8>, WeightsError> {
+    write(model, seed, provenance, Dtype::F16, true).await
+}
+
+async fn write<B: Backend>(
+    model: &Vae<B>,
+    seed: u64,
+    provenance: &Provenance,
+    dtype: Dtype,
+    decoder_only: bool,
+) -> Result<Vec<u8>, WeightsError> {
     let config = model.config(seed);
     let header = Header {
         architecture: ARCHITECTURE.to_string(),
-        tensors: tensor_layout(&config),
+        tensors: file_layout(&config, decoder_only),
         config,
         dataset: provenance.dataset,
         likelihood: provenance.likelihood,
         steps: provenance.steps,
         note: provenance.note.clone(),
+        dtype,
+        decoder_only,
     };
     let header_json =
         serde_json::to_vec(&header).map_err(|e| WeightsError::BadHeader(e.to_string()))?;
@@ -154,14 +213,18 @@ pub async fn encode<B: Backend>(
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     out.extend_from_slice(&(header_json.len() as u32).to_le_bytes());
     out.extend_from_slice(&header_json);
-    for layer in layers(model) {
+    let skip = if decoder_only { 3 } else { 0 };
+    for layer in layers(model).into_iter().skip(skip) {
         let weight = read_f32(layer.weight.val()).await?;
         let bias = match &layer.bias {
             Some(b) => read_f32(b.val()).await?,
             None => vec![0.0; layer.weight.dims()[1]],
         };
-        for v in weight.iter().chain(&bias) {
-            out.extend_from_slice(&v.to_le_bytes());
+        for &v in weight.iter().chain(&bias) {
+            match dtype {
+                Dtype::F32 => out.extend_from_slice(&v.to_le_bytes()),
+                Dtype::F16 => out.extend_from_slice(&half::f16::from_f32(v).to_le_bytes()),
+            }
         }
     }
     let crc = crc32fast::hash(&out);
@@ -185,9 +248,73 @@ pub fn decode<B: Backend>(
     device: &B::Device,
 ) -> Result<(Vae<B>, Header), WeightsError> {
     let (header, payload) = parse(bytes)?;
-    let mut values = payload
-        .chunks_exact(4)
-        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]));
+    if header.decoder_only {
+        return Err(WeightsError::DecoderOnly);
+    }
+    let [w1, b1, w2, b2, w3, b3, w4, b4, w5, b5]: [TensorData; 10] = tensors(&header, payload)?
+        .try_into()
+        .map_err(|_| WeightsError::BadHeader("expected 10 tensors".into()))?;
+    let model = Vae {
+        enc_hidden: linear_from_data(w1, b1, device),
+        enc_mu: linear_from_data(w2, b2, device),
+        enc_logvar: linear_from_data(w3, b3, device),
+        dec_hidden: linear_from_data(w4, b4, device),
+        dec_out: linear_from_data(w5, b5, device),
+    };
+    Ok((model, header))
+}
+
+/// Build a model from a preview file (or a whole weights file) for decoding only: the encoder
+/// of a preview is all zeros, so nothing but decoding may use the model.
+pub fn decode_preview<B: Backend>(
+    bytes: &[u8],
+    device: &B::Device,
+) -> Result<(Vae<B>, Header), WeightsError> {
+    let (header, payload) = parse(bytes)?;
+    if !header.decoder_only {
+        return decode(bytes, device);
+    }
+    let [w4, b4, w5, b5]: [TensorData; 4] = tensors(&header, payload)?
+        .try_into()
+        .map_err(|_| WeightsError::BadHeader("expected 4 tensors".into()))?;
+    let c = &header.config;
+    let zeros = |shape: Vec<usize>| TensorData::new(vec![0f32; shape.iter().product()], shape);
+    let model = Vae {
+        enc_hidden: linear_from_data(
+            zeros(vec![c.input_dim, c.hidden]),
+            zeros(vec![c.hidden]),
+            device,
+        ),
+        enc_mu: linear_from_data(
+            zeros(vec![c.hidden, c.latent]),
+            zeros(vec![c.latent]),
+            device,
+        ),
+        enc_logvar: linear_from_data(
+            zeros(vec![c.hidden, c.latent]),
+            zeros(vec![c.latent]),
+            device,
+        ),
+        dec_hidden: linear_from_data(w4, b4, device),
+        dec_out: linear_from_data(w5, b5, device),
+    };
+    Ok((model, header))
+}
+
+/// The payload as one `TensorData` per header entry, every value checked to be finite.
+fn tensors(header: &Header, payload: &[u8]) -> Result<Vec<TensorData>, WeightsError> {
+    let mut values: Box<dyn Iterator<Item = f32>> = match header.dtype {
+        Dtype::F32 => Box::new(
+            payload
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+        ),
+        Dtype::F16 => Box::new(
+            payload
+                .chunks_exact(2)
+                .map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32()),
+        ),
+    };
     let mut tensors = Vec::with_capacity(header.tensors.len());
     for entry in &header.tensors {
         let n: usize = entry.shape.iter().product();
@@ -199,17 +326,7 @@ pub fn decode<B: Backend>(
         }
         tensors.push(TensorData::new(data, entry.shape.clone()));
     }
-    let [w1, b1, w2, b2, w3, b3, w4, b4, w5, b5]: [TensorData; 10] = tensors
-        .try_into()
-        .map_err(|_| WeightsError::BadHeader("expected 10 tensors".into()))?;
-    let model = Vae {
-        enc_hidden: linear_from_data(w1, b1, device),
-        enc_mu: linear_from_data(w2, b2, device),
-        enc_logvar: linear_from_data(w3, b3, device),
-        dec_hidden: linear_from_data(w4, b4, device),
-        dec_out: linear_from_data(w5, b5, device),
-    };
-    Ok((model, header))
+    Ok(tensors)
 }
 
 /// Check everything that can be checked before touching a tensor; return the header and the
@@ -265,7 +382,7 @@ fn parse(bytes: &[u8]) -> Result<(Header, &[u8]), WeightsError> {
             c.input_dim, c.hidden, c.latent
         )));
     }
-    let expected = tensor_layout(c);
+    let expected = file_layout(c, header.decoder_only);
     if header.tensors.len() != expected.len() {
         return Err(WeightsError::BadHeader(format!(
             "{} tensors listed, the architecture has {}",
@@ -287,10 +404,11 @@ fn parse(bytes: &[u8]) -> Result<(Header, &[u8]), WeightsError> {
         .map(|t| t.shape.iter().product::<usize>())
         .sum();
     let payload_start = 16 + header_len;
-    let total = payload_start + params * 4 + 4;
+    let value_bytes = header.dtype.size();
+    let total = payload_start + params * value_bytes + 4;
     if bytes.len() != total {
         return Err(WeightsError::WrongLength {
-            expected: params * 4,
+            expected: params * value_bytes,
             found: bytes.len().saturating_sub(payload_start + 4),
         });
     }

@@ -235,6 +235,113 @@ fn magic_is_what_the_docs_say() {
     assert_eq!(MAGIC, b"VAEPGW\r\n");
 }
 
+/// The preview file: the decoder alone, as f16.
+fn preview(model: &Vae<Cpu>) -> Vec<u8> {
+    block_on(weights::encode_preview(model, 3, &Provenance::default())).unwrap()
+}
+
+fn decode_preview(bytes: &[u8]) -> Result<(Vae<Cpu>, Header), WeightsError> {
+    weights::decode_preview::<Cpu>(bytes, &Default::default())
+}
+
+/// Decoded pixels of `model` at a few latent points.
+fn decoded(model: &Vae<Cpu>) -> Vec<f32> {
+    let z = [0.0, 0.0, 1.5, -2.0, -3.0, 0.5];
+    block_on(vae_playground::evidence::decode_flat(
+        model,
+        &z,
+        &Default::default(),
+    ))
+    .unwrap()
+}
+
+#[test]
+fn a_preview_decodes_like_the_whole_model_within_f16_rounding() {
+    let model = small_model(5);
+    let bytes = preview(&model);
+    let (header, full) = (weights::header(&bytes).unwrap(), encoded(&model));
+    assert!(header.decoder_only);
+    assert_eq!(header.dtype, weights::Dtype::F16);
+    assert_eq!(header.tensors.len(), 4);
+    assert!(header.tensors.iter().all(|t| t.name.starts_with("dec_")));
+    // Only the decoder, two bytes a value: far smaller than the whole file.
+    let decoder_params = 2 * 16 + 16 + 16 * 784 + 784;
+    assert!(
+        bytes.len() < decoder_params * 2 + 1024,
+        "{} bytes",
+        bytes.len()
+    );
+    assert!(bytes.len() * 3 < full.len());
+    let (from_preview, _) = decode_preview(&bytes).unwrap();
+    let (a, b) = (decoded(&model), decoded(&from_preview));
+    let worst = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max);
+    assert!(worst < 2e-3, "pixels differ by up to {worst}");
+    assert!(worst > 0.0, "f16 rounds something");
+}
+
+#[test]
+fn a_preview_is_not_a_whole_model() {
+    let bytes = preview(&small_model(5));
+    assert_eq!(decode(&bytes).unwrap_err(), WeightsError::DecoderOnly);
+    // decode_preview also reads a whole file, bit for bit.
+    let model = small_model(6);
+    let (again, _) = decode_preview(&encoded(&model)).unwrap();
+    assert_eq!(params(&again), params(&model));
+}
+
+#[test]
+fn broken_previews_are_refused() {
+    let bytes = preview(&small_model(5));
+    for cut in [0, 10, 40, bytes.len() / 2, bytes.len() - 1] {
+        assert!(decode_preview(&bytes[..cut]).is_err(), "cut at {cut}");
+    }
+    let mut flipped = bytes.clone();
+    flipped[bytes.len() / 2] ^= 0x10;
+    assert_eq!(
+        decode_preview(&flipped).unwrap_err(),
+        WeightsError::Checksum
+    );
+    // A header that claims f32 for f16 values no longer matches the length.
+    let as_f32 = with_header(&bytes, |h| h["dtype"] = "f32".into());
+    assert!(matches!(
+        decode_preview(&as_f32).unwrap_err(),
+        WeightsError::WrongLength { .. }
+    ));
+    // An infinite f16 (0x7c00) is refused like a NaN f32.
+    let mut body = unsealed(&bytes);
+    let at = body.len() - 2;
+    body[at..].copy_from_slice(&0x7c00u16.to_le_bytes());
+    assert!(matches!(
+        decode_preview(&reseal(body)).unwrap_err(),
+        WeightsError::NonFinite { .. }
+    ));
+}
+
+/// The shipped previews are the shipped weights' decoders: regenerate them with
+/// `vae preview` whenever the weights change.
+#[test]
+fn shipped_previews_match_the_shipped_weights() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("www/weights");
+    for key in ["mnist", "fashion"] {
+        let full = std::fs::read(root.join(format!("{key}.vaew"))).unwrap();
+        let bytes = std::fs::read(root.join(format!("{key}.preview.vaew"))).unwrap();
+        let (model, header) = decode(&full).unwrap();
+        let (from_preview, preview_header) = decode_preview(&bytes).unwrap();
+        assert_eq!(preview_header.config, header.config, "{key}");
+        assert_eq!(preview_header.dataset, header.dataset, "{key}");
+        let worst = decoded(&model)
+            .iter()
+            .zip(&decoded(&from_preview))
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0, f32::max);
+        assert!(worst < 2e-3, "{key}: pixels differ by up to {worst}");
+    }
+}
+
 mod fuzz {
     //! Property tests: no byte string panics the loader. Run longer with
     //! `PROPTEST_CASES=200000 cargo test --release --test weights fuzz`.
@@ -253,6 +360,26 @@ mod fuzz {
         #[test]
         fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..4096)) {
             prop_assert!(decode(&bytes).is_err());
+            prop_assert!(decode_preview(&bytes).is_err());
+        }
+
+        #[test]
+        fn mutated_previews_never_panic(
+            edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
+            dtype in "f16|f32|f64|",
+            decoder_only in any::<bool>(),
+        ) {
+            static PREVIEW: OnceLock<Vec<u8>> = OnceLock::new();
+            let mut bytes = with_header(PREVIEW.get_or_init(|| preview(&small_model(3))), |h| {
+                h["dtype"] = dtype.clone().into();
+                h["decoder_only"] = decoder_only.into();
+            });
+            for (at, value) in edits {
+                let i = at.index(bytes.len());
+                bytes[i] = value;
+            }
+            let _ = decode_preview(&bytes);
+            let _ = decode(&bytes);
         }
 
         #[test]

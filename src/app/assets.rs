@@ -23,6 +23,11 @@ pub fn weights_url(dataset: Dataset) -> String {
     format!("weights/{}.vaew", dataset.key())
 }
 
+/// The decoder-only f16 preview of the pretrained weights (`vae preview`).
+pub fn preview_url(dataset: Dataset) -> String {
+    format!("weights/{}.preview.vaew", dataset.key())
+}
+
 pub async fn fetch_digits(dataset: Dataset, split: Split) -> Result<Digits, String> {
     let (images, labels) = split.file_names(dataset);
     let (images, labels) = futures::future::join(

@@ -143,6 +143,8 @@ pub enum Msg {
     TrainerFailed(String),
     /// The compute worker stopped.
     ComputeFailed(String),
+    /// The decoder-only preview of the pretrained model, fetched first on a first visit.
+    PreviewLoaded(Dataset, Box<Result<Model, String>>),
     Loaded(Box<Result<Loaded, String>>),
     Decoded(u64, Result<Vec<f32>, String>),
     MapEncoded(Result<Vec<f32>, String>),
@@ -160,8 +162,11 @@ pub struct App {
     train_images: Option<usize>,
     /// The first 10k training images by default; all 60k on request.
     train_split: Split,
-    /// The model the view decodes with; refreshed after every training chunk.
+    /// The model the view decodes with; refreshed as the train worker sends weights.
     model: Option<Model>,
+    /// `model` is the decoder-only preview the first image is painted with, before the whole
+    /// model has loaded: only decoding may use it.
+    preview: bool,
     /// Counts models set; `shown_version` is the one the decoded image came from. Both are on
     /// the page (data attributes) so tests can wait for the image of the current model.
     model_version: u64,
@@ -308,6 +313,7 @@ impl Component for App {
             train_images: None,
             train_split: state.training_set,
             model: None,
+            preview: false,
             model_version: 0,
             shown_version: 0,
             trainer: None,
@@ -400,7 +406,7 @@ impl App {
                 Msg::TrainToggled | Msg::StepClicked | Msg::ResetClicked
             )
         {
-            if self.after_train_data.is_none() && self.model.is_some() {
+            if self.after_train_data.is_none() && self.whole_model().is_some() {
                 self.status = format!("Loading the {} training images…", self.dataset.title());
                 self.load_train_data(ctx);
             }
@@ -416,7 +422,16 @@ impl App {
                 self.gpu_name = name;
                 self.backend = Some(self.backend_info(kind));
                 self.status = format!("Loading the pretrained {} model…", self.dataset.title());
-                self.load(ctx, self.dataset);
+                self.load_preview(ctx, self.dataset);
+            }
+            Msg::PreviewLoaded(dataset, result) => {
+                if let (Ok(model), None) = (*result, &self.model) {
+                    self.set_model(model);
+                    self.preview = true;
+                    self.request_decode(ctx);
+                }
+                // Then the whole model and the test images (a failed preview just means waiting).
+                self.load(ctx, dataset);
             }
             Msg::Loaded(loaded) => match *loaded {
                 Ok(loaded) => {
@@ -806,7 +821,24 @@ impl App {
 
     fn set_model(&mut self, model: Model) {
         self.model = Some(model);
+        self.preview = false;
         self.model_version += 1;
+    }
+
+    /// The model, unless it is the decoder-only preview.
+    fn whole_model(&self) -> Option<Model> {
+        self.model.clone().filter(|_| !self.preview)
+    }
+
+    /// Fetch the small decoder-only preview first, so the first image needs a fraction of the
+    /// bytes; the whole model follows.
+    fn load_preview(&self, ctx: &Context<Self>, dataset: Dataset) {
+        ctx.link().send_future(async move {
+            let result = assets::fetch_bytes(&assets::preview_url(dataset))
+                .await
+                .and_then(|bytes| Model::from_preview(&bytes).map_err(|e| e.to_string()));
+            Msg::PreviewLoaded(dataset, Box::new(result))
+        });
     }
 
     fn load(&mut self, ctx: &Context<Self>, dataset: Dataset) {
@@ -1037,7 +1069,7 @@ impl App {
     }
 
     fn refresh_map(&mut self, ctx: &Context<Self>) {
-        let (Some(model), Some(test)) = (self.model.clone(), self.test.clone()) else {
+        let (Some(model), Some(test)) = (self.whole_model(), self.test.clone()) else {
             return;
         };
         ctx.link().send_future(async move {
@@ -1047,7 +1079,7 @@ impl App {
     }
 
     fn evaluate_test(&self, ctx: &Context<Self>) {
-        let (Some(model), Some(test)) = (self.model.clone(), self.test.clone()) else {
+        let (Some(model), Some(test)) = (self.whole_model(), self.test.clone()) else {
             return;
         };
         let step = self.step;
@@ -1201,7 +1233,7 @@ impl App {
         ctx: &Context<Self>,
         reply: impl FnOnce(Result<Vec<u8>, String>) -> Msg + 'static,
     ) {
-        let Some(model) = self.model.clone() else {
+        let Some(model) = self.whole_model() else {
             return;
         };
         let (seed, provenance) = (self.seed, self.provenance());
@@ -1367,7 +1399,7 @@ impl App {
     /// Compute the posterior picture alone: for a new input, ahead of its numbers, and after a
     /// zoom, which does not change the numbers.
     fn request_heat(&mut self, ctx: &Context<Self>) {
-        let (Some((x, _)), Some(model)) = (self.inspect.x.clone(), self.model.clone()) else {
+        let (Some((x, _)), Some(model)) = (self.inspect.x.clone(), self.whole_model()) else {
             return;
         };
         let (version, likelihood, view) = (
@@ -1395,7 +1427,7 @@ impl App {
     }
 
     fn request_inspect(&mut self, ctx: &Context<Self>) {
-        let (Some((x, _)), Some(model)) = (self.inspect.x.clone(), self.model.clone()) else {
+        let (Some((x, _)), Some(model)) = (self.inspect.x.clone(), self.whole_model()) else {
             return;
         };
         if self.inspect.in_flight {
@@ -1452,7 +1484,7 @@ impl App {
     /// Send `request` to the worker, after the current weights if it has older ones. Sends go
     /// through the task queue in order, so a request never overtakes its weights.
     fn send_compute(&mut self, request: ComputeRequest) {
-        let (Some(worker), Some(model)) = (self.compute.clone(), self.model.clone()) else {
+        let (Some(worker), Some(model)) = (self.compute.clone(), self.whole_model()) else {
             return;
         };
         let stale = self.compute_model_version != self.model_version;
@@ -1472,7 +1504,7 @@ impl App {
         if !self.inspect.show_manifold || self.inspect.manifold_pending.is_some() {
             return;
         }
-        let Some(model) = self.model.clone() else {
+        let Some(model) = self.whole_model() else {
             return;
         };
         let grid = self.manifold_grid();
@@ -1497,7 +1529,7 @@ impl App {
     }
 
     fn request_strip(&mut self, ctx: &Context<Self>) {
-        let ([Some(a), Some(b)], Some(model)) = (self.inspect.ends, self.model.clone()) else {
+        let ([Some(a), Some(b)], Some(model)) = (self.inspect.ends, self.whole_model()) else {
             return;
         };
         let z: Vec<f32> = (0..INTERP_STEPS)

@@ -29,7 +29,8 @@ fn number(v: Option<f64>, digits: usize) -> String {
 
 pub fn page(app: &App, ctx: &Context<App>) -> Html {
     let link = ctx.link();
-    let ready = app.model.is_some();
+    // The preview model only paints: everything else waits for the whole model.
+    let ready = app.model.is_some() && !app.preview;
     // Training data loads on the first press, so the buttons work as soon as a model is here.
     let can_train = ready;
     let s = app.settings;
@@ -124,7 +125,8 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
     let decoded_panel = (show(Panel::Decoded) || show(Panel::Sliders)).then(|| html! {
         <div class="panel decoded-panel" data-testid="decoded-panel"
             data-model-version={app.model_version.to_string()} data-shown-version={app.shown_version.to_string()}
-            data-finite={app.pixels.iter().all(|p| p.is_finite()).to_string()}>
+            data-finite={app.pixels.iter().all(|p| p.is_finite()).to_string()}
+            data-preview={app.preview.to_string()}>
             if !app.embed { <h2>{ "Decoded image" }</h2> }
             if show(Panel::Decoded) {
                 <DecodedImage pixels={app.pixels.clone()} label={format!("decoded image at z = ({:.2}, {:.2})", app.z[0], app.z[1])} />
@@ -308,7 +310,7 @@ fn strip_embed(url: &str) -> String {
 /// Download, load and remember the model.
 fn keep_panel(app: &App, ctx: &Context<App>) -> Html {
     let link = ctx.link();
-    let ready = app.model.is_some();
+    let ready = app.model.is_some() && !app.preview;
     let on_file = link
         .callback(|e: Event| Msg::WeightsFileChosen(e.target_unchecked_into::<HtmlInputElement>()));
     let on_remember = link.callback(|e: Event| {

@@ -149,6 +149,14 @@ mod cli {
             #[arg(long, default_value_t = 0)]
             from: usize,
         },
+        /// Write the decoder-only f16 preview of a weights file (what the page paints its first
+        /// image with, while the whole model loads); prints the two sizes.
+        Preview {
+            #[arg(long)]
+            weights: PathBuf,
+            #[arg(long)]
+            out: PathBuf,
+        },
         /// Time `Model::inspect` (what the page computes for one image) and a 20x20 grid decode;
         /// prints JSON with milliseconds.
         Inspect {
@@ -195,6 +203,26 @@ mod cli {
     fn run(cli: Cli) -> Result<(), Error> {
         let device = Default::default();
         match cli.command {
+            Command::Preview { weights, out } => {
+                let bytes = std::fs::read(&weights)?;
+                let (model, header) = weights::decode::<Cpu>(&bytes, &device)?;
+                let provenance = weights::Provenance {
+                    dataset: header.dataset,
+                    likelihood: header.likelihood,
+                    steps: header.steps,
+                    note: header.note,
+                };
+                let preview = block_on(weights::encode_preview(
+                    &model,
+                    header.config.seed,
+                    &provenance,
+                ))?;
+                std::fs::write(&out, &preview)?;
+                println!(
+                    "{}",
+                    json!({"weights_bytes": bytes.len(), "preview_bytes": preview.len()})
+                );
+            }
             Command::Train {
                 dataset,
                 small,

@@ -99,3 +99,35 @@ test('WebGPU path: chosen when Chromium offers an adapter, and trains', async ()
     await browser.close();
   }
 });
+
+test('first visit: the image is painted from the small decoder preview while the whole model is on its way', async () => {
+  const browser = await launch();
+  try {
+    const page = await browser.newPage();
+    const requested = [];
+    page.on('request', (r) => requested.push(new URL(r.url()).pathname));
+    let release;
+    const held = new Promise((resolve) => { release = resolve; });
+    await page.route('**/weights/mnist.vaew', async (route) => { await held; await route.continue(); });
+    await page.goto(server.url);
+    await page.waitForFunction(() => {
+      const d = document.querySelector('[data-testid=decoded]')?.getContext('2d').getImageData(0, 0, 28, 28).data;
+      return d && d.some((v, i) => i % 4 === 3 && v === 255);
+    }, null, { timeout: 60_000 });
+    const panel = page.locator('[data-testid=decoded-panel]');
+    assert.equal(await panel.getAttribute('data-preview'), 'true', 'painted before the whole model arrived');
+    assert.ok(requested.some((p) => p.endsWith('/weights/mnist.preview.vaew')));
+    assert.ok(!requested.some((p) => /train/.test(p)), 'no training images on a first visit');
+    assert.ok(await page.locator('[data-testid=train]').isDisabled(), 'training waits for the whole model');
+    const fromPreview = await decodedPixels(page);
+
+    release();
+    await page.waitForFunction(() => document.querySelector('[data-testid=decoded-panel]').dataset.preview === 'false', null, { timeout: 60_000 });
+    const fromWhole = await settledPixels(page);
+    const maxDiff = Math.max(...fromPreview.map((v, i) => Math.abs(v - fromWhole[i])));
+    assert.ok(maxDiff <= 1, `the f16 preview paints what the whole model does (max diff ${maxDiff})`);
+    await page.locator('[data-testid=train]:not([disabled])').waitFor({ timeout: 60_000 });
+  } finally {
+    await browser.close();
+  }
+});
