@@ -10,6 +10,8 @@ mod worker;
 
 use std::rc::Rc;
 
+use futures::FutureExt;
+
 use wasm_bindgen::JsValue;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
@@ -1060,9 +1062,21 @@ impl App {
         let Some(model) = self.model.clone() else {
             return;
         };
-        self.decode_in_flight = true;
         let z = [self.z[0] as f32, self.z[1] as f32];
         let version = self.model_version;
+        // The page's model is on the CPU, where the read-back is ready at once: show the image
+        // in this update rather than one more message and render later.
+        if let Some(result) = model.decode(&z).now_or_never() {
+            match result {
+                Ok(p) => {
+                    self.pixels = Rc::new(p);
+                    self.shown_version = version;
+                }
+                Err(e) => self.notice = Some(e.to_string()),
+            }
+            return;
+        }
+        self.decode_in_flight = true;
         ctx.link().send_future(async move {
             Msg::Decoded(version, model.decode(&z).await.map_err(|e| e.to_string()))
         });

@@ -85,11 +85,12 @@ export function decodedPixels(page) {
   });
 }
 
-/** The decoded pixels of the current model: waits until the image shown comes from it. */
+/** The decoded pixels of the current model: waits until the image shown comes from it (and
+ *  from the whole model, not the first visit's decoder preview). */
 export async function settledPixels(page) {
   await page.waitForFunction(() => {
     const p = document.querySelector('[data-testid=decoded-panel]');
-    return p && p.dataset.modelVersion === p.dataset.shownVersion;
+    return p && p.dataset.modelVersion === p.dataset.shownVersion && p.dataset.preview === 'false';
   }, null, { timeout: 60_000 });
   return decodedPixels(page);
 }

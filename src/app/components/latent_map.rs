@@ -62,19 +62,29 @@ fn to_px(view: &MapView, z: [f64; 2]) -> (f64, f64) {
 
 #[function_component(LatentMap)]
 pub fn latent_map(props: &LatentMapProps) -> Html {
+    // Two layers: the map itself, redrawn only when what it shows changes, and the z marker on
+    // a canvas above it, so moving z (every slider step) redraws a ring, not 2,000 points.
     let canvas = use_node_ref();
+    let marker = use_node_ref();
     {
         let canvas = canvas.clone();
         let deps = (
             props.means.clone(),
             props.labels.clone(),
-            props.z,
             props.overlay.clone(),
             props.view,
         );
-        use_effect_with(deps, move |(means, labels, z, overlay, view)| {
+        use_effect_with(deps, move |(means, labels, overlay, view)| {
             if let Some(canvas) = canvas.cast::<HtmlCanvasElement>() {
-                draw(&canvas, means, labels, *z, overlay, view);
+                draw(&canvas, means, labels, overlay, view);
+            }
+        });
+    }
+    {
+        let marker = marker.clone();
+        use_effect_with((props.z, props.view), move |(z, view)| {
+            if let Some(canvas) = marker.cast::<HtmlCanvasElement>() {
+                draw_marker(&canvas, *z, view);
             }
         });
     }
@@ -144,10 +154,14 @@ pub fn latent_map(props: &LatentMapProps) -> Html {
     });
     html! {
         <figure class="latent-map">
-            <canvas ref={canvas} data-testid="latent-map" width={SIZE.to_string()} height={SIZE.to_string()}
-                data-view={format!("{c1},{c2},{h}")}
-                role="img" aria-label={format!("latent map, {range}: encoded test images by class; click or drag to move z")}
-                {onpointerdown} {onpointermove} />
+            <div class="map-stack">
+                <canvas ref={canvas} data-testid="latent-map" width={SIZE.to_string()} height={SIZE.to_string()}
+                    data-view={format!("{c1},{c2},{h}")}
+                    role="img" aria-label={format!("latent map, {range}: encoded test images by class; click or drag to move z")}
+                    {onpointerdown} {onpointermove} />
+                <canvas ref={marker} class="marker" data-testid="latent-marker" aria-hidden="true"
+                    width={SIZE.to_string()} height={SIZE.to_string()} />
+            </div>
             <div class="buttons zoom" role="group" aria-label="region shown">
                 <button data-testid="zoom-in" title="zoom in around the current z" disabled={h <= MapView::MIN_HALF}
                     onclick={zoom(0.5, props.z)}>{ "Zoom in on z" }</button>
@@ -169,7 +183,6 @@ fn draw(
     canvas: &HtmlCanvasElement,
     means: &[f32],
     labels: &[u8],
-    z: [f64; 2],
     overlay: &MapOverlay,
     view: &MapView,
 ) {
@@ -226,7 +239,14 @@ fn draw(
         ctx.stroke();
         let _ = ctx.set_line_dash(&js_sys::Array::new());
     }
-    // The current z: a ring with a cross hair, visible on any colour.
+}
+
+/// The current z: a ring with a cross hair, visible on any colour, alone on its layer.
+fn draw_marker(canvas: &HtmlCanvasElement, z: [f64; 2], view: &MapView) {
+    let Some(ctx) = super::context_2d(canvas) else {
+        return;
+    };
+    ctx.clear_rect(0.0, 0.0, SIZE, SIZE);
     let (x, y) = to_px(view, z);
     ctx.set_line_width(3.0);
     ctx.set_stroke_style_str("#ffffff");
