@@ -23,7 +23,7 @@ pub const WEIGHTS_EVERY_MS: f64 = 250.0;
 /// While running, new history rows go to the page this often (ms).
 const HISTORY_EVERY_MS: f64 = 200.0;
 /// While running, the latent map's means and the test -ELBO are computed this often (ms),
-/// taking turns.
+/// taking turns; a report that says training stopped carries both.
 const EXTRAS_EVERY_MS: f64 = 1000.0;
 /// Test images encoded for the latent map, and evaluated for the test -ELBO.
 pub const MAP_POINTS: usize = 2000;
@@ -456,17 +456,21 @@ impl TrainService {
             true => session.weights(&self.provenance(session)).await.ok(),
             false => None,
         };
+        let (want_test, want_means) = match (stopped, extras_due) {
+            (true, _) => (true, true),
+            (false, true) => (self.test_turn, !self.test_turn),
+            (false, false) => (false, false),
+        };
         let (mut means, mut test) = (None, None);
-        if extras_due {
+        if want_test || want_means {
             let model = session.model();
-            if self.test_turn {
-                if let Some(eval) = &self.eval {
-                    test = model
-                        .evaluate(eval, session.settings().likelihood)
-                        .await
-                        .ok();
-                }
-            } else if let Some(map) = &self.map {
+            if let (true, Some(eval)) = (want_test, &self.eval) {
+                test = model
+                    .evaluate(eval, session.settings().likelihood)
+                    .await
+                    .ok();
+            }
+            if let (true, Some(map)) = (want_means, &self.map) {
                 means = model.encode_means(map).await.ok();
             }
         }

@@ -24,9 +24,7 @@ use crate::host_api::{HostCommand, HostEvent};
 use crate::model::VaeConfig;
 use crate::session::{BackendKind, Model};
 use crate::train::{HistoryRow, Progress, TrainSettings};
-use crate::train_service::{
-    Backend, ChunkEvent, TrainCommand, TrainEvent, MAP_POINTS, TEST_EVAL_IMAGES,
-};
+use crate::train_service::{Backend, ChunkEvent, TrainCommand, TrainEvent, MAP_POINTS};
 use crate::url_state::{self, MapView, Panel, Panels, ViewState};
 use crate::weights::{self, Provenance};
 use components::{MapOverlay, TestPoint};
@@ -150,7 +148,6 @@ pub enum Msg {
     Loaded(Box<Result<Loaded, String>>),
     Decoded(u64, Result<Vec<f32>, String>),
     MapEncoded(Result<Vec<f32>, String>),
-    TestEvaluated(usize, Result<ElboParts, String>),
 }
 
 pub struct App {
@@ -494,18 +491,6 @@ impl App {
                 Ok(m) => self.means = Rc::new(m),
                 Err(e) => self.notice = Some(e),
             },
-            Msg::TestEvaluated(step, result) => match result {
-                Ok(p) => {
-                    let mut points = (*self.test_points).clone();
-                    points.push(TestPoint {
-                        step,
-                        kl: p.kl,
-                        recon: p.recon,
-                    });
-                    self.test_points = Rc::new(points);
-                }
-                Err(e) => self.notice = Some(e),
-            },
             Msg::TrainToggled => {
                 self.training = !self.training;
                 if self.training {
@@ -523,7 +508,7 @@ impl App {
                 self.send_trainer(TrainCommand::Step { steps: 1 });
             }
             Msg::Trained(event, weights) => self.trained(ctx, *event, weights),
-            Msg::TrainerFailed(message) => self.restart_trainer(ctx, &message),
+            Msg::TrainerFailed(message) => self.restart_trainer(ctx, &message, false),
             Msg::ComputeFailed(_) => {
                 // Its work moves to this thread; results in flight are asked for again.
                 self.compute = None;
@@ -1007,7 +992,7 @@ impl App {
                 self.after_chunk(ctx, *chunk, weights)
             }
             TrainEvent::GpuLost { reason } if self.kind() == Backend::WebGpu => {
-                self.restart_trainer(ctx, &reason)
+                self.restart_trainer(ctx, &reason, true)
             }
             TrainEvent::Started { .. }
             | TrainEvent::StartFailed { .. }
@@ -1092,24 +1077,6 @@ impl App {
         });
     }
 
-    fn evaluate_test(&self, ctx: &Context<Self>) {
-        let (Some(model), Some(test)) = (self.whole_model(), self.test.clone()) else {
-            return;
-        };
-        let step = self.step;
-        let likelihood = self.settings.likelihood;
-        ctx.link().send_future(async move {
-            let subset = test.take(TEST_EVAL_IMAGES);
-            Msg::TestEvaluated(
-                step,
-                model
-                    .evaluate(&subset, likelihood)
-                    .await
-                    .map_err(|e| e.to_string()),
-            )
-        });
-    }
-
     fn after_chunk(&mut self, ctx: &Context<Self>, chunk: ChunkEvent, weights: Option<Vec<u8>>) {
         self.trainer_busy = chunk.running;
         if chunk.steps > 0 {
@@ -1165,11 +1132,6 @@ impl App {
         }
         if !chunk.running || now - self.inspect.last_manifold > INSPECT_EVERY_MS {
             self.request_manifold(ctx);
-        }
-        if !chunk.running {
-            // Paused: the map and the test -ELBO of the final weights, on this thread.
-            self.refresh_map(ctx);
-            self.evaluate_test(ctx);
         }
     }
 
@@ -1284,9 +1246,8 @@ impl App {
 
     /// The WebGPU device is gone, or the train worker stopped: carry on in a new worker on the
     /// CPU, from the last weights it sent (or the start weights), training if it was.
-    fn restart_trainer(&mut self, ctx: &Context<Self>, reason: &str) {
+    fn restart_trainer(&mut self, ctx: &Context<Self>, reason: &str, lost_gpu: bool) {
         let was_training = self.training;
-        let lost_gpu = self.kind() == Backend::WebGpu;
         self.training = false;
         self.trainer_busy = false;
         self.trainer = None;
@@ -1297,6 +1258,7 @@ impl App {
         if lost_gpu {
             self.gpu_name = None;
         }
+        // A worker that stopped on WebGPU may have stopped because of it: go on on the CPU.
         self.backend = Some(self.backend_info(Backend::Cpu));
         if self.trainer_restarts > TRAINER_RESTARTS {
             self.notice = Some(format!(

@@ -190,6 +190,13 @@ mod worker {
     #[cfg(feature = "gpu")]
     async fn start_gpu() {
         use burn::backend::wgpu::{graphics::AutoGraphicsApi, init_setup_async, WgpuDevice};
+        // Failed reads on a lost device wait instead of panicking (see the script).
+        let global = js_sys::global();
+        if let Ok(import) = Reflect::get(&global, &"importScripts".into()) {
+            if let Some(import) = import.dyn_ref::<js_sys::Function>() {
+                let _ = import.call1(&global, &"./js/gpu-guard.js".into());
+            }
+        }
         let setup =
             init_setup_async::<AutoGraphicsApi>(&WgpuDevice::default(), Default::default()).await;
         setup.device.set_device_lost_callback(|reason, message| {

@@ -153,6 +153,31 @@ test('a lost WebGPU device: the page moves to the CPU with the weights and keeps
   }
 });
 
+test('a train worker that stops is replaced by one on the CPU from the last weights, and training goes on', async () => {
+  const browser = await launch();
+  try {
+    const { page } = await openPlayground(browser, server.url);
+    await trainUntil(page, 10);
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid=playground]').dataset.checkpointStep) >= 1, null, { timeout: 60_000 });
+    const old = page.workers().find((w) => w.url().includes('train_worker'));
+    assert.ok(old, 'training runs in the train worker');
+    // An uncaught error in the worker, as a panic would raise.
+    await old.evaluate(() => setTimeout(() => { throw new Error('simulated crash'); }));
+    await page.locator('[data-testid=notice]').waitFor({ timeout: 60_000 });
+    const notice = await text(page, 'notice');
+    assert.match(notice, /training worker stopped \(.*simulated crash.*\)/);
+    assert.match(notice, /training goes on/);
+    const resumedFrom = Number(notice.match(/from step (\d+)/)[1]);
+    await page.waitForFunction((n) => Number(document.querySelector('[data-testid=metric-step]').textContent) >= n, resumedFrom + 10, { timeout: 120_000 });
+    assert.equal(await text(page, 'train'), 'Pause', 'still training');
+    assert.ok(page.workers().some((w) => w !== old && w.url().includes('train_worker')), 'a new train worker');
+    await pause(page);
+    assert.equal(await page.locator('[data-testid=decoded-panel]').getAttribute('data-finite'), 'true');
+  } finally {
+    await browser.close();
+  }
+});
+
 test('memory stays bounded while training (short soak)', async () => {
   const browser = await launch();
   try {
