@@ -373,7 +373,10 @@ fn step_trains_exactly_the_steps_asked_and_sends_the_whole_history() {
     assert!(page.iter().all(row_is_consistent), "{page:?}");
     // A report that says training stopped carries the map's means and the test -ELBO, so the
     // page never computes them on its own thread.
-    assert!(last.means.as_ref().is_some_and(|m| m.iter().all(|v| v.is_finite())));
+    assert!(last
+        .means
+        .as_ref()
+        .is_some_and(|m| m.iter().all(|v| v.is_finite())));
     assert!(last.test.is_some_and(|t| t.is_finite()));
     let bytes = bytes.as_ref().unwrap();
     assert_eq!(weights::header(bytes).unwrap().steps, 3);
