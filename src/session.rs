@@ -92,6 +92,11 @@ impl Model {
         with_model!(self, m => decode_flat(m, z, &Default::default()).await)
     }
 
+    /// The decoder as plain arrays, for decoding one point at a time without tensors.
+    pub async fn point_decoder(&self) -> Result<crate::model::PointDecoder, ReadbackError> {
+        with_model!(self, m => crate::model::PointDecoder::from_model(m).await)
+    }
+
     /// ln p(x|z) + ln p(z) on `grid`: see [`crate::evidence::log_joint_on_grid`].
     pub async fn log_joint_on_grid(
         &self,

@@ -27,7 +27,7 @@ use thiserror::Error;
 use crate::backend::{read_f32, ReadbackError};
 use crate::data::Dataset;
 use crate::elbo::Likelihood;
-use crate::model::{linear_from_data, Vae, VaeConfig};
+use crate::model::{linear_from_data, PointDecoder, Vae, VaeConfig};
 
 pub const MAGIC: &[u8; 8] = b"VAEPGW\r\n";
 pub const FORMAT_VERSION: u32 = 1;
@@ -303,30 +303,65 @@ pub fn decode_preview<B: Backend>(
 
 /// The payload as one `TensorData` per header entry, every value checked to be finite.
 fn tensors(header: &Header, payload: &[u8]) -> Result<Vec<TensorData>, WeightsError> {
-    let mut values: Box<dyn Iterator<Item = f32>> = match header.dtype {
-        Dtype::F32 => Box::new(
-            payload
-                .chunks_exact(4)
-                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])),
-        ),
-        Dtype::F16 => Box::new(
-            payload
-                .chunks_exact(2)
-                .map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32()),
-        ),
-    };
-    let mut tensors = Vec::with_capacity(header.tensors.len());
-    for entry in &header.tensors {
+    let arrays = arrays(&header.tensors, header.dtype, payload)?;
+    Ok(arrays
+        .into_iter()
+        .zip(&header.tensors)
+        .map(|(data, entry)| TensorData::new(data, entry.shape.clone()))
+        .collect())
+}
+
+/// The decoder of a weights (or preview) file as plain arrays, without building a model: what
+/// the page paints with while training sends it new weights four times a second.
+pub fn point_decoder(bytes: &[u8]) -> Result<PointDecoder, WeightsError> {
+    let (header, payload) = parse(bytes)?;
+    let encoder = header
+        .tensors
+        .iter()
+        .take_while(|t| !t.name.starts_with("dec_"))
+        .count();
+    let skipped: usize = header.tensors[..encoder]
+        .iter()
+        .map(|t| t.shape.iter().product::<usize>())
+        .sum();
+    let decoder = &header.tensors[encoder..];
+    let payload = &payload[skipped * header.dtype.size()..];
+    let [w1, b1, w2, b2]: [Vec<f32>; 4] = arrays(decoder, header.dtype, payload)?
+        .try_into()
+        .map_err(|_| WeightsError::BadHeader("expected 4 decoder tensors".into()))?;
+    Ok(PointDecoder::from_arrays(w1, b1, w2, b2))
+}
+
+/// One array per entry, read from `payload` (whose length `parse` checked), all finite.
+fn arrays(
+    entries: &[TensorEntry],
+    dtype: Dtype,
+    payload: &[u8],
+) -> Result<Vec<Vec<f32>>, WeightsError> {
+    let mut rest = payload;
+    let mut out = Vec::with_capacity(entries.len());
+    for entry in entries {
         let n: usize = entry.shape.iter().product();
-        let data: Vec<f32> = values.by_ref().take(n).collect();
+        let (bytes, tail) = rest.split_at((n * dtype.size()).min(rest.len()));
+        rest = tail;
+        let data: Vec<f32> = match dtype {
+            Dtype::F32 => bytes
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect(),
+            Dtype::F16 => bytes
+                .chunks_exact(2)
+                .map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32())
+                .collect(),
+        };
         if data.iter().any(|v| !v.is_finite()) {
             return Err(WeightsError::NonFinite {
                 name: entry.name.clone(),
             });
         }
-        tensors.push(TensorData::new(data, entry.shape.clone()));
+        out.push(data);
     }
-    Ok(tensors)
+    Ok(out)
 }
 
 /// Check everything that can be checked before touching a tensor; return the header and the

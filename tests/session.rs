@@ -9,7 +9,7 @@ use pollster::block_on;
 use vae_playground::data::{Dataset, Split};
 use vae_playground::session::{BackendKind, Model, Session};
 use vae_playground::train::TrainSettings;
-use vae_playground::weights::WeightsError;
+use vae_playground::weights::{self, WeightsError};
 
 fn pretrained() -> Vec<u8> {
     std::fs::read(common::weights_path(Dataset::Mnist)).unwrap()
@@ -80,4 +80,62 @@ fn a_corrupt_file_is_refused_and_the_current_model_stays() {
         Err(WeightsError::WrongLength { .. })
     ));
     assert_eq!(block_on(model.decode(&[1.0, 1.0])).unwrap(), before);
+}
+
+#[test]
+fn the_point_decoder_paints_what_the_model_decodes() {
+    for bytes in [
+        pretrained(),
+        std::fs::read(common::weights_path(Dataset::Fashion)).unwrap(),
+    ] {
+        let model = Model::from_weights(BackendKind::Cpu, &bytes).unwrap();
+        let decoder = block_on(model.point_decoder()).unwrap();
+        // Straight from the file, without building a model: the same arrays.
+        assert_eq!(weights::point_decoder(&bytes).unwrap(), decoder);
+        for z in [
+            [0.0, 0.0],
+            [2.5, -1.0],
+            [-4.0, 4.0],
+            [0.3, 3.7],
+            [-1.2, -3.3],
+        ] {
+            let want = block_on(model.decode(&z)).unwrap();
+            let got = decoder.decode(&z);
+            assert_eq!(got.len(), 784);
+            let worst = want
+                .iter()
+                .zip(&got)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f32::max);
+            assert!(worst < 1e-5, "z {z:?}: pixels differ by up to {worst}");
+        }
+    }
+}
+
+#[test]
+fn the_point_decoder_of_a_broken_file_is_refused() {
+    let mut bytes = pretrained();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 1;
+    assert_eq!(
+        weights::point_decoder(&bytes).unwrap_err(),
+        WeightsError::Checksum
+    );
+    assert!(weights::point_decoder(&bytes[..100]).is_err());
+    // A preview file gives its decoder too.
+    let preview = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("www/weights/mnist.preview.vaew"),
+    )
+    .unwrap();
+    let z = [0.5, -0.5];
+    let (a, b) = (
+        weights::point_decoder(&preview).unwrap().decode(&z),
+        weights::point_decoder(&pretrained()).unwrap().decode(&z),
+    );
+    let worst = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max);
+    assert!(worst < 2e-3, "{worst}");
 }

@@ -21,7 +21,7 @@ use crate::data::{Dataset, Digits, Split};
 use crate::elbo::{ElboParts, Likelihood};
 use crate::evidence::{Grid, Inspection};
 use crate::host_api::{HostCommand, HostEvent};
-use crate::model::VaeConfig;
+use crate::model::{PointDecoder, VaeConfig};
 use crate::session::{BackendKind, Model};
 use crate::train::{HistoryRow, Progress, TrainSettings};
 use crate::train_service::{Backend, ChunkEvent, TrainCommand, TrainEvent, MAP_POINTS};
@@ -31,6 +31,8 @@ use components::{MapOverlay, TestPoint};
 
 /// While training, remember the model in browser storage this often (ms).
 const SAVE_EVERY_MS: f64 = 15_000.0;
+/// While training, a chunk report with nothing but new counters renders at most this often (ms).
+const RENDER_EVERY_MS: f64 = 100.0;
 /// A train worker that stops is replaced this many times before the page gives up on training.
 const TRAINER_RESTARTS: u32 = 3;
 /// Subscribed hosts get metrics at most this often while training (ms).
@@ -163,6 +165,11 @@ pub struct App {
     train_split: Split,
     /// The model the view decodes with; refreshed as the train worker sends weights.
     model: Option<Model>,
+    /// The model's decoder as plain arrays: what a slider step decodes with.
+    decoder: Option<Rc<PointDecoder>>,
+    /// Weights the train worker sent that `model` is not yet built from: built when something
+    /// needs the whole model, not four times a second while training.
+    pending_model: Option<Rc<Vec<u8>>>,
     /// `model` is the decoder-only preview the first image is painted with, before the whole
     /// model has loaded: only decoding may use it.
     preview: bool,
@@ -223,6 +230,8 @@ pub struct App {
     last_metrics_sent: f64,
     ignored_messages: u32,
     _message_listener: browser::MessageListener,
+    /// When the page last rendered (ms).
+    last_render: f64,
     /// The weights (and step count) a new trainer starts from when training data arrives.
     start_weights: Option<Rc<Vec<u8>>>,
     start_step: usize,
@@ -312,6 +321,8 @@ impl Component for App {
             train_images: None,
             train_split: state.training_set,
             model: None,
+            decoder: None,
+            pending_model: None,
             preview: false,
             model_version: 0,
             shown_version: 0,
@@ -365,6 +376,7 @@ impl Component for App {
             last_metrics_sent: 0.0,
             ignored_messages: 0,
             _message_listener: listener,
+            last_render: 0.0,
             start_weights: None,
             start_step: 0,
             pending_weights: None,
@@ -388,6 +400,9 @@ impl Component for App {
     fn update(&mut self, ctx: &Context<Self>, msg: Msg) -> bool {
         let render = self.handle(ctx, msg);
         self.schedule_url_sync(ctx);
+        if render {
+            self.last_render = now_seconds() * 1000.0;
+        }
         render
     }
 
@@ -507,7 +522,7 @@ impl App {
                 self.trainer_busy = true;
                 self.send_trainer(TrainCommand::Step { steps: 1 });
             }
-            Msg::Trained(event, weights) => self.trained(ctx, *event, weights),
+            Msg::Trained(event, weights) => return self.trained(ctx, *event, weights),
             Msg::TrainerFailed(message) => self.restart_trainer(ctx, &message, false),
             Msg::ComputeFailed(_) => {
                 // Its work moves to this thread; results in flight are asked for again.
@@ -807,13 +822,26 @@ impl App {
     }
 
     fn set_model(&mut self, model: Model) {
+        // A CPU model's read-back is ready at once.
+        self.decoder = model
+            .point_decoder()
+            .now_or_never()
+            .and_then(Result::ok)
+            .map(Rc::new);
         self.model = Some(model);
+        self.pending_model = None;
         self.preview = false;
         self.model_version += 1;
     }
 
-    /// The model, unless it is the decoder-only preview.
-    fn whole_model(&self) -> Option<Model> {
+    /// The model, unless it is the decoder-only preview; built from the latest weights first.
+    fn whole_model(&mut self) -> Option<Model> {
+        if let Some(bytes) = self.pending_model.take() {
+            match Model::from_weights(BackendKind::Cpu, &bytes) {
+                Ok(model) => self.model = Some(model),
+                Err(e) => self.notice = Some(format!("The trained weights could not be read: {e}")),
+            }
+        }
         self.model.clone().filter(|_| !self.preview)
     }
 
@@ -933,7 +961,13 @@ impl App {
     }
 
     /// What the train worker said.
-    fn trained(&mut self, ctx: &Context<Self>, event: TrainEvent, weights: Option<Vec<u8>>) {
+    /// Whether the page should render.
+    fn trained(
+        &mut self,
+        ctx: &Context<Self>,
+        event: TrainEvent,
+        weights: Option<Vec<u8>>,
+    ) -> bool {
         match event {
             TrainEvent::DataLoaded {
                 dataset,
@@ -989,7 +1023,16 @@ impl App {
                 });
             }
             TrainEvent::Chunk(chunk) if chunk.generation == self.generation => {
-                self.after_chunk(ctx, *chunk, weights)
+                // A report of counters alone re-renders the page at most every RENDER_EVERY_MS:
+                // each render holds up slider input a little.
+                let news = weights.is_some()
+                    || !chunk.history.is_empty()
+                    || chunk.means.is_some()
+                    || chunk.test.is_some()
+                    || chunk.error.is_some()
+                    || !chunk.running;
+                self.after_chunk(ctx, *chunk, weights);
+                return news || now_seconds() * 1000.0 - self.last_render >= RENDER_EVERY_MS;
             }
             TrainEvent::GpuLost { reason } if self.kind() == Backend::WebGpu => {
                 self.restart_trainer(ctx, &reason, true)
@@ -997,21 +1040,26 @@ impl App {
             TrainEvent::Started { .. }
             | TrainEvent::StartFailed { .. }
             | TrainEvent::Chunk(_)
-            | TrainEvent::GpuLost { .. } => {} // from an older trainer
+            | TrainEvent::GpuLost { .. } => return false, // from an older trainer
         }
+        true
     }
 
     /// A weights file from the train worker: the model the page decodes with, and the
     /// checkpoint that is remembered and fallen back on.
     fn take_weights(&mut self, ctx: &Context<Self>, bytes: Vec<u8>, progress: Progress) {
-        match Model::from_weights(BackendKind::Cpu, &bytes) {
-            Ok(model) => self.set_model(model),
+        // Only the decoder now (cheap); the whole model when something asks for it.
+        match weights::point_decoder(&bytes) {
+            Ok(decoder) => self.decoder = Some(Rc::new(decoder)),
             Err(e) => {
                 self.notice = Some(format!("The trained weights could not be read: {e}"));
                 return;
             }
         }
+        self.model_version += 1;
+        self.preview = false;
         let bytes = Rc::new(bytes);
+        self.pending_model = Some(bytes.clone());
         let step = progress.step;
         self.checkpoint = Some((bytes.clone(), progress));
         self.request_decode(ctx);
@@ -1049,8 +1097,12 @@ impl App {
         };
         let z = [self.z[0] as f32, self.z[1] as f32];
         let version = self.model_version;
-        // The page's model is on the CPU, where the read-back is ready at once: show the image
-        // in this update rather than one more message and render later.
+        // Shown in this update rather than one more message and render later.
+        if let Some(decoder) = &self.decoder {
+            self.pixels = Rc::new(decoder.decode(&z));
+            self.shown_version = version;
+            return;
+        }
         if let Some(result) = model.decode(&z).now_or_never() {
             match result {
                 Ok(p) => {
@@ -1205,7 +1257,7 @@ impl App {
 
     /// The current model as a weights file, answered with `reply`.
     fn with_weights(
-        &self,
+        &mut self,
         ctx: &Context<Self>,
         reply: impl FnOnce(Result<Vec<u8>, String>) -> Msg + 'static,
     ) {

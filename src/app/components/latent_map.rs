@@ -23,7 +23,7 @@ pub const CLASS_COLOURS: [&str; 10] = [
 const SIZE: f64 = 360.0;
 
 /// What can be drawn over (or under) the map for the input being inspected.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default)]
 pub struct MapOverlay {
     /// The true posterior p(z|x) at the cells of a grid (row j = z2 from the bottom,
     /// `j * n + i`), any scale.
@@ -36,7 +36,26 @@ pub struct MapOverlay {
     pub line: Option<([f64; 2], [f64; 2])>,
 }
 
-#[derive(Properties, PartialEq)]
+/// Shared data compares by identity: the page makes a new `Rc` whenever the data changes, and
+/// comparing thousands of values on every render (each slider step) would cost more than it saves.
+fn same<T>(a: &Option<(Grid, Rc<T>)>, b: &Option<(Grid, Rc<T>)>) -> bool {
+    match (a, b) {
+        (Some((ga, a)), Some((gb, b))) => ga == gb && Rc::ptr_eq(a, b),
+        (None, None) => true,
+        _ => false,
+    }
+}
+
+impl PartialEq for MapOverlay {
+    fn eq(&self, other: &Self) -> bool {
+        same(&self.heat, &other.heat)
+            && same(&self.manifold, &other.manifold)
+            && self.ellipse == other.ellipse
+            && self.line == other.line
+    }
+}
+
+#[derive(Properties)]
 pub struct LatentMapProps {
     /// (z1, z2) pairs of encoded test means.
     pub means: Rc<Vec<f32>>,
@@ -54,6 +73,37 @@ pub struct LatentMapProps {
     pub overlay: MapOverlay,
 }
 
+impl PartialEq for LatentMapProps {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.means, &other.means)
+            && Rc::ptr_eq(&self.labels, &other.labels)
+            && self.class_names == other.class_names
+            && self.z == other.z
+            && self.on_pick == other.on_pick
+            && self.view == other.view
+            && self.on_zoom == other.on_zoom
+            && self.fit == other.fit
+            && self.overlay == other.overlay
+    }
+}
+
+/// What the map's lower layer shows: it is redrawn when this changes.
+struct MapLayer {
+    means: Rc<Vec<f32>>,
+    labels: Rc<Vec<u8>>,
+    overlay: MapOverlay,
+    view: MapView,
+}
+
+impl PartialEq for MapLayer {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.means, &other.means)
+            && Rc::ptr_eq(&self.labels, &other.labels)
+            && self.overlay == other.overlay
+            && self.view == other.view
+    }
+}
+
 /// Canvas pixels of a latent point under `view` (y grows downwards).
 fn to_px(view: &MapView, z: [f64; 2]) -> (f64, f64) {
     let [u, v] = view.to_unit(z);
@@ -68,15 +118,21 @@ pub fn latent_map(props: &LatentMapProps) -> Html {
     let marker = use_node_ref();
     {
         let canvas = canvas.clone();
-        let deps = (
-            props.means.clone(),
-            props.labels.clone(),
-            props.overlay.clone(),
-            props.view,
-        );
-        use_effect_with(deps, move |(means, labels, overlay, view)| {
+        let layer = MapLayer {
+            means: props.means.clone(),
+            labels: props.labels.clone(),
+            overlay: props.overlay.clone(),
+            view: props.view,
+        };
+        use_effect_with(layer, move |layer| {
             if let Some(canvas) = canvas.cast::<HtmlCanvasElement>() {
-                draw(&canvas, means, labels, overlay, view);
+                draw(
+                    &canvas,
+                    &layer.means,
+                    &layer.labels,
+                    &layer.overlay,
+                    &layer.view,
+                );
             }
         });
     }
