@@ -147,6 +147,8 @@ pub enum Msg {
     ComputeFailed(String),
     /// The decoder-only preview of the pretrained model, fetched first on a first visit.
     PreviewLoaded(Dataset, Box<Result<Model, String>>),
+    /// The preview's image is on the page: time to load the rest.
+    PreviewShown(Dataset),
     Loaded(Box<Result<Loaded, String>>),
     Decoded(u64, Result<Vec<f32>, String>),
     MapEncoded(Result<Vec<f32>, String>),
@@ -444,8 +446,16 @@ impl App {
                     self.preview = true;
                     self.request_decode(ctx);
                 }
-                // Then the whole model and the test images (a failed preview just means waiting).
+                // Then the whole model and the test images, once the first image is painted (a
+                // timer runs after this update's render); a failed preview just means waiting.
+                ctx.link().send_future(async move {
+                    gloo_timers::future::TimeoutFuture::new(0).await;
+                    Msg::PreviewShown(dataset)
+                });
+            }
+            Msg::PreviewShown(dataset) => {
                 self.load(ctx, dataset);
+                return false;
             }
             Msg::Loaded(loaded) => match *loaded {
                 Ok(loaded) => {
