@@ -86,6 +86,17 @@ pub struct ChunkReport {
 }
 
 impl ChunkReport {
+    /// A chunk of no steps.
+    pub const EMPTY: ChunkReport = ChunkReport {
+        steps: 0,
+        images: 0,
+        parts: ElboParts {
+            kl: 0.0,
+            recon: 0.0,
+        },
+        seconds: 0.0,
+    };
+
     pub fn images_per_second(&self) -> f64 {
         self.images as f64 / self.seconds.max(1e-9)
     }
@@ -293,15 +304,7 @@ impl<B: AutodiffBackend> Trainer<B> {
             per_step.push(Tensor::cat(vec![kl.inner(), recon.inner()], 0));
         }
         if per_step.is_empty() {
-            return Ok(ChunkReport {
-                steps: 0,
-                images: 0,
-                parts: ElboParts {
-                    kl: 0.0,
-                    recon: 0.0,
-                },
-                seconds: 0.0,
-            });
+            return Ok(ChunkReport::EMPTY);
         }
         let values = read_f32(Tensor::stack::<2>(per_step, 0)).await?;
         if let Some(bad) = values.iter().position(|v| !v.is_finite()) {

@@ -474,15 +474,7 @@ impl TrainService {
                 means = model.encode_means(map).await.ok();
             }
         }
-        let report = report.unwrap_or(ChunkReport {
-            steps: 0,
-            images: 0,
-            parts: ElboParts {
-                kl: 0.0,
-                recon: 0.0,
-            },
-            seconds: 0.0,
-        });
+        let report = report.unwrap_or(ChunkReport::EMPTY);
         let event = ChunkEvent {
             generation: self.generation,
             step: session.step(),
