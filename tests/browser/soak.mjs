@@ -25,6 +25,8 @@ try {
   await page.waitForFunction(() => document.querySelector('[data-testid=decoded-panel]')?.dataset.shownVersion > 0, null, { timeout: 60_000 });
   await page.locator('[data-testid=train]:not([disabled])').waitFor();
   await page.click('[data-testid=train]');
+  // The first step means the train worker's module is up (its memory can be read).
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid=metric-step]').textContent) >= 1, null, { timeout: 120_000 });
   // Training runs in the train worker: wasm memory is the page's plus the worker's.
   const sample = async () => {
     const s = await page.evaluate(() => ({
