@@ -150,7 +150,6 @@ pub enum Msg {
     /// The preview's image is on the page: time to load the rest.
     PreviewShown(Dataset),
     Loaded(Box<Result<Loaded, String>>),
-    Decoded(u64, Result<Vec<f32>, String>),
     MapEncoded(Result<Vec<f32>, String>),
 }
 
@@ -203,8 +202,6 @@ pub struct App {
     /// The region the latent map shows (and the heat map and manifold cover).
     map_view: MapView,
     pixels: Rc<Vec<f32>>,
-    decode_in_flight: bool,
-    decode_again: bool,
     means: Rc<Vec<f32>>,
     map_labels: Rc<Vec<u8>>,
     step: usize,
@@ -350,8 +347,6 @@ impl Component for App {
             z: state.z,
             map_view: state.view,
             pixels: Rc::new(Vec::new()),
-            decode_in_flight: false,
-            decode_again: false,
             means: Rc::new(Vec::new()),
             map_labels: Rc::new(Vec::new()),
             step: 0,
@@ -444,7 +439,7 @@ impl App {
                 if let (Ok(model), None) = (*result, &self.model) {
                     self.set_model(model);
                     self.preview = true;
-                    self.request_decode(ctx);
+                    self.request_decode();
                 }
                 // Then the whole model and the test images, once the first image is painted (a
                 // timer runs after this update's render); a failed preview just means waiting.
@@ -484,7 +479,7 @@ impl App {
                     } else if let Some(bytes) = loaded.remembered {
                         self.adopt_weights(ctx, bytes, WeightsSource::Remembered);
                     }
-                    self.request_decode(ctx);
+                    self.request_decode();
                     self.refresh_map(ctx);
                     if first {
                         self.announce_ready();
@@ -497,20 +492,7 @@ impl App {
             },
             Msg::ZMoved(z) => {
                 self.z = z;
-                self.request_decode(ctx);
-            }
-            Msg::Decoded(version, result) => {
-                self.decode_in_flight = false;
-                match result {
-                    Ok(p) => {
-                        self.pixels = Rc::new(p);
-                        self.shown_version = version;
-                    }
-                    Err(e) => self.notice = Some(e),
-                }
-                if std::mem::take(&mut self.decode_again) {
-                    self.request_decode(ctx);
-                }
+                self.request_decode();
             }
             Msg::MapEncoded(result) => match result {
                 Ok(m) => self.means = Rc::new(m),
@@ -566,7 +548,7 @@ impl App {
                             self.checkpoint = None;
                             self.clear_progress();
                             self.start_trainer(None, Progress::default());
-                            self.request_decode(ctx);
+                            self.request_decode();
                             self.refresh_map(ctx);
                         }
                         Err(e) => self.notice = Some(e.to_string()),
@@ -833,11 +815,14 @@ impl App {
 
     fn set_model(&mut self, model: Model) {
         // A CPU model's read-back is ready at once.
-        self.decoder = model
-            .point_decoder()
-            .now_or_never()
-            .and_then(Result::ok)
-            .map(Rc::new);
+        self.decoder = match model.point_decoder().now_or_never() {
+            Some(Ok(decoder)) => Some(Rc::new(decoder)),
+            Some(Err(e)) => {
+                self.notice = Some(format!("The model could not be decoded: {e}"));
+                None
+            }
+            None => None,
+        };
         self.model = Some(model);
         self.pending_model = None;
         self.preview = false;
@@ -1072,7 +1057,7 @@ impl App {
         self.pending_model = Some(bytes.clone());
         let step = progress.step;
         self.checkpoint = Some((bytes.clone(), progress));
-        self.request_decode(ctx);
+        self.request_decode();
         let now = now_seconds() * 1000.0;
         if !self.training || now - self.last_saved > SAVE_EVERY_MS {
             self.remember_weights(ctx, bytes, step);
@@ -1097,36 +1082,13 @@ impl App {
         }
     }
 
-    fn request_decode(&mut self, ctx: &Context<Self>) {
-        if self.decode_in_flight {
-            self.decode_again = true;
-            return;
-        }
-        let Some(model) = self.model.clone() else {
-            return;
-        };
-        let z = [self.z[0] as f32, self.z[1] as f32];
-        let version = self.model_version;
-        // Shown in this update rather than one more message and render later.
+    /// Paint the image at z, in this update (no message and render later): the page's model
+    /// is on the CPU, and its `PointDecoder` decodes one point without tensors.
+    fn request_decode(&mut self) {
         if let Some(decoder) = &self.decoder {
-            self.pixels = Rc::new(decoder.decode(&z));
-            self.shown_version = version;
-            return;
+            self.pixels = Rc::new(decoder.decode(&[self.z[0] as f32, self.z[1] as f32]));
+            self.shown_version = self.model_version;
         }
-        if let Some(result) = model.decode(&z).now_or_never() {
-            match result {
-                Ok(p) => {
-                    self.pixels = Rc::new(p);
-                    self.shown_version = version;
-                }
-                Err(e) => self.notice = Some(e.to_string()),
-            }
-            return;
-        }
-        self.decode_in_flight = true;
-        ctx.link().send_future(async move {
-            Msg::Decoded(version, model.decode(&z).await.map_err(|e| e.to_string()))
-        });
     }
 
     fn refresh_map(&mut self, ctx: &Context<Self>) {
@@ -1240,7 +1202,7 @@ impl App {
         self.clear_progress();
         self.step = step;
         self.start_trainer(None, self.start_progress());
-        self.request_decode(ctx);
+        self.request_decode();
         self.refresh_map(ctx);
         match source {
             WeightsSource::File => {
@@ -1367,7 +1329,7 @@ impl App {
             }
         ));
         self.status = "Now running on the CPU".into();
-        self.request_decode(ctx);
+        self.request_decode();
         self.refresh_map(ctx);
         if self.train_images.is_some() && self.ensure_trainer(ctx) {
             // Commands run in order: the trainer starts once the new worker has the images.
