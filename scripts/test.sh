@@ -16,6 +16,8 @@ cargo clippy --target wasm32-unknown-unknown --lib --bins -- -D warnings
 
 echo "== native tests"
 cargo test
+# The wgpu backend's own matmul kernel, on Mesa's software Vulkan (lavapipe), against the CPU.
+cargo test --features gpu --test wgpu_matmul
 
 echo "== release build of the site"
 trunk build --release

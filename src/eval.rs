@@ -1,6 +1,6 @@
 //! Evaluation of a model on a whole split: the average -ELBO and its two parts.
 
-use burn::tensor::backend::Backend;
+use crate::dense::VaeBackend;
 use burn::tensor::{Tensor, TensorData};
 
 use crate::backend::{read_f32, ReadbackError};
@@ -11,7 +11,7 @@ use crate::rng::SeededRng;
 
 /// Mean KL and reconstruction over every image of `data`, with one seeded z sample per image
 /// (the same estimator as training, so train and test numbers compare).
-pub async fn evaluate<B: Backend>(
+pub async fn evaluate<B: VaeBackend>(
     model: &Vae<B>,
     data: &Digits,
     likelihood: Likelihood,
@@ -44,7 +44,7 @@ pub async fn evaluate<B: Backend>(
 }
 
 /// The mean of q(z|x) for each image of `data`: the points of the latent map.
-pub async fn encode_means<B: Backend>(
+pub async fn encode_means<B: VaeBackend>(
     model: &Vae<B>,
     data: &Digits,
     device: &B::Device,

@@ -2,7 +2,7 @@
 //! by quadrature over a grid of z, and by importance sampling with q(z|x) as the proposal.
 //! With it, the gap ln p(x) - ELBO(x) = KL(q(z|x) || p(z|x)) becomes a number.
 
-use burn::tensor::backend::Backend;
+use crate::dense::VaeBackend;
 use burn::tensor::{Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
@@ -83,7 +83,7 @@ pub fn log_sum_exp(values: &[f64]) -> f64 {
 }
 
 /// q(z|x) for one image `x` (784 pixels in [0, 1]).
-pub async fn posterior<B: Backend>(
+pub async fn posterior<B: VaeBackend>(
     model: &Vae<B>,
     x: &[f32],
     device: &B::Device,
@@ -96,7 +96,7 @@ pub async fn posterior<B: Backend>(
 }
 
 /// ln p(x|z) at each of `points`.
-pub async fn log_likelihood<B: Backend>(
+pub async fn log_likelihood<B: VaeBackend>(
     model: &Vae<B>,
     x: &[f32],
     likelihood: Likelihood,
@@ -119,7 +119,7 @@ pub async fn log_likelihood<B: Backend>(
 
 /// ln p(x|z) + ln p(z) at the cell centres of `grid`: the true posterior p(z|x) up to its
 /// constant ln p(x). Cheaper than [`inspect`], so the page can draw the picture first.
-pub async fn log_joint_on_grid<B: Backend>(
+pub async fn log_joint_on_grid<B: VaeBackend>(
     model: &Vae<B>,
     x: &[f32],
     likelihood: Likelihood,
@@ -170,7 +170,7 @@ const MASS_NATS: f64 = 25.0;
 /// each further grid shrinks the box to where the mass is until it stops shrinking. The
 /// final `n` x `n` grid covers that box. E_q[ln p(x|z)] is integrated on its own grid over
 /// mu +- 6 sigma. `n` = 64 is stable to well under 0.05 nat against n = 160 (tested).
-pub async fn evidence_by_quadrature<B: Backend>(
+pub async fn evidence_by_quadrature<B: VaeBackend>(
     model: &Vae<B>,
     x: &[f32],
     likelihood: Likelihood,
@@ -185,7 +185,7 @@ pub async fn evidence_by_quadrature<B: Backend>(
 
 /// [`evidence_by_quadrature`] for a known q(z|x); also returns ln p(x|z) + ln p(z) at every
 /// point of the final grid (`Evidence::grid`), for reuse.
-async fn quadrature_given_q<B: Backend>(
+async fn quadrature_given_q<B: VaeBackend>(
     model: &Vae<B>,
     x: &[f32],
     likelihood: Likelihood,
@@ -232,7 +232,7 @@ fn grid_points(grid: &Grid) -> Vec<Vec<f64>> {
 }
 
 /// ln p(x|z) + ln p(z) at every point of `grid`, and the points.
-async fn log_joint_on<B: Backend>(
+async fn log_joint_on<B: VaeBackend>(
     model: &Vae<B>,
     x: &[f32],
     likelihood: Likelihood,
@@ -277,7 +277,7 @@ fn mass_box(grid: &Grid, log_joint: &[f64], points: &[Vec<f64>]) -> Grid {
 }
 
 /// Zoom from the prior's bulk to the box where p(z|x) has its mass.
-async fn posterior_box<B: Backend>(
+async fn posterior_box<B: VaeBackend>(
     model: &Vae<B>,
     x: &[f32],
     likelihood: Likelihood,
@@ -321,7 +321,7 @@ async fn posterior_box<B: Backend>(
 /// ln p(x) by importance sampling with q(z|x) as proposal (the IWAE bound with `k` samples):
 /// ln (1/K) sum_k p(x|z_k) p(z_k) / q(z_k|x). It is a lower bound in expectation that
 /// tightens towards ln p(x) as K grows.
-pub async fn evidence_by_importance_sampling<B: Backend>(
+pub async fn evidence_by_importance_sampling<B: VaeBackend>(
     model: &Vae<B>,
     x: &[f32],
     likelihood: Likelihood,
@@ -335,7 +335,7 @@ pub async fn evidence_by_importance_sampling<B: Backend>(
 }
 
 /// [`evidence_by_importance_sampling`] for a known q(z|x), drawing from `rng`.
-async fn importance_given_q<B: Backend>(
+async fn importance_given_q<B: VaeBackend>(
     model: &Vae<B>,
     x: &[f32],
     likelihood: Likelihood,
@@ -401,7 +401,7 @@ pub const INSPECT_QUADRATURE_N: usize = 64;
 /// (about 10-16k decoder evaluations) and the heat map (n² more unless `view` is the
 /// quadrature's grid).
 #[allow(clippy::too_many_arguments)] // the page's one call, mirrored by `Model::inspect`
-pub async fn inspect<B: Backend>(
+pub async fn inspect<B: VaeBackend>(
     model: &Vae<B>,
     x: &[f32],
     likelihood: Likelihood,
@@ -456,7 +456,7 @@ pub async fn inspect<B: Backend>(
 
 /// Decoded pixel means for `z`, points of k (the model's latent size) coordinates, flattened;
 /// a trailing partial point is ignored. One batched decoder call.
-pub async fn decode_flat<B: Backend>(
+pub async fn decode_flat<B: VaeBackend>(
     model: &Vae<B>,
     z: &[f32],
     device: &B::Device,
@@ -470,7 +470,7 @@ pub async fn decode_flat<B: Backend>(
     read_f32(model.decode(z)).await
 }
 
-fn row<B: Backend>(x: &[f32], device: &B::Device) -> Tensor<B, 2> {
+fn row<B: VaeBackend>(x: &[f32], device: &B::Device) -> Tensor<B, 2> {
     Tensor::from_data(TensorData::new(x.to_vec(), [1, x.len()]), device)
 }
 

@@ -6,6 +6,7 @@
 pub mod backend;
 pub mod compute;
 pub mod data;
+pub mod dense;
 pub mod drawing;
 pub mod elbo;
 pub mod eval;
@@ -19,6 +20,8 @@ pub mod train;
 pub mod train_service;
 pub mod url_state;
 pub mod weights;
+#[cfg(feature = "gpu")]
+mod wgpu_matmul;
 
 #[cfg(target_arch = "wasm32")]
 pub mod app;

@@ -7,6 +7,7 @@ use burn::tensor::activation::{relu, sigmoid};
 use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
 
+use crate::dense::{dense, VaeBackend};
 use crate::rng::SeededRng;
 
 /// Shape and initialisation of a [`Vae`].
@@ -119,19 +120,21 @@ impl<B: Backend> Vae<B> {
             seed,
         }
     }
+}
 
+impl<B: VaeBackend> Vae<B> {
     /// q(z|x) for a batch `x` of shape `[batch, 784]` with pixels in [0, 1].
     pub fn encode(&self, x: Tensor<B, 2>) -> Posterior<B> {
-        let h = relu(self.enc_hidden.forward(x));
+        let h = relu(dense(&self.enc_hidden, x));
         Posterior {
-            mu: self.enc_mu.forward(h.clone()),
-            logvar: self.enc_logvar.forward(h),
+            mu: dense(&self.enc_mu, h.clone()),
+            logvar: dense(&self.enc_logvar, h),
         }
     }
 
     /// Decoder logits for latent points `z` of shape `[n, k]`.
     pub fn decode_logits(&self, z: Tensor<B, 2>) -> Tensor<B, 2> {
-        self.dec_out.forward(relu(self.dec_hidden.forward(z)))
+        dense(&self.dec_out, relu(dense(&self.dec_hidden, z)))
     }
 
     /// Decoded images (pixel means in [0, 1]) for latent points `z`.

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use burn::tensor::backend::AutodiffBackend;
+use crate::dense::TrainBackend;
 
 use crate::backend::{Cpu, CpuTrain, ReadbackError};
 use crate::data::Digits;
@@ -276,7 +276,7 @@ impl Session {
     }
 }
 
-fn trainer_from_bytes<B: AutodiffBackend>(
+fn trainer_from_bytes<B: TrainBackend>(
     bytes: &[u8],
     data: Arc<Digits>,
     settings: TrainSettings,

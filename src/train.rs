@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
+use crate::dense::TrainBackend;
 use burn::module::AutodiffModule;
 use burn::optim::{GradientsParams, Optimizer};
-use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -124,7 +124,7 @@ pub struct Progress {
 /// `performance.now()` in the browser), which keeps this module free of platform code.
 pub type Clock = fn() -> f64;
 
-pub struct Trainer<B: AutodiffBackend> {
+pub struct Trainer<B: TrainBackend> {
     model: Vae<B>,
     optim: VaeOptimizer<B>,
     config: VaeConfig,
@@ -146,7 +146,7 @@ pub struct Trainer<B: AutodiffBackend> {
 
 /// The trainer's state at the start of a chunk, to go back to if the chunk diverges.
 #[derive(Clone)]
-struct Snapshot<B: AutodiffBackend> {
+struct Snapshot<B: TrainBackend> {
     model: Vae<B>,
     optim: VaeOptimizer<B>,
     cursor: BatchCursor,
@@ -157,7 +157,7 @@ struct Snapshot<B: AutodiffBackend> {
     history_len: usize,
 }
 
-impl<B: AutodiffBackend> Trainer<B> {
+impl<B: TrainBackend> Trainer<B> {
     /// A fresh model from `config` (its seed also seeds batching and noise).
     pub fn new(
         config: VaeConfig,
@@ -415,7 +415,7 @@ impl<B: AutodiffBackend> Trainer<B> {
 /// Start the decoder's output bias at the log-odds of each pixel's mean over the training set,
 /// so a fresh model begins by drawing the average image rather than grey noise (the
 /// initialisation Burda et al. use for IWAE). It saves the first few hundred steps.
-fn with_output_bias_from_data<B: AutodiffBackend>(
+fn with_output_bias_from_data<B: TrainBackend>(
     mut model: Vae<B>,
     data: &Digits,
     device: &B::Device,

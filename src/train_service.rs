@@ -25,6 +25,10 @@ const HISTORY_EVERY_MS: f64 = 200.0;
 /// While running, the latent map's means and the test -ELBO are computed this often (ms),
 /// taking turns; a report that says training stopped carries both.
 const EXTRAS_EVERY_MS: f64 = 1000.0;
+/// While running, reading the weights back and computing the extras take at most about this
+/// share of the worker's time: where they are slow (a software GPU adapter, where the map's means
+/// take longer than a training step), they come less often than the periods above.
+const SIDE_WORK_SHARE: f64 = 0.1;
 /// Test images encoded for the latent map, and evaluated for the test -ELBO.
 pub const MAP_POINTS: usize = 2000;
 pub const TEST_EVAL_IMAGES: usize = 500;
@@ -184,6 +188,9 @@ pub struct TrainService {
     last_weights: f64,
     last_history: f64,
     last_extras: f64,
+    /// The current periods of weights and extras (ms), paced by [`SIDE_WORK_SHARE`].
+    weights_every: f64,
+    extras_every: f64,
     test_turn: bool,
 }
 
@@ -205,6 +212,8 @@ impl TrainService {
             last_weights: 0.0,
             last_history: 0.0,
             last_extras: 0.0,
+            weights_every: WEIGHTS_EVERY_MS,
+            extras_every: EXTRAS_EVERY_MS,
             test_turn: false,
         }
     }
@@ -433,8 +442,8 @@ impl TrainService {
         let stopped = !self.busy();
         let now = self.now_ms();
         let history_due = stopped || now - self.last_history > HISTORY_EVERY_MS;
-        let weights_due = stopped || now - self.last_weights > WEIGHTS_EVERY_MS;
-        let extras_due = !stopped && now - self.last_extras > EXTRAS_EVERY_MS;
+        let weights_due = stopped || now - self.last_weights > self.weights_every;
+        let extras_due = !stopped && now - self.last_extras > self.extras_every;
         if history_due {
             self.last_history = now;
         }
@@ -453,7 +462,11 @@ impl TrainService {
             false => Vec::new(),
         };
         let weights = match weights_due {
-            true => session.weights(&self.provenance(session)).await.ok(),
+            true => {
+                let weights = session.weights(&self.provenance(session)).await.ok();
+                self.weights_every = paced(WEIGHTS_EVERY_MS, self.now_ms() - now);
+                weights
+            }
             false => None,
         };
         let (want_test, want_means) = match (stopped, extras_due) {
@@ -463,6 +476,7 @@ impl TrainService {
         };
         let (mut means, mut test) = (None, None);
         if want_test || want_means {
+            let started = self.now_ms();
             let model = session.model();
             if let (true, Some(eval)) = (want_test, &self.eval) {
                 test = model
@@ -472,6 +486,9 @@ impl TrainService {
             }
             if let (true, Some(map)) = (want_means, &self.map) {
                 means = model.encode_means(map).await.ok();
+            }
+            if extras_due {
+                self.extras_every = paced(EXTRAS_EVERY_MS, self.now_ms() - started);
             }
         }
         let report = report.unwrap_or(ChunkReport::EMPTY);
@@ -500,5 +517,26 @@ impl TrainService {
             event: TrainEvent::Chunk(Box::new(event)),
             weights,
         })
+    }
+}
+
+/// The period (ms) of side work that took `cost_ms`: at least `every_ms`, and long enough that
+/// it takes at most [`SIDE_WORK_SHARE`] of the time.
+fn paced(every_ms: f64, cost_ms: f64) -> f64 {
+    every_ms.max(cost_ms / SIDE_WORK_SHARE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn side_work_keeps_its_period_when_cheap_and_spaces_out_when_slow() {
+        // The CPU: the map's means in 60 ms keep the 1 s period.
+        assert_eq!(paced(EXTRAS_EVERY_MS, 60.0), EXTRAS_EVERY_MS);
+        // A software GPU: means that take 400 ms come every 4 s, a tenth of the time.
+        let every = paced(EXTRAS_EVERY_MS, 400.0);
+        assert!((every - 4000.0).abs() < 1e-9, "{every}");
+        assert!(400.0 / every <= SIDE_WORK_SHARE + 1e-12);
     }
 }

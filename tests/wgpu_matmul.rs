@@ -1,0 +1,154 @@
+//! The wgpu backend's own dense product (src/wgpu_matmul.rs) against Burn's CPU matmul, natively
+//! on whatever adapter wgpu finds (Mesa's lavapipe on the CI machines). Needs `--features gpu`.
+#![cfg(feature = "gpu")]
+
+mod common;
+
+use std::sync::Arc;
+
+use burn::tensor::{Distribution, Tensor, TensorData, TensorPrimitive};
+use vae_playground::backend::{Cpu, CpuTrain, Gpu, GpuTrain};
+use vae_playground::data::{Dataset, Split};
+use vae_playground::dense::VaeBackend;
+use vae_playground::model::VaeConfig;
+use vae_playground::train::{TrainSettings, Trainer};
+
+fn values<B: burn::tensor::backend::Backend, const D: usize>(t: Tensor<B, D>) -> Vec<f32> {
+    t.into_data().convert::<f32>().to_vec().expect("f32 data")
+}
+
+fn product<B: VaeBackend>(a: Tensor<B, 2>, b: Tensor<B, 2>) -> Tensor<B, 2> {
+    Tensor::from_primitive(TensorPrimitive::Float(B::dense_matmul(
+        a.into_primitive().tensor(),
+        b.into_primitive().tensor(),
+    )))
+}
+
+fn random(shape: [usize; 2]) -> TensorData {
+    Tensor::<Cpu, 2>::random(shape, Distribution::Uniform(-1.0, 1.0), &Default::default())
+        .into_data()
+}
+
+/// Largest difference relative to the largest magnitude of `want`.
+fn relative_error(got: &[f32], want: &[f32]) -> f32 {
+    assert_eq!(got.len(), want.len());
+    let scale = want.iter().fold(1e-6f32, |m, v| m.max(v.abs()));
+    got.iter()
+        .zip(want)
+        .fold(0.0f32, |m, (g, w)| m.max((g - w).abs()))
+        / scale
+}
+
+/// `a · b` on the GPU (optionally through a transposed view of each, as the backward pass
+/// makes) against the CPU.
+fn check(m: usize, k: usize, n: usize, transpose_a: bool, transpose_b: bool) {
+    let (da, db) = (
+        random(if transpose_a { [k, m] } else { [m, k] }),
+        random(if transpose_b { [n, k] } else { [k, n] }),
+    );
+    let on = |t: Tensor<Gpu, 2>, transpose: bool| if transpose { t.transpose() } else { t };
+    let on_cpu = |t: Tensor<Cpu, 2>, transpose: bool| if transpose { t.transpose() } else { t };
+    let gpu = product(
+        on(
+            Tensor::from_data(da.clone(), &Default::default()),
+            transpose_a,
+        ),
+        on(
+            Tensor::from_data(db.clone(), &Default::default()),
+            transpose_b,
+        ),
+    );
+    let cpu = on_cpu(
+        Tensor::<Cpu, 2>::from_data(da, &Default::default()),
+        transpose_a,
+    )
+    .matmul(on_cpu(
+        Tensor::from_data(db, &Default::default()),
+        transpose_b,
+    ));
+    assert_eq!(gpu.dims(), [m, n]);
+    let err = relative_error(&values(gpu), &values(cpu));
+    assert!(
+        err < 1e-5,
+        "{m}x{k}x{n} (transposed {transpose_a}, {transpose_b}): error {err}"
+    );
+}
+
+#[test]
+fn the_product_matches_the_cpu_on_the_shapes_training_uses() {
+    // Forward through the encoder and decoder, and the three products of their backward pass.
+    check(128, 784, 512, false, false);
+    check(128, 512, 784, false, false);
+    check(784, 128, 512, true, false);
+    check(512, 128, 784, true, false);
+    check(128, 784, 512, false, true);
+}
+
+#[test]
+fn shapes_the_kernel_does_not_cover_fall_back_to_burns_matmul() {
+    // The 2-wide latent layers, a batch not a multiple of 4, and a single row.
+    check(128, 512, 2, false, false);
+    check(128, 2, 512, false, false);
+    check(2, 128, 512, true, false);
+    check(13, 784, 512, false, false);
+    check(1, 8, 12, false, false);
+}
+
+#[test]
+fn gradients_through_the_product_match_the_cpu() {
+    let (dx, dw) = (random([12, 8]), random([8, 16]));
+    fn grads<B: burn::tensor::backend::AutodiffBackend + VaeBackend>(
+        dx: TensorData,
+        dw: TensorData,
+    ) -> (Vec<f32>, Vec<f32>) {
+        let device = Default::default();
+        let x = Tensor::<B, 2>::from_data(dx, &device).require_grad();
+        let w = Tensor::<B, 2>::from_data(dw, &device).require_grad();
+        // A loss whose gradient is not constant, so a wrong operand shows.
+        let loss = product(x.clone(), w.clone()).powi_scalar(2).sum();
+        let g = loss.backward();
+        (
+            values(x.grad(&g).expect("x has a gradient")),
+            values(w.grad(&g).expect("w has a gradient")),
+        )
+    }
+    let (gx, gw) = grads::<GpuTrain>(dx.clone(), dw.clone());
+    let (cx, cw) = grads::<CpuTrain>(dx, dw);
+    assert!(
+        relative_error(&gx, &cx) < 1e-5,
+        "d/dx: {}",
+        relative_error(&gx, &cx)
+    );
+    assert!(
+        relative_error(&gw, &cw) < 1e-5,
+        "d/dw: {}",
+        relative_error(&gw, &cw)
+    );
+}
+
+#[test]
+fn training_on_the_gpu_follows_the_cpu_step_for_step() {
+    let data = Arc::new(common::load(Dataset::Mnist, Split::Test).take(512));
+    let settings = TrainSettings::default();
+    let config = VaeConfig::new();
+    let mut gpu = Trainer::<GpuTrain>::new(
+        config.clone(),
+        data.clone(),
+        settings,
+        common::clock,
+        Default::default(),
+    )
+    .expect("a trainer");
+    let mut cpu =
+        Trainer::<CpuTrain>::new(config, data, settings, common::clock, Default::default())
+            .expect("a trainer");
+    for chunk in 0..3 {
+        let g = pollster::block_on(gpu.train_steps(4)).expect("GPU steps");
+        let c = pollster::block_on(cpu.train_steps(4)).expect("CPU steps");
+        let (g, c) = (g.parts.neg_elbo(), c.parts.neg_elbo());
+        assert!(
+            (g - c).abs() < 1e-3 * c.abs(),
+            "chunk {chunk}: GPU {g} against CPU {c}"
+        );
+    }
+}
