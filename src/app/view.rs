@@ -7,7 +7,7 @@ use web_sys::HtmlInputElement;
 use std::rc::Rc;
 
 use super::components::{
-    BoundBar, DecodedImage, DigitPad, LatentMap, LatentSliders, LossChart, Thumb,
+    BoundBar, DecodedImage, DigitPad, LatentMap, LatentSliders, LossChart, NumberField, Thumb,
 };
 use super::{parse_input, select_value, App, Msg};
 use crate::data::{Dataset, Split};
@@ -159,18 +159,18 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
     };
     let form = html! {
         <div class="form">
-            <label>{ "learning rate" }<input data-testid="lr" type="number" step="any" min={LEARNING_RATE.0.to_string()} max={LEARNING_RATE.1.to_string()} value={s.learning_rate.to_string()} onchange={on_lr} /></label>
-            <label>{ "β (KL weight)" }<input data-testid="beta" type="number" step="0.1" min="0" max={BETA.1.to_string()} value={s.beta.to_string()} onchange={on_beta} /></label>
-            <label>{ "batch size" }<input data-testid="batch" type="number" min="1" max="1024" value={s.batch_size.to_string()} onchange={on_batch} /></label>
+            <label>{ "learning rate" }<NumberField id="lr" step="any" min={LEARNING_RATE.0.to_string()} max={LEARNING_RATE.1.to_string()} value={s.learning_rate.to_string()} onchange={on_lr} /></label>
+            <label>{ "β (KL weight)" }<NumberField id="beta" step="0.1" min="0" max={BETA.1.to_string()} value={s.beta.to_string()} onchange={on_beta} /></label>
+            <label>{ "batch size" }<NumberField id="batch" min="1" max="1024" value={s.batch_size.to_string()} onchange={on_batch} /></label>
             <label>{ "decoder" }
                 <select data-testid="decoder" onchange={on_decoder}>
                     <option value="bernoulli" selected={s.likelihood == Likelihood::Bernoulli}>{ "Bernoulli (BCE)" }</option>
                     <option value="gaussian" selected={matches!(s.likelihood, Likelihood::Gaussian { .. })}>{ "Gaussian, fixed σₓ" }</option>
                 </select>
             </label>
-            <label>{ "σₓ" }<input data-testid="sigma" type="number" step="0.01" min="0.001" value={sigma.to_string()}
+            <label>{ "σₓ" }<NumberField id="sigma" step="0.01" min="0.001" value={sigma.to_string()}
                 disabled={s.likelihood == Likelihood::Bernoulli} onchange={on_sigma} /></label>
-            <label>{ "hidden size (on Reset)" }<input data-testid="hidden" type="number" min="8" max="1024" value={app.hidden.to_string()} onchange={on_hidden} /></label>
+            <label>{ "hidden size (on Reset)" }<NumberField id="hidden" min="8" max="1024" value={app.hidden.to_string()} onchange={on_hidden} /></label>
             <label>{ "training set" }
                 <select data-testid="training-set" onchange={link.callback(|e: Event| Msg::TrainingSetChosen(
                     if select_value(&e) == "train" { Split::Train } else { Split::Train10k }))}>
@@ -178,7 +178,7 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
                     <option value="train" selected={app.train_split == Split::Train}>{ "all 60,000 (9.7 MB)" }</option>
                 </select>
             </label>
-            <label>{ "seed (on Reset)" }<input data-testid="seed" type="number" min="0" value={app.seed.to_string()} onchange={on_seed} /></label>
+            <label>{ "seed (on Reset)" }<NumberField id="seed" min="0" value={app.seed.to_string()} onchange={on_seed} /></label>
         </div>
     };
     let metrics = html! {
@@ -466,7 +466,7 @@ fn inspect_panel(app: &App, ctx: &Context<App>) -> Html {
                         { check("toggle-heat", "true posterior p(z|x)", st.show_heat, Msg::HeatToggled) }
                         { check("toggle-ellipse", "q(z|x) ellipses", st.show_ellipse, Msg::EllipseToggled) }
                         { check("toggle-manifold", "decoded manifold under the map", st.show_manifold, Msg::ManifoldToggled) }
-                        <label class="check">{ "grid n " }<input data-testid="manifold-n" type="number" min="2" max="30" value={st.manifold_n.to_string()} onchange={on_n} /></label>
+                        <label class="check">{ "grid n " }<NumberField id="manifold-n" min="2" max="30" value={st.manifold_n.to_string()} onchange={on_n} /></label>
                     </div>
                     <div class="buttons interp">
                         <button data-testid="interp-a" disabled={!can_interp} onclick={link.callback(|_| Msg::InterpolationEndSet(0))}>{ "Use as A" }</button>

@@ -131,3 +131,29 @@ test('first visit: the image is painted from the small decoder preview while the
     await browser.close();
   }
 });
+
+test('a learning rate typed while training is kept and reaches the trainer', async () => {
+  const browser = await launch();
+  try {
+    const { page, errors } = await openPlayground(browser, server.url);
+    await page.locator('[data-testid=train]:not([disabled])').waitFor({ timeout: 60_000 });
+    await page.click('[data-testid=train]');
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid=metric-step]').textContent) >= 3, null, { timeout: 60_000 });
+    // Slow typing: the page renders (several times a second while training) between keys.
+    await page.click('[data-testid=lr]', { clickCount: 3 });
+    await page.keyboard.type('0.0005', { delay: 150 });
+    assert.equal(await page.inputValue('[data-testid=lr]'), '0.0005', 'the typed text survives renders');
+    await page.keyboard.press('Tab');
+    await page.waitForFunction(() => /lr=0.0005/.test(location.search), null, { timeout: 5_000 });
+    assert.equal(await page.inputValue('[data-testid=lr]'), '0.0005');
+    // A refused value goes back to the page's.
+    await page.click('[data-testid=lr]', { clickCount: 3 });
+    await page.keyboard.type('-3', { delay: 50 });
+    await page.keyboard.press('Tab');
+    await page.waitForFunction(() => document.querySelector('[data-testid=lr]').value === '0.0005', null, { timeout: 5_000 });
+    await pause(page);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});

@@ -72,11 +72,9 @@ test('a diverging learning rate is caught, undone and explained; training resume
   const browser = await launch();
   try {
     const { page, errors } = await openPlayground(browser, server.url);
-    // Set the rate once the whole model is in: a render while the model loads can put the
-    // input's text back before its change event (seen when this test follows another).
-    await page.locator('[data-testid=train]:not([disabled])').waitFor({ timeout: 60_000 });
     await page.fill('[data-testid=lr]', '10');
     await page.locator('[data-testid=lr]').dispatchEvent('change');
+    await page.locator('[data-testid=train]:not([disabled])').waitFor({ timeout: 60_000 });
     await page.click('[data-testid=train]');
     await page.locator('[data-testid=notice]').waitFor({ timeout: 180_000 });
     const notice = await text(page, 'notice');

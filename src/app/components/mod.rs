@@ -6,6 +6,7 @@ pub mod digit_pad;
 pub mod latent_map;
 pub mod latent_sliders;
 pub mod loss_chart;
+pub mod number_field;
 pub mod thumb;
 
 pub use bound_bar::BoundBar;
@@ -14,6 +15,7 @@ pub use digit_pad::DigitPad;
 pub use latent_map::{LatentMap, MapOverlay};
 pub use latent_sliders::LatentSliders;
 pub use loss_chart::{LossChart, TestPoint};
+pub use number_field::NumberField;
 pub use thumb::Thumb;
 
 /// The 2-D drawing context of a canvas, if the browser gives one.
