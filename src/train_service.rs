@@ -463,8 +463,9 @@ impl TrainService {
         };
         let weights = match weights_due {
             true => {
+                let started = self.now_ms();
                 let weights = session.weights(&self.provenance(session)).await.ok();
-                self.weights_every = paced(WEIGHTS_EVERY_MS, self.now_ms() - now);
+                self.weights_every = paced(WEIGHTS_EVERY_MS, self.now_ms() - started);
                 weights
             }
             false => None,

@@ -43,7 +43,13 @@ impl KernelSource for RegisterTiledMatmul {
     }
 }
 
-/// Whether the kernel covers `lhs · rhs`: 2-D f32 operands whose sizes are multiples of 4.
+/// Workgroups for an `m × n` output: one invocation per 4 × 4 block.
+fn workgroups(m: usize, n: usize) -> usize {
+    ((m / 4) * (n / 4)).div_ceil(WORKGROUP as usize)
+}
+
+/// The sizes `(m, k, n)` of `lhs · rhs` if the kernel covers it: 2-D f32 operands whose sizes
+/// are multiples of 4, in one dispatch's at most 65,535 workgroups.
 fn covered(
     lhs: &CubeTensor<WgpuRuntime>,
     rhs: &CubeTensor<WgpuRuntime>,
@@ -55,9 +61,7 @@ fn covered(
     }
     let (m, k, n) = (a[0], a[1], b[1]);
     let fits = b[0] == k && [m, k, n].iter().all(|&d| d > 0 && d % 4 == 0);
-    // One dispatch has at most 65,535 workgroups.
-    let groups = (m / 4) * (n / 4) / WORKGROUP as usize + 1;
-    (fits && groups < 65_535).then_some((m, k, n))
+    (fits && workgroups(m, n) < 65_535).then_some((m, k, n))
 }
 
 impl VaeBackend for Gpu {
@@ -79,8 +83,7 @@ impl VaeBackend for Gpu {
             client.empty(m * n * std::mem::size_of::<f32>()),
             DType::F32,
         );
-        let invocations = (m / 4) * (n / 4);
-        let groups = invocations.div_ceil(WORKGROUP as usize) as u32;
+        let groups = workgroups(m, n) as u32;
         let kernel = SourceKernel::new(RegisterTiledMatmul { m, k, n }, CubeDim::new_1d(WORKGROUP));
         client.launch(
             Box::new(kernel),

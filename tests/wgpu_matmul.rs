@@ -39,6 +39,17 @@ fn relative_error(got: &[f32], want: &[f32]) -> f32 {
         / scale
 }
 
+/// `data` on `B`'s default device, through a transposed view if `transpose` (`data` is then
+/// stored transposed).
+fn operand<B: burn::tensor::backend::Backend>(data: TensorData, transpose: bool) -> Tensor<B, 2> {
+    let t = Tensor::from_data(data, &Default::default());
+    if transpose {
+        t.transpose()
+    } else {
+        t
+    }
+}
+
 /// `a · b` on the GPU (optionally through a transposed view of each, as the backward pass
 /// makes) against the CPU.
 fn check(m: usize, k: usize, n: usize, transpose_a: bool, transpose_b: bool) {
@@ -46,26 +57,11 @@ fn check(m: usize, k: usize, n: usize, transpose_a: bool, transpose_b: bool) {
         random(if transpose_a { [k, m] } else { [m, k] }),
         random(if transpose_b { [n, k] } else { [k, n] }),
     );
-    let on = |t: Tensor<Gpu, 2>, transpose: bool| if transpose { t.transpose() } else { t };
-    let on_cpu = |t: Tensor<Cpu, 2>, transpose: bool| if transpose { t.transpose() } else { t };
     let gpu = product(
-        on(
-            Tensor::from_data(da.clone(), &Default::default()),
-            transpose_a,
-        ),
-        on(
-            Tensor::from_data(db.clone(), &Default::default()),
-            transpose_b,
-        ),
+        operand::<Gpu>(da.clone(), transpose_a),
+        operand::<Gpu>(db.clone(), transpose_b),
     );
-    let cpu = on_cpu(
-        Tensor::<Cpu, 2>::from_data(da, &Default::default()),
-        transpose_a,
-    )
-    .matmul(on_cpu(
-        Tensor::from_data(db, &Default::default()),
-        transpose_b,
-    ));
+    let cpu = operand::<Cpu>(da, transpose_a).matmul(operand::<Cpu>(db, transpose_b));
     assert_eq!(gpu.dims(), [m, n]);
     let err = relative_error(&values(gpu), &values(cpu));
     assert!(

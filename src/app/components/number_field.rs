@@ -28,7 +28,7 @@ pub struct NumberFieldProps {
 
 #[function_component(NumberField)]
 pub fn number_field(props: &NumberFieldProps) -> Html {
-    let text = use_state(|| props.value.clone());
+    let text = use_state_eq(|| props.value.clone());
     {
         // A new value from the page (accepted input, a loaded link, a reset) replaces the text.
         let text = text.clone();
