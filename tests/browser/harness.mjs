@@ -116,6 +116,22 @@ export async function pause(page) {
 
 /** The train worker's wasm memory in bytes (0 before it started). Its module is built by
  *  wasm-bindgen for workers (`no-modules`): calling `wasm_bindgen()` again gives its exports. */
+/**
+ * The page's JS heap still in use after a full garbage collection, in bytes. Sampling
+ * `usedJSHeapSize` without collecting reads wherever V8's sawtooth happens to be (tens of MiB
+ * apart between two samples); only what survives a collection can show a leak.
+ */
+export async function retainedHeap(page) {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    await cdp.send('HeapProfiler.collectGarbage');
+    const { usedSize } = await cdp.send('Runtime.getHeapUsage');
+    return usedSize;
+  } finally {
+    await cdp.detach();
+  }
+}
+
 export async function trainWorkerMemory(page) {
   const worker = page.workers().find((w) => w.url().includes('train_worker'));
   if (!worker) return 0;
