@@ -116,6 +116,18 @@ export async function pause(page) {
 
 /** The train worker's wasm memory in bytes (0 before it started). Its module is built by
  *  wasm-bindgen for workers (`no-modules`): calling `wasm_bindgen()` again gives its exports. */
+/** Wait until the page's step read-out reaches `n`. */
+export function waitForStep(page, n, timeout = 180_000) {
+  return page.waitForFunction((n) => Number(document.querySelector('[data-testid=metric-step]').textContent) >= n, n, { timeout });
+}
+
+/** Press Train once it is enabled, and wait until the step read-out reaches `steps`. */
+export async function trainUntil(page, steps, timeout = 180_000) {
+  await page.locator('[data-testid=train]:not([disabled])').waitFor({ timeout: 60_000 });
+  await page.click('[data-testid=train]');
+  await waitForStep(page, steps, timeout);
+}
+
 /**
  * The page's JS heap still in use after a full garbage collection, in bytes. Sampling
  * `usedJSHeapSize` without collecting reads wherever V8's sawtooth happens to be (tens of MiB

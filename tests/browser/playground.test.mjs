@@ -1,7 +1,7 @@
 // The playground page in a real headless Chromium, against the release build in dist/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { serve, launch, openPlayground, decodedPixels, settledPixels, setSlider, text, pause } from './harness.mjs';
+import { serve, launch, openPlayground, decodedPixels, settledPixels, setSlider, text, pause, trainUntil, waitForStep } from './harness.mjs';
 
 let server;
 before(async () => { server = await serve(); });
@@ -39,9 +39,7 @@ test('CPU path: loads cleanly, decodes, follows sliders and map, trains', async 
     assert.ok(Math.abs(z1 + 2) < 0.2 && Math.abs(z2 - 2) < 0.2, `z = (${z1}, ${z2})`);
 
     // Training for a few seconds: steps rise, the chart gains points, KL and recon stay finite.
-    await page.locator('[data-testid=train]:not([disabled])').waitFor({ timeout: 60_000 });
-    await page.click('[data-testid=train]');
-    await page.waitForFunction(() => Number(document.querySelector('[data-testid=metric-step]').textContent) >= 100, null, { timeout: 120_000 });
+    await trainUntil(page, 100, 120_000);
     await pause(page);
     const step = Number(await text(page, 'metric-step'));
     const kl = Number(await text(page, 'metric-kl'));
@@ -79,7 +77,7 @@ test('WebGPU path: chosen when Chromium offers an adapter, and trains', async ()
     assert.match(await text(page, 'backend'), /WebGPU/);
     await page.locator('[data-testid=train]:not([disabled])').waitFor({ timeout: 60_000 });
     await page.click('[data-testid=step]');
-    await page.waitForFunction(() => Number(document.querySelector('[data-testid=metric-step]').textContent) >= 1, null, { timeout: 120_000 });
+    await waitForStep(page, 1, 120_000);
     const kl = Number(await text(page, 'metric-kl'));
     assert.ok(Number.isFinite(kl), `KL ${kl}`);
 
@@ -136,9 +134,7 @@ test('a learning rate typed while training is kept and reaches the trainer', asy
   const browser = await launch();
   try {
     const { page, errors } = await openPlayground(browser, server.url);
-    await page.locator('[data-testid=train]:not([disabled])').waitFor({ timeout: 60_000 });
-    await page.click('[data-testid=train]');
-    await page.waitForFunction(() => Number(document.querySelector('[data-testid=metric-step]').textContent) >= 3, null, { timeout: 60_000 });
+    await trainUntil(page, 3, 60_000);
     // Slow typing: the page renders (several times a second while training) between keys.
     await page.click('[data-testid=lr]', { clickCount: 3 });
     await page.keyboard.type('0.0005', { delay: 150 });

@@ -3,7 +3,7 @@
 // bounded while training (the long version is tests/browser/soak.mjs).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { serve, launch, openPlayground, settledPixels, text, pause, trainWorkerMemory, retainedHeap } from './harness.mjs';
+import { serve, launch, openPlayground, settledPixels, text, pause, trainUntil, waitForStep, trainWorkerMemory, retainedHeap } from './harness.mjs';
 
 let server;
 before(async () => { server = await serve(); });
@@ -24,12 +24,6 @@ async function watch(page, origin) {
 }
 
 const step = async (page) => Number(await text(page, 'metric-step'));
-
-async function trainUntil(page, steps) {
-  await page.locator('[data-testid=train]:not([disabled])').waitFor({ timeout: 60_000 });
-  await page.click('[data-testid=train]');
-  await page.waitForFunction((n) => Number(document.querySelector('[data-testid=metric-step]').textContent) >= n, steps, { timeout: 180_000 });
-}
 
 test('CSP: only this origin and wasm compilation; no violation or off-origin request while loading, training, embedding', async () => {
   const browser = await launch();
@@ -142,7 +136,7 @@ test('a lost WebGPU device: the page moves to the CPU with the weights and keeps
     assert.match(notice, /training goes on/);
     const resumedFrom = Number(notice.match(/from step (\d+)/)[1]);
     assert.ok(resumedFrom >= checkpoint && resumedFrom <= before + 64, `resumed from ${resumedFrom}, checkpoint ${checkpoint}, was at ${before}`);
-    await page.waitForFunction((n) => Number(document.querySelector('[data-testid=metric-step]').textContent) >= n, resumedFrom + 20, { timeout: 120_000 });
+    await waitForStep(page, resumedFrom + 20, 120_000);
     assert.equal(await text(page, 'train'), 'Pause', 'still training');
     const pixels = await settledPixels(page);
     assert.ok(new Set(pixels).size > 10, 'decoded image has structure');
@@ -168,7 +162,7 @@ test('a train worker that stops is replaced by one on the CPU from the last weig
     assert.match(notice, /training worker stopped \(.*simulated crash.*\)/);
     assert.match(notice, /training goes on/);
     const resumedFrom = Number(notice.match(/from step (\d+)/)[1]);
-    await page.waitForFunction((n) => Number(document.querySelector('[data-testid=metric-step]').textContent) >= n, resumedFrom + 10, { timeout: 120_000 });
+    await waitForStep(page, resumedFrom + 10, 120_000);
     assert.equal(await text(page, 'train'), 'Pause', 'still training');
     assert.ok(page.workers().some((w) => w !== old && w.url().includes('train_worker')), 'a new train worker');
     await pause(page);
@@ -194,7 +188,7 @@ test('memory stays bounded while training (short soak)', async () => {
     };
     await trainUntil(page, 100); // warm-up: training data, buffers, chart
     const first = await sample();
-    await page.waitForFunction((n) => Number(document.querySelector('[data-testid=metric-step]').textContent) >= n, first.step + 400, { timeout: 300_000 });
+    await waitForStep(page, first.step + 400, 300_000);
     const last = await sample();
     await pause(page);
     const mb = (b) => (b / 2 ** 20).toFixed(1);

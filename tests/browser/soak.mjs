@@ -2,11 +2,10 @@
 // sampling JS heap (as found, and kept after a forced collection), wasm memory and the step rate
 // every minute.
 //   node tests/browser/soak.mjs [--minutes 30] [--out bench/soak.json] [--dist dist]
-// Exits 1 if wasm memory or the JS heap kept after a collection grows by more than BOUND_MIB after
-// the first minute, or the
-// step rate of the last 5 minutes falls below 75% of minutes 2-6.
+// Exits 1 if wasm memory or the JS heap kept after a collection grows by more than BOUND_MIB
+// after the first minute, or the step rate of the last 5 minutes falls below 75% of minutes 2-6.
 import { writeFile } from 'node:fs/promises';
-import { serve, launch, trainWorkerMemory, retainedHeap } from './harness.mjs';
+import { serve, launch, trainUntil, trainWorkerMemory, retainedHeap } from './harness.mjs';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(name);
@@ -25,10 +24,8 @@ try {
   await page.addInitScript(() => addEventListener('TrunkApplicationStarted', (e) => { window.__wasm = e.detail.wasm; }));
   await page.goto(server.url);
   await page.waitForFunction(() => document.querySelector('[data-testid=decoded-panel]')?.dataset.shownVersion > 0, null, { timeout: 60_000 });
-  await page.locator('[data-testid=train]:not([disabled])').waitFor();
-  await page.click('[data-testid=train]');
   // The first step means the train worker's module is up (its memory can be read).
-  await page.waitForFunction(() => Number(document.querySelector('[data-testid=metric-step]').textContent) >= 1, null, { timeout: 120_000 });
+  await trainUntil(page, 1, 120_000);
   // Training runs in the train worker: wasm memory is the page's plus the worker's.
   const sample = async () => {
     const s = await page.evaluate(() => ({
