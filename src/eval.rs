@@ -1,10 +1,10 @@
 //! Evaluation of a model on a whole split: the average -ELBO and its two parts.
 
-use crate::dense::VaeBackend;
 use burn::tensor::{Tensor, TensorData};
 
 use crate::backend::{read_f32, ReadbackError};
 use crate::data::Digits;
+use crate::dense::VaeBackend;
 use crate::elbo::{kl_standard_normal, ElboParts, Likelihood};
 use crate::model::Vae;
 use crate::rng::SeededRng;

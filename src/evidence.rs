@@ -2,11 +2,11 @@
 //! by quadrature over a grid of z, and by importance sampling with q(z|x) as the proposal.
 //! With it, the gap ln p(x) - ELBO(x) = KL(q(z|x) || p(z|x)) becomes a number.
 
-use crate::dense::VaeBackend;
 use burn::tensor::{Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use crate::backend::{read_f32, ReadbackError};
+use crate::dense::VaeBackend;
 use crate::elbo::{Likelihood, LN_2PI};
 use crate::model::Vae;
 use crate::rng::SeededRng;

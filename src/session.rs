@@ -6,10 +6,9 @@
 
 use std::sync::Arc;
 
-use crate::dense::TrainBackend;
-
 use crate::backend::{Cpu, CpuTrain, ReadbackError};
 use crate::data::Digits;
+use crate::dense::TrainBackend;
 use crate::elbo::Likelihood;
 use crate::eval::encode_means;
 use crate::evidence::{decode_flat, inspect, log_joint_on_grid, Grid, Inspection};

@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use crate::dense::TrainBackend;
 use burn::module::AutodiffModule;
 use burn::optim::{GradientsParams, Optimizer};
 use burn::tensor::{Tensor, TensorData};
@@ -12,6 +11,7 @@ use thiserror::Error;
 
 use crate::backend::{read_f32, ReadbackError};
 use crate::data::{BatchCursor, Digits};
+use crate::dense::TrainBackend;
 use crate::elbo::{kl_standard_normal, ElboParts, Likelihood};
 use crate::model::{Vae, VaeConfig};
 use crate::optim::{adam, VaeOptimizer};
