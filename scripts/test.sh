@@ -8,6 +8,7 @@ scripts/setup.sh
 export PATH="$PWD/tools/node_modules/.bin:$PATH" TRUNK_SKIP_VERSION_CHECK=true
 
 echo "== format and lints"
+scripts/check-layers.sh
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --features gpu --lib --bins -- -D warnings

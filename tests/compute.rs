@@ -3,13 +3,13 @@
 mod common;
 
 use pollster::block_on;
-use vae_playground::compute::{ComputeReply, ComputeRequest, Computer};
+use vae_playground::services::compute::{ComputeReply, ComputeRequest, Computer};
 use vae_playground::data::{Dataset, Split};
-use vae_playground::elbo::Likelihood;
-use vae_playground::evidence::Grid;
-use vae_playground::rng::SeededRng;
-use vae_playground::session::{BackendKind, Model};
-use vae_playground::url_state::MapView;
+use vae_playground::vae::elbo::Likelihood;
+use vae_playground::analysis::evidence::Grid;
+use vae_playground::vae::rng::SeededRng;
+use vae_playground::services::session::{BackendKind, Model};
+use vae_playground::page::url_state::MapView;
 
 #[test]
 fn the_worker_answers_like_the_model_after_a_json_round_trip() {

@@ -4,7 +4,8 @@ mod common;
 
 use std::collections::HashSet;
 
-use vae_playground::data::{BatchCursor, DataError, Dataset, Digits, Split, PIXELS};
+use vae_playground::analysis::batches::BatchCursor;
+use vae_playground::data::{DataError, Dataset, Digits, Split, PIXELS};
 
 #[test]
 fn shipped_splits_have_the_official_sizes() {

@@ -1,11 +1,11 @@
 //! The loss terms against vae-math.md's reference values, Monte Carlo and hand computation.
 
 use burn::tensor::{Tensor, TensorData};
-use vae_playground::backend::Cpu;
-use vae_playground::elbo::{bernoulli_nll, gaussian_nll, kl_standard_normal, Likelihood, LN_2PI};
-use vae_playground::evidence::{log_prior, Gaussian};
-use vae_playground::model::Posterior;
-use vae_playground::rng::SeededRng;
+use vae_playground::vae::backend::Cpu;
+use vae_playground::vae::elbo::{bernoulli_nll, gaussian_nll, kl_standard_normal, Likelihood, LN_2PI};
+use vae_playground::analysis::evidence::{log_prior, Gaussian};
+use vae_playground::vae::model::Posterior;
+use vae_playground::vae::rng::SeededRng;
 
 fn t2(rows: &[&[f32]]) -> Tensor<Cpu, 2> {
     let cols = rows[0].len();

@@ -3,26 +3,26 @@
 mod common;
 
 use pollster::block_on;
-use vae_playground::backend::Cpu;
+use vae_playground::vae::backend::Cpu;
 use vae_playground::data::{Dataset, Split};
-use vae_playground::evidence::{
+use vae_playground::analysis::evidence::{
     evidence_by_importance_sampling, evidence_by_quadrature, inspect, log_sum_exp, Grid, Inspection,
 };
-use vae_playground::session::{BackendKind, Model};
-use vae_playground::weights;
+use vae_playground::services::session::{BackendKind, Model};
+use vae_playground::vae::weights;
 
-fn shipped_model() -> (vae_playground::model::Vae<Cpu>, weights::Header) {
+fn shipped_model() -> (vae_playground::vae::model::Vae<Cpu>, weights::Header) {
     let bytes = std::fs::read(common::weights_path(Dataset::Mnist)).expect("shipped weights");
     weights::decode::<Cpu>(&bytes, &Default::default()).expect("shipped weights decode")
 }
 
 /// ln p(x) and friends for one image by quadrature on an `n` x `n` grid, on the CPU.
 fn quadrature(
-    model: &vae_playground::model::Vae<Cpu>,
+    model: &vae_playground::vae::model::Vae<Cpu>,
     header: &weights::Header,
     x: &[f32],
     n: usize,
-) -> vae_playground::evidence::Evidence {
+) -> vae_playground::analysis::evidence::Evidence {
     block_on(evidence_by_quadrature(
         model,
         x,
@@ -184,7 +184,7 @@ fn gap_is_nonnegative_on_a_test_subset() {
 }
 
 fn inspect_cpu(
-    model: &vae_playground::model::Vae<Cpu>,
+    model: &vae_playground::vae::model::Vae<Cpu>,
     header: &weights::Header,
     x: &[f32],
     view: Grid,
@@ -360,7 +360,7 @@ fn log_joint_is_the_heat_map_up_to_ln_px() {
     let x = test.image_f32(3);
     let view = box_grid(4.0, 16);
     let ins = inspect_cpu(&model, &header, &x, view, 0, 1, 0);
-    let joint = block_on(vae_playground::evidence::log_joint_on_grid(
+    let joint = block_on(vae_playground::analysis::evidence::log_joint_on_grid(
         &model,
         &x,
         header.likelihood,

@@ -1,12 +1,12 @@
 //! The reparameterisation trick lets the reconstruction term's gradient reach the encoder.
 
 use burn::tensor::{Tensor, TensorData};
-use vae_playground::backend::CpuTrain;
-use vae_playground::elbo::Likelihood;
-use vae_playground::model::VaeConfig;
-use vae_playground::rng::SeededRng;
+use vae_playground::vae::backend::CpuTrain;
+use vae_playground::vae::elbo::Likelihood;
+use vae_playground::vae::model::VaeConfig;
+use vae_playground::vae::rng::SeededRng;
 
-fn abs_sum(t: Option<Tensor<vae_playground::backend::Cpu, 2>>) -> f64 {
+fn abs_sum(t: Option<Tensor<vae_playground::vae::backend::Cpu, 2>>) -> f64 {
     let t = t.expect("the parameter received a gradient");
     t.abs().sum().into_scalar() as f64
 }

@@ -1,7 +1,7 @@
 //! Host commands: exactly the documented shapes are taken; everything else is refused.
 
 use proptest::prelude::*;
-use vae_playground::host_api::{HostApiError, HostCommand, HostEvent};
+use vae_playground::page::host_api::{HostApiError, HostCommand, HostEvent};
 
 #[test]
 fn documented_commands_parse() {

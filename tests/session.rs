@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use pollster::block_on;
 use vae_playground::data::{Dataset, Split};
-use vae_playground::session::{BackendKind, Model, Session};
-use vae_playground::train::TrainSettings;
-use vae_playground::weights::{self, WeightsError};
+use vae_playground::services::session::{BackendKind, Model, Session};
+use vae_playground::analysis::train::TrainSettings;
+use vae_playground::vae::weights::{self, WeightsError};
 
 fn pretrained() -> Vec<u8> {
     std::fs::read(common::weights_path(Dataset::Mnist)).unwrap()

@@ -10,14 +10,14 @@ use std::time::{Duration, Instant};
 
 use pollster::block_on;
 use vae_playground::data::{Dataset, Digits, Split};
-use vae_playground::elbo::ElboParts;
-use vae_playground::model::VaeConfig;
-use vae_playground::session::{BackendKind, Model};
-use vae_playground::train::{HistoryRow, Progress, TrainSettings};
-use vae_playground::train_service::{
+use vae_playground::vae::elbo::ElboParts;
+use vae_playground::vae::model::VaeConfig;
+use vae_playground::services::session::{BackendKind, Model};
+use vae_playground::analysis::train::{HistoryRow, Progress, TrainSettings};
+use vae_playground::services::train_service::{
     Backend, ChunkEvent, ChunkFailure, Outgoing, TrainCommand, TrainEvent, TrainService, MAP_POINTS,
 };
-use vae_playground::weights;
+use vae_playground::vae::weights;
 
 /// Training images the tests train on, and test images for the map and the test -ELBO.
 const TRAIN_IMAGES: usize = 256;

@@ -5,12 +5,12 @@ mod common;
 use std::sync::Arc;
 
 use pollster::block_on;
-use vae_playground::backend::CpuTrain;
+use vae_playground::vae::backend::CpuTrain;
 use vae_playground::data::{Dataset, Split};
-use vae_playground::elbo::Likelihood;
-use vae_playground::eval::evaluate;
-use vae_playground::model::VaeConfig;
-use vae_playground::train::{TrainError, TrainSettings, Trainer};
+use vae_playground::vae::elbo::Likelihood;
+use vae_playground::analysis::eval::evaluate;
+use vae_playground::vae::model::VaeConfig;
+use vae_playground::analysis::train::{TrainError, TrainSettings, Trainer};
 
 fn trainer(seed: u64, hidden: usize, images: usize) -> Trainer<CpuTrain> {
     let data = Arc::new(common::load(Dataset::Mnist, Split::Train10k).take(images));
@@ -72,7 +72,7 @@ fn history_rows_record_progress_and_settings() {
 fn a_chunk_that_diverges_at_its_first_step_goes_back_one_chunk() {
     let mut t = trainer(1, 64, 1000);
     block_on(t.train_steps(5)).unwrap();
-    let good = block_on(vae_playground::weights::encode(
+    let good = block_on(vae_playground::vae::weights::encode(
         &t.inference_model(),
         1,
         &Default::default(),
@@ -97,7 +97,7 @@ fn a_chunk_that_diverges_at_its_first_step_goes_back_one_chunk() {
     }
     assert_eq!(t.step(), 5);
     assert!(t.history().iter().all(|r| r.step <= 5));
-    let restored = block_on(vae_playground::weights::encode(
+    let restored = block_on(vae_playground::vae::weights::encode(
         &t.inference_model(),
         1,
         &Default::default(),
@@ -111,7 +111,7 @@ fn a_chunk_that_diverges_at_its_first_step_goes_back_one_chunk() {
 fn divergence_restores_the_last_finite_weights() {
     let mut t = trainer(1, 64, 1000);
     block_on(t.train_steps(5)).unwrap();
-    let before = block_on(vae_playground::weights::encode(
+    let before = block_on(vae_playground::vae::weights::encode(
         &t.inference_model(),
         1,
         &Default::default(),
@@ -126,7 +126,7 @@ fn divergence_restores_the_last_finite_weights() {
         other => panic!("expected divergence, got {other}"),
     }
     assert_eq!(t.step(), 5);
-    let after = block_on(vae_playground::weights::encode(
+    let after = block_on(vae_playground::vae::weights::encode(
         &t.inference_model(),
         1,
         &Default::default(),

@@ -1,10 +1,10 @@
 //! The weights file round-trips bit-exactly, and every malformed file gives its own error.
 
 use pollster::block_on;
-use vae_playground::backend::Cpu;
+use vae_playground::vae::backend::Cpu;
 use vae_playground::data::Dataset;
-use vae_playground::model::{Vae, VaeConfig};
-use vae_playground::weights::{self, Header, Provenance, WeightsError, FORMAT_VERSION, MAGIC};
+use vae_playground::vae::model::{Vae, VaeConfig};
+use vae_playground::vae::weights::{self, Header, Provenance, WeightsError, FORMAT_VERSION, MAGIC};
 
 fn small_model(seed: u64) -> Vae<Cpu> {
     VaeConfig::new()
@@ -247,7 +247,7 @@ fn decode_preview(bytes: &[u8]) -> Result<(Vae<Cpu>, Header), WeightsError> {
 /// Decoded pixels of `model` at a few latent points.
 fn decoded(model: &Vae<Cpu>) -> Vec<f32> {
     let z = [0.0, 0.0, 1.5, -2.0, -3.0, 0.5];
-    block_on(vae_playground::evidence::decode_flat(
+    block_on(vae_playground::analysis::evidence::decode_flat(
         model,
         &z,
         &Default::default(),

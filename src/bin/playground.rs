@@ -2,7 +2,7 @@
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
-    vae_playground::app::start();
+    vae_playground::web::start();
 }
 
 #[cfg(not(target_arch = "wasm32"))]

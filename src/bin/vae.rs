@@ -28,15 +28,15 @@ mod cli {
     use pollster::block_on;
     use serde_json::json;
 
-    use vae_playground::backend::{Cpu, CpuTrain, ReadbackError};
+    use vae_playground::vae::backend::{Cpu, CpuTrain, ReadbackError};
     use vae_playground::data::{Dataset, Digits, Split};
-    use vae_playground::elbo::Likelihood;
-    use vae_playground::eval::evaluate;
-    use vae_playground::evidence::{evidence_by_importance_sampling, evidence_by_quadrature, Grid};
-    use vae_playground::model::VaeConfig;
-    use vae_playground::session::{BackendKind, Model};
-    use vae_playground::train::{TrainSettings, Trainer};
-    use vae_playground::weights::{self, Provenance};
+    use vae_playground::vae::elbo::Likelihood;
+    use vae_playground::analysis::eval::evaluate;
+    use vae_playground::analysis::evidence::{evidence_by_importance_sampling, evidence_by_quadrature, Grid};
+    use vae_playground::vae::model::VaeConfig;
+    use vae_playground::services::session::{BackendKind, Model};
+    use vae_playground::analysis::train::{TrainSettings, Trainer};
+    use vae_playground::vae::weights::{self, Provenance};
 
     #[derive(Parser)]
     #[command(
@@ -500,7 +500,7 @@ mod cli {
 
     /// ln p(x) - ELBO(x) by quadrature for the test images in `range`.
     fn check_gaps(
-        model: &vae_playground::model::Vae<Cpu>,
+        model: &vae_playground::vae::model::Vae<Cpu>,
         test: &Digits,
         likelihood: Likelihood,
         grid: usize,
@@ -586,7 +586,7 @@ mod cli {
         Ok(())
     }
 
-    fn write_history(path: &Path, rows: &[vae_playground::train::HistoryRow]) -> Result<(), Error> {
+    fn write_history(path: &Path, rows: &[vae_playground::analysis::train::HistoryRow]) -> Result<(), Error> {
         if path.extension().is_some_and(|e| e == "json") {
             return write(path, serde_json::to_string_pretty(rows)?.as_bytes());
         }

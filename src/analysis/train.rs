@@ -1,0 +1,443 @@
+//! Training: a [`Trainer`] owns the model, the Adam optimiser and a data cursor, and advances in
+//! small chunks so a browser can interleave training with rendering.
+
+use std::sync::Arc;
+
+use burn::module::AutodiffModule;
+use burn::optim::{GradientsParams, Optimizer};
+use burn::tensor::{Tensor, TensorData};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::vae::backend::{read_f32, ReadbackError};
+use crate::analysis::batches::BatchCursor;
+use crate::data::Digits;
+use crate::vae::dense::TrainBackend;
+use crate::vae::elbo::{kl_standard_normal, ElboParts, Likelihood};
+use crate::vae::model::{Vae, VaeConfig};
+use crate::vae::optim::{adam, VaeOptimizer};
+use crate::vae::rng::SeededRng;
+
+#[derive(Debug, Error)]
+pub enum TrainError {
+    #[error("the loss became {value} at step {step}: training diverged. The weights were restored to step {restored_step}; lower the learning rate or beta and train again")]
+    Diverged {
+        step: usize,
+        value: f64,
+        restored_step: usize,
+    },
+    #[error(transparent)]
+    Readback(#[from] ReadbackError),
+    #[error("the training set is empty")]
+    NoData,
+}
+
+/// Hyperparameters that may change between chunks without resetting the model.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TrainSettings {
+    pub learning_rate: f64,
+    /// Weight of the KL term: loss = recon + beta * KL.
+    pub beta: f64,
+    pub batch_size: usize,
+    pub likelihood: Likelihood,
+    /// Steps per history row.
+    pub log_every: usize,
+}
+
+impl Default for TrainSettings {
+    fn default() -> Self {
+        Self {
+            learning_rate: 1e-3,
+            beta: 1.0,
+            batch_size: 128,
+            likelihood: Likelihood::Bernoulli,
+            log_every: 50,
+        }
+    }
+}
+
+/// Training-batch averages over one logging interval, in nats per image.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct HistoryRow {
+    /// Optimiser steps taken so far.
+    pub step: usize,
+    /// Epochs completed, with the fraction of the current one.
+    pub epoch: f64,
+    pub images_seen: u64,
+    pub kl: f64,
+    pub recon: f64,
+    /// recon + KL: -ELBO whatever beta was.
+    pub neg_elbo: f64,
+    /// recon + beta * KL: what was minimised.
+    pub loss: f64,
+    pub beta: f64,
+    pub learning_rate: f64,
+    /// Seconds spent training so far (pauses excluded).
+    pub wall_seconds: f64,
+}
+
+/// What one call of [`Trainer::train_steps`] did.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ChunkReport {
+    pub steps: usize,
+    pub images: u64,
+    /// Means over the chunk's batches.
+    pub parts: ElboParts,
+    pub seconds: f64,
+}
+
+impl ChunkReport {
+    /// A chunk of no steps.
+    pub const EMPTY: ChunkReport = ChunkReport {
+        steps: 0,
+        images: 0,
+        parts: ElboParts {
+            kl: 0.0,
+            recon: 0.0,
+        },
+        seconds: 0.0,
+    };
+
+    pub fn images_per_second(&self) -> f64 {
+        self.images as f64 / self.seconds.max(1e-9)
+    }
+}
+
+/// Sums over the steps of the current, unfinished logging interval.
+#[derive(Debug, Default, Clone, Copy)]
+struct Interval {
+    steps: usize,
+    kl: f64,
+    recon: f64,
+}
+
+/// How far a run has come: carried over when the model moves to another backend, so the
+/// step count and the chart go on where they were.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    pub step: usize,
+    pub images_seen: u64,
+    pub train_seconds: f64,
+    pub history: Vec<HistoryRow>,
+}
+
+/// A monotonic clock in seconds; each platform passes its own (`Instant` natively,
+/// `performance.now()` in the browser), which keeps this module free of platform code.
+pub type Clock = fn() -> f64;
+
+pub struct Trainer<B: TrainBackend> {
+    model: Vae<B>,
+    optim: VaeOptimizer<B>,
+    config: VaeConfig,
+    data: Arc<Digits>,
+    cursor: BatchCursor,
+    noise: SeededRng,
+    settings: TrainSettings,
+    step: usize,
+    images_seen: u64,
+    train_seconds: f64,
+    interval: Interval,
+    history: Vec<HistoryRow>,
+    clock: Clock,
+    device: B::Device,
+    /// The start of the last chunk that trained cleanly: where a divergence in the first step of
+    /// the next chunk goes back to.
+    previous: Option<Snapshot<B>>,
+}
+
+/// The trainer's state at the start of a chunk, to go back to if the chunk diverges.
+#[derive(Clone)]
+struct Snapshot<B: TrainBackend> {
+    model: Vae<B>,
+    optim: VaeOptimizer<B>,
+    cursor: BatchCursor,
+    step: usize,
+    images_seen: u64,
+    train_seconds: f64,
+    interval: Interval,
+    history_len: usize,
+}
+
+impl<B: TrainBackend> Trainer<B> {
+    /// A fresh model from `config` (its seed also seeds batching and noise).
+    pub fn new(
+        config: VaeConfig,
+        data: Arc<Digits>,
+        settings: TrainSettings,
+        clock: Clock,
+        device: B::Device,
+    ) -> Result<Self, TrainError> {
+        let model = config.init(&device);
+        let model = with_output_bias_from_data(model, &data, &device);
+        Self::with_model(model, config, data, settings, clock, device)
+    }
+
+    /// Continue from an existing model (e.g. pretrained weights) with a fresh optimiser.
+    pub fn with_model(
+        model: Vae<B>,
+        config: VaeConfig,
+        data: Arc<Digits>,
+        settings: TrainSettings,
+        clock: Clock,
+        device: B::Device,
+    ) -> Result<Self, TrainError> {
+        if data.is_empty() {
+            return Err(TrainError::NoData);
+        }
+        Ok(Self {
+            model,
+            optim: adam(),
+            cursor: BatchCursor::new(data.len(), config.seed),
+            noise: SeededRng::new(config.seed.wrapping_add(1)),
+            config,
+            data,
+            settings,
+            step: 0,
+            images_seen: 0,
+            train_seconds: 0.0,
+            interval: Interval::default(),
+            history: Vec::new(),
+            clock,
+            device,
+            previous: None,
+        })
+    }
+
+    pub fn model(&self) -> &Vae<B> {
+        &self.model
+    }
+
+    pub fn config(&self) -> &VaeConfig {
+        &self.config
+    }
+
+    pub fn settings(&self) -> &TrainSettings {
+        &self.settings
+    }
+
+    /// Change learning rate, beta, batch size or decoder; takes effect at the next step.
+    pub fn set_settings(&mut self, settings: TrainSettings) {
+        self.settings = settings;
+    }
+
+    /// Train on other images from the next step on (e.g. all 60k instead of the first 10k),
+    /// keeping the model and optimiser. The new set is walked in a fresh seeded order.
+    pub fn set_data(&mut self, data: Arc<Digits>) -> Result<(), TrainError> {
+        if data.is_empty() {
+            return Err(TrainError::NoData);
+        }
+        self.cursor = BatchCursor::new(data.len(), self.config.seed);
+        self.data = data;
+        self.previous = None;
+        Ok(())
+    }
+
+    pub fn progress(&self) -> Progress {
+        Progress {
+            step: self.step,
+            images_seen: self.images_seen,
+            train_seconds: self.train_seconds,
+            history: self.history.clone(),
+        }
+    }
+
+    /// Continue the counters and history of an earlier run (the weights come separately).
+    pub fn resume(&mut self, progress: Progress) {
+        self.step = progress.step;
+        self.images_seen = progress.images_seen;
+        self.train_seconds = progress.train_seconds;
+        self.history = progress.history;
+        self.previous = None;
+    }
+
+    pub fn train_len(&self) -> usize {
+        self.data.len()
+    }
+
+    pub fn step(&self) -> usize {
+        self.step
+    }
+
+    pub fn epoch(&self) -> f64 {
+        self.cursor.epoch_progress()
+    }
+
+    pub fn images_seen(&self) -> u64 {
+        self.images_seen
+    }
+
+    /// Seconds spent inside `train_steps` so far.
+    pub fn train_seconds(&self) -> f64 {
+        self.train_seconds
+    }
+
+    pub fn history(&self) -> &[HistoryRow] {
+        &self.history
+    }
+
+    /// Take `n` optimiser steps, then read the losses back once (asynchronously, as wasm needs).
+    ///
+    /// If any step's loss is not finite, the model and optimiser return to their state before
+    /// this chunk and [`TrainError::Diverged`] says so.
+    pub async fn train_steps(&mut self, n: usize) -> Result<ChunkReport, TrainError> {
+        let started = (self.clock)();
+        let start = self.snapshot();
+        let settings = self.settings;
+        let mut per_step = Vec::with_capacity(n);
+        // Each step's batch size and epoch position, so history rows logged inside one chunk
+        // carry their own counts.
+        let mut counts = Vec::with_capacity(n);
+        let mut images = 0u64;
+        for _ in 0..n {
+            let indices = self.cursor.next_batch(settings.batch_size);
+            images += indices.len() as u64;
+            counts.push((indices.len() as u64, self.cursor.epoch_progress()));
+            let x = self.data.batch::<B>(&indices, &self.device);
+            let eps = self.noise_tensor(indices.len());
+            let out = self.model.forward(x.clone(), eps);
+            let kl = kl_standard_normal(&out.posterior).mean();
+            let recon = settings.likelihood.nll(out.logits, x).mean();
+            let loss = recon.clone() + kl.clone().mul_scalar(settings.beta);
+            let grads = GradientsParams::from_grads(loss.backward(), &self.model);
+            self.model = self
+                .optim
+                .step(settings.learning_rate, self.model.clone(), grads);
+            per_step.push(Tensor::cat(vec![kl.inner(), recon.inner()], 0));
+        }
+        if per_step.is_empty() {
+            return Ok(ChunkReport::EMPTY);
+        }
+        let values = read_f32(Tensor::stack::<2>(per_step, 0)).await?;
+        if let Some(bad) = values.iter().position(|v| !v.is_finite()) {
+            let value = values[bad] as f64;
+            let step = self.step + bad / 2 + 1;
+            // A step's loss is measured on the weights before it. If the chunk's first step blew
+            // up, the chunk's starting weights are the bad ones: go back one chunk further.
+            let target = if bad < 2 {
+                self.previous.take().unwrap_or(start)
+            } else {
+                start
+            };
+            self.restore(target);
+            return Err(TrainError::Diverged {
+                step,
+                value,
+                restored_step: self.step,
+            });
+        }
+        self.previous = Some(start);
+        let seconds = (self.clock)() - started;
+        let steps = values.len() / 2;
+        let seconds_before = self.train_seconds;
+        let (mut kl_sum, mut recon_sum) = (0.0, 0.0);
+        for (i, (pair, &(batch, epoch))) in values.chunks_exact(2).zip(&counts).enumerate() {
+            let (kl, recon) = (pair[0] as f64, pair[1] as f64);
+            kl_sum += kl;
+            recon_sum += recon;
+            self.step += 1;
+            self.images_seen += batch;
+            // Steps are not timed one by one: spread the chunk's time evenly over them.
+            self.train_seconds = seconds_before + seconds * (i + 1) as f64 / steps as f64;
+            self.log(kl, recon, epoch);
+        }
+        Ok(ChunkReport {
+            steps,
+            images,
+            parts: ElboParts {
+                kl: kl_sum / steps as f64,
+                recon: recon_sum / steps as f64,
+            },
+            seconds,
+        })
+    }
+
+    fn snapshot(&self) -> Snapshot<B> {
+        Snapshot {
+            model: self.model.clone(),
+            optim: self.optim.clone(),
+            cursor: self.cursor.clone(),
+            step: self.step,
+            images_seen: self.images_seen,
+            train_seconds: self.train_seconds,
+            interval: self.interval,
+            history_len: self.history.len(),
+        }
+    }
+
+    fn restore(&mut self, s: Snapshot<B>) {
+        self.model = s.model;
+        self.optim = s.optim;
+        self.cursor = s.cursor;
+        self.step = s.step;
+        self.images_seen = s.images_seen;
+        self.train_seconds = s.train_seconds;
+        self.interval = s.interval;
+        self.history.truncate(s.history_len);
+    }
+
+    fn noise_tensor(&mut self, batch: usize) -> Tensor<B, 2> {
+        let k = self.config.latent;
+        Tensor::from_data(
+            TensorData::new(self.noise.normals(batch * k), [batch, k]),
+            &self.device,
+        )
+    }
+
+    fn log(&mut self, kl: f64, recon: f64, epoch: f64) {
+        let iv = &mut self.interval;
+        iv.steps += 1;
+        iv.kl += kl;
+        iv.recon += recon;
+        if iv.steps >= self.settings.log_every.max(1) {
+            let n = iv.steps as f64;
+            let (kl, recon) = (iv.kl / n, iv.recon / n);
+            *iv = Interval::default();
+            self.history.push(HistoryRow {
+                step: self.step,
+                epoch,
+                images_seen: self.images_seen,
+                kl,
+                recon,
+                neg_elbo: recon + kl,
+                loss: recon + self.settings.beta * kl,
+                beta: self.settings.beta,
+                learning_rate: self.settings.learning_rate,
+                wall_seconds: self.train_seconds,
+            });
+        }
+    }
+
+    /// The trained model without autodiff, for decoding and evaluation.
+    pub fn inference_model(&self) -> Vae<B::InnerBackend> {
+        self.model.valid()
+    }
+}
+
+/// Start the decoder's output bias at the log-odds of each pixel's mean over the training set,
+/// so a fresh model begins by drawing the average image rather than grey noise (the
+/// initialisation Burda et al. use for IWAE). It saves the first few hundred steps.
+fn with_output_bias_from_data<B: TrainBackend>(
+    mut model: Vae<B>,
+    data: &Digits,
+    device: &B::Device,
+) -> Vae<B> {
+    let n = data.len().max(1) as f64;
+    let mut sums = vec![0.0f64; crate::data::PIXELS];
+    for i in 0..data.len() {
+        for (s, &p) in sums.iter_mut().zip(data.image(i)) {
+            *s += p as f64 / 255.0;
+        }
+    }
+    let logits: Vec<f32> = sums
+        .iter()
+        .map(|s| {
+            let p = (s / n).clamp(1e-3, 1.0 - 1e-3);
+            (p / (1.0 - p)).ln() as f32
+        })
+        .collect();
+    if model.dec_out.weight.dims()[1] == logits.len() {
+        let bias = Tensor::from_data(TensorData::new(logits, [crate::data::PIXELS]), device);
+        model.dec_out.bias = Some(burn::module::Param::from_tensor(bias));
+    }
+    model
+}

@@ -1,0 +1,245 @@
+//! Digit (MNIST) and clothing (Fashion-MNIST) images, and drawings turned into such images.
+//!
+//! Files are the official bytes without IDX headers, gzip-compressed, as shipped in `www/data`:
+//! `{dataset}-{split}-images.u8.gz` (N x 784 bytes, 0 = background, 255 = ink) and
+//! `{dataset}-{split}-labels.u8.gz` (N bytes, 0..9).
+
+use burn::tensor::backend::Backend;
+use burn::tensor::{Tensor, TensorData};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+pub mod drawing;
+
+/// Pixels per image.
+pub const PIXELS: usize = 28 * 28;
+
+#[derive(Debug, Error)]
+pub enum DataError {
+    #[error("could not decompress {what}: {source}")]
+    Gzip {
+        what: &'static str,
+        source: std::io::Error,
+    },
+    #[error("image file holds {bytes} bytes, not a whole number of 28x28 images")]
+    RaggedImages { bytes: usize },
+    #[error("{images} images but {labels} labels")]
+    CountMismatch { images: usize, labels: usize },
+    #[error("label {label} at index {index} is not a class 0..9")]
+    BadLabel { index: usize, label: u8 },
+    #[error("could not read {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// Which collection of images.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dataset {
+    Mnist,
+    Fashion,
+}
+
+impl Dataset {
+    pub const ALL: [Dataset; 2] = [Dataset::Mnist, Dataset::Fashion];
+
+    /// File-name stem and URL value.
+    pub fn key(self) -> &'static str {
+        match self {
+            Dataset::Mnist => "mnist",
+            Dataset::Fashion => "fashion",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|d| d.key() == key)
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Dataset::Mnist => "MNIST digits",
+            Dataset::Fashion => "Fashion-MNIST",
+        }
+    }
+
+    pub fn class_names(self) -> [&'static str; 10] {
+        match self {
+            Dataset::Mnist => ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
+            Dataset::Fashion => [
+                "T-shirt/top",
+                "Trouser",
+                "Pullover",
+                "Dress",
+                "Coat",
+                "Sandal",
+                "Shirt",
+                "Sneaker",
+                "Bag",
+                "Ankle boot",
+            ],
+        }
+    }
+
+    /// The pretrained weights file, relative to the site root (`www/`).
+    pub fn weights_path(self) -> String {
+        format!("weights/{}.vaew", self.key())
+    }
+
+    /// The decoder-only f16 preview of the pretrained weights (`vae preview`), relative to the
+    /// site root (`www/`).
+    pub fn preview_path(self) -> String {
+        format!("weights/{}.preview.vaew", self.key())
+    }
+
+    /// Credit line for where the data is shown.
+    pub fn attribution(self) -> &'static str {
+        match self {
+            Dataset::Mnist => "MNIST by Yann LeCun, Corinna Cortes and Christopher J.C. Burges, derived from NIST data; CC BY-SA 3.0",
+            Dataset::Fashion => "Fashion-MNIST by Zalando Research; MIT licence",
+        }
+    }
+}
+
+/// Which part of a dataset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Split {
+    /// The first 10,000 training images: the page's default training set.
+    Train10k,
+    /// All 60,000 training images.
+    Train,
+    /// The 10,000 test images, for evaluation and the latent map.
+    Test,
+}
+
+impl Split {
+    pub fn key(self) -> &'static str {
+        match self {
+            Split::Train10k => "train10k",
+            Split::Train => "train",
+            Split::Test => "test",
+        }
+    }
+
+    /// The (images, labels) file names of this split, relative to `www/data`.
+    pub fn file_names(self, dataset: Dataset) -> (String, String) {
+        let stem = format!("{}-{}", dataset.key(), self.key());
+        (
+            format!("{stem}-images.u8.gz"),
+            format!("{stem}-labels.u8.gz"),
+        )
+    }
+
+    /// The (images, labels) files of this split, relative to the site root (`www/`):
+    /// [`Split::file_names`] under `data/`.
+    pub fn file_paths(self, dataset: Dataset) -> (String, String) {
+        let (images, labels) = self.file_names(dataset);
+        (format!("data/{images}"), format!("data/{labels}"))
+    }
+}
+
+/// A set of 28x28 grey images with their class labels, kept as bytes (4x smaller than f32).
+#[derive(Debug, Clone)]
+pub struct Digits {
+    images: Vec<u8>,
+    labels: Vec<u8>,
+}
+
+impl Digits {
+    /// From raw (uncompressed) bytes, validated.
+    pub fn from_raw(images: Vec<u8>, labels: Vec<u8>) -> Result<Self, DataError> {
+        if !images.len().is_multiple_of(PIXELS) {
+            return Err(DataError::RaggedImages {
+                bytes: images.len(),
+            });
+        }
+        if images.len() / PIXELS != labels.len() {
+            return Err(DataError::CountMismatch {
+                images: images.len() / PIXELS,
+                labels: labels.len(),
+            });
+        }
+        if let Some((index, &label)) = labels.iter().enumerate().find(|(_, &l)| l > 9) {
+            return Err(DataError::BadLabel { index, label });
+        }
+        Ok(Self { images, labels })
+    }
+
+    /// From the gzip-compressed files as shipped. (The page's own module lets the browser
+    /// decompress instead, so it carries no inflater.)
+    pub fn from_gz(images_gz: &[u8], labels_gz: &[u8]) -> Result<Self, DataError> {
+        Self::from_raw(gunzip(images_gz, "images")?, gunzip(labels_gz, "labels")?)
+    }
+
+    /// Read a split from a directory laid out like `www/data`.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn load(dir: &std::path::Path, dataset: Dataset, split: Split) -> Result<Self, DataError> {
+        let (images, labels) = split.file_names(dataset);
+        let read = |name: &str| {
+            let path = dir.join(name);
+            std::fs::read(&path).map_err(|source| DataError::Io {
+                path: path.display().to_string(),
+                source,
+            })
+        };
+        Self::from_gz(&read(&images)?, &read(&labels)?)
+    }
+
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// The first `n` images (or all, if fewer).
+    pub fn take(&self, n: usize) -> Self {
+        let n = n.min(self.len());
+        Self {
+            images: self.images[..n * PIXELS].to_vec(),
+            labels: self.labels[..n].to_vec(),
+        }
+    }
+
+    pub fn image(&self, index: usize) -> &[u8] {
+        &self.images[index * PIXELS..(index + 1) * PIXELS]
+    }
+
+    pub fn label(&self, index: usize) -> u8 {
+        self.labels[index]
+    }
+
+    pub fn labels(&self) -> &[u8] {
+        &self.labels
+    }
+
+    /// Image `index` as pixels in [0, 1].
+    pub fn image_f32(&self, index: usize) -> Vec<f32> {
+        self.image(index).iter().map(|&p| to_unit(p)).collect()
+    }
+
+    /// The images at `indices` as a `[n, 784]` tensor of grey levels in [0, 1].
+    pub fn batch<B: Backend>(&self, indices: &[usize], device: &B::Device) -> Tensor<B, 2> {
+        let mut pixels = Vec::with_capacity(indices.len() * PIXELS);
+        for &i in indices {
+            pixels.extend(self.image(i).iter().map(|&p| to_unit(p)));
+        }
+        Tensor::from_data(TensorData::new(pixels, [indices.len(), PIXELS]), device)
+    }
+}
+
+fn to_unit(p: u8) -> f32 {
+    p as f32 / 255.0
+}
+
+fn gunzip(bytes: &[u8], what: &'static str) -> Result<Vec<u8>, DataError> {
+    use std::io::Read;
+    let mut out = Vec::with_capacity(bytes.len() * 4);
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .map_err(|source| DataError::Gzip { what, source })?;
+    Ok(out)
+}

@@ -1,0 +1,66 @@
+//! What the page asks the browser to do: the one Yew component carries these out, so the
+//! page's own logic stays plain Rust that runs natively.
+
+use std::rc::Rc;
+
+use crate::data::{Dataset, Digits};
+use crate::services::compute::ComputeRequest;
+use crate::services::session::AnyVae;
+use crate::services::train_service::TrainCommand;
+use crate::vae::weights::Provenance;
+
+use super::msg::Msg;
+
+/// A window that posted to the page, numbered by the component (the page never holds one).
+pub type WindowId = u32;
+
+pub enum Effect {
+    /// Fetch the decoder-only preview of the pretrained model: `Load(PreviewLoaded)`.
+    FetchPreview(Dataset),
+    /// Fetch the whole pretrained model and the test split, and the remembered model when
+    /// `recall`: `Load(Loaded)`.
+    FetchModel { dataset: Dataset, recall: bool },
+    /// Encode the test images' means for the latent map: `Load(MapEncoded)`.
+    EncodeMap { model: AnyVae, test: Rc<Digits> },
+    /// Deliver `msg` after `ms` milliseconds (0: after this update's render).
+    After { ms: u32, msg: Msg },
+    /// Start a train worker; `Train(WorkerUnavailable)` if the browser cannot.
+    StartTrainWorker,
+    /// Post to the train worker, with a weights file moved beside the command.
+    Train(TrainCommand, Option<Rc<Vec<u8>>>),
+    /// Ask the compute client, whose answer comes as `Inspect(ComputeReplied)`. `version`
+    /// numbers `model`, so the client sends weights only when they changed.
+    Compute {
+        request: ComputeRequest,
+        model: AnyVae,
+        version: u64,
+    },
+    /// Write `model` as a weights file to download: `Keep(Exported)`.
+    Export {
+        model: AnyVae,
+        seed: u64,
+        provenance: Provenance,
+    },
+    /// Save bytes as a file.
+    Download { name: String, bytes: Vec<u8> },
+    /// Keep a model in browser storage: `Keep(Remembered)`.
+    Remember {
+        key: String,
+        bytes: Rc<Vec<u8>>,
+        step: usize,
+    },
+    /// Forget it: `Keep(Forgotten)`.
+    Forget { key: String },
+    /// Put text on the clipboard: `Share(Copied)`.
+    Copy { what: &'static str, text: String },
+    /// Rewrite the address bar's query.
+    ReplaceQuery(String),
+    /// Post JSON text to a window that spoke to the page.
+    PostTo {
+        window: WindowId,
+        origin: String,
+        json: String,
+    },
+    /// Post JSON text to the embedding page, once per allowed origin.
+    PostToParent { origins: Vec<String>, json: String },
+}

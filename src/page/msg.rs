@@ -1,0 +1,111 @@
+//! What happened, by part of the page: the user's actions and the answers of workers and
+//! fetches. Named after what happened, not what should follow.
+
+use std::rc::Rc;
+
+use crate::data::{Dataset, Digits, Split};
+use crate::page::url_state::{MapView, Panel};
+use crate::services::compute::ComputeReply;
+use crate::services::session::{AnyVae, Device};
+use crate::services::train_service::TrainEvent;
+use crate::analysis::train::TrainSettings;
+
+use super::effect::WindowId;
+
+pub enum Msg {
+    /// z moved: a slider, a click on the map, the host, or an interpolation's frame.
+    ZMoved([f64; 2]),
+    /// The map should show this region.
+    MapZoomed(MapView),
+    NoticeDismissed,
+    Load(LoadMsg),
+    Train(TrainMsg),
+    Inspect(InspectMsg),
+    Keep(KeepMsg),
+    Share(ShareMsg),
+    Host(HostMsg),
+}
+
+/// What the page loads for one dataset.
+pub struct Loaded {
+    pub dataset: Dataset,
+    pub pretrained: Rc<Vec<u8>>,
+    pub model: AnyVae,
+    pub test: Rc<Digits>,
+    /// The model this browser remembered for the dataset, if any (not yet checked).
+    pub remembered: Option<Vec<u8>>,
+}
+
+pub enum LoadMsg {
+    /// The WebGPU probe answered: the adapter's name, if the browser has one.
+    GpuProbed(Option<String>),
+    PreviewLoaded(Dataset, Box<Result<AnyVae, String>>),
+    /// The preview's image is on the page: time to load the rest.
+    PreviewShown(Dataset),
+    Loaded(Box<Result<Loaded, String>>),
+    MapEncoded(Result<Vec<f32>, String>),
+    DatasetChosen(Dataset),
+}
+
+pub enum TrainMsg {
+    Toggled,
+    StepClicked,
+    ResetClicked,
+    RestoreClicked,
+    DeviceChosen(Device),
+    /// The learning rate, beta, batch size or decoder changed (one edit of all four).
+    Settings(TrainSettings),
+    HiddenSet(usize),
+    SeedSet(u64),
+    TrainingSetChosen(Split),
+    /// The train worker reported, with the weights file that came with it.
+    Reported(Box<TrainEvent>, Option<Vec<u8>>),
+    /// The train worker stopped (an uncaught error, or it could not load).
+    WorkerFailed(String),
+    /// The browser could not start a train worker.
+    WorkerUnavailable,
+}
+
+pub enum InspectMsg {
+    ExamplePicked(usize),
+    /// The pad's ink (grey levels on a `side` x `side` raster), or `None` once cleared.
+    DigitDrawn(Option<(Rc<Vec<f32>>, usize)>),
+    ComputeReplied(ComputeReply),
+    /// The compute worker stopped; its work moves to the page's thread.
+    ComputeFailed(String),
+    HeatToggled(bool),
+    EllipseToggled(bool),
+    ManifoldToggled(bool),
+    ManifoldSizeSet(usize),
+    InterpolationEndSet(usize),
+    InterpolationPlayed,
+    InterpolationFrame(usize),
+}
+
+pub enum KeepMsg {
+    DownloadClicked,
+    Exported(Result<Vec<u8>, String>),
+    /// A chosen file's bytes (`None`: nothing chosen).
+    FileRead(Result<Option<Vec<u8>>, String>),
+    RememberToggled(bool),
+    Remembered(usize, Result<(), String>),
+    Forgotten(Result<(), String>),
+}
+
+pub enum ShareMsg {
+    EmbedPanelToggled(Panel),
+    CopyEmbedClicked,
+    CopyLinkClicked,
+    Copied(&'static str, Result<(), String>),
+    UrlNoticesDismissed,
+    UrlSyncDue,
+}
+
+pub enum HostMsg {
+    /// A `message` event: its origin, its data as JSON text, and the window that sent it.
+    Received {
+        origin: String,
+        text: String,
+        window: WindowId,
+    },
+}

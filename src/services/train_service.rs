@@ -1,0 +1,543 @@
+//! Training as a service the page drives by messages: the train worker
+//! (`src/bin/train_worker.rs`) runs a [`TrainService`] off the page's thread, so a slider never
+//! waits for a training step. Commands come in order; while it runs, the service trains chunk
+//! after chunk and reports each one. Weights travel as `.vaew` files beside the JSON. No browser
+//! types here: the tests drive the service natively.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::{Dataset, Digits, Split};
+use crate::vae::elbo::ElboParts;
+use crate::vae::model::VaeConfig;
+use crate::services::session::{BackendKind, Session};
+use crate::analysis::train::{ChunkReport, Clock, HistoryRow, Progress, TrainError, TrainSettings};
+use crate::vae::weights::Provenance;
+
+/// A chunk of steps aims at this long, then the service reports and reads its messages.
+const CHUNK_MS: f64 = 40.0;
+/// While running, the weights go to the page this often (ms): the decoded image, the
+/// checkpoint a lost GPU falls back to, and what is remembered all come from them.
+pub const WEIGHTS_EVERY_MS: f64 = 250.0;
+/// While running, new history rows go to the page this often (ms).
+const HISTORY_EVERY_MS: f64 = 200.0;
+/// While running, the latent map's means and the test -ELBO are computed this often (ms),
+/// taking turns; a report that says training stopped carries both.
+const EXTRAS_EVERY_MS: f64 = 1000.0;
+/// While running, reading the weights back and computing the extras take at most about this
+/// share of the worker's time: where they are slow (a software GPU adapter, where the map's means
+/// take longer than a training step), they come less often than the periods above.
+const SIDE_WORK_SHARE: f64 = 0.1;
+/// Test images encoded for the latent map, and evaluated for the test -ELBO.
+pub const MAP_POINTS: usize = 2000;
+pub const TEST_EVAL_IMAGES: usize = 500;
+
+/// Which backend trains. The page names it without depending on wgpu (the page's own module
+/// is built without it); only a worker built with the `gpu` feature can run `WebGpu`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Backend {
+    Cpu,
+    WebGpu,
+}
+
+impl Backend {
+    pub fn kind(self) -> Result<BackendKind, String> {
+        match self {
+            Backend::Cpu => Ok(BackendKind::Cpu),
+            #[cfg(feature = "gpu")]
+            Backend::WebGpu => Ok(BackendKind::Gpu),
+            #[cfg(not(feature = "gpu"))]
+            Backend::WebGpu => Err("this build has no WebGPU backend".into()),
+        }
+    }
+}
+
+/// What the page asks. `generation` numbers trainers: events of an older one are stale.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind")]
+pub enum TrainCommand {
+    /// Train on `split` of `dataset` from now on. The worker fetches it, with the test split
+    /// for the map and test -ELBO it reports while running.
+    Data {
+        dataset: Dataset,
+        split: Split,
+    },
+    /// A new trainer in place of the current one: fresh from `fresh`, or else from the weights
+    /// file sent with the command, continuing `progress`. It starts paused.
+    Start {
+        generation: u64,
+        backend: Backend,
+        fresh: Option<VaeConfig>,
+        progress: Progress,
+        settings: TrainSettings,
+    },
+    /// The current trainer (weights, step, history) on another backend.
+    Switch {
+        generation: u64,
+        backend: Backend,
+    },
+    Settings {
+        settings: TrainSettings,
+    },
+    Run,
+    Pause,
+    Step {
+        steps: usize,
+    },
+}
+
+/// What the service tells the page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind")]
+pub enum TrainEvent {
+    DataLoaded {
+        dataset: Dataset,
+        split: Split,
+        images: usize,
+    },
+    DataFailed {
+        dataset: Dataset,
+        split: Split,
+        message: String,
+    },
+    /// A trainer is ready, paused; its weights come with this event.
+    Started {
+        generation: u64,
+        backend: Backend,
+        config: VaeConfig,
+        step: usize,
+    },
+    /// A `Start` or `Switch` failed; a trainer that was there before goes on (paused).
+    StartFailed {
+        generation: u64,
+        message: String,
+    },
+    Chunk(Box<ChunkEvent>),
+    /// The WebGPU device is gone, why. The page restarts the worker on the CPU.
+    GpuLost {
+        reason: String,
+    },
+}
+
+/// One chunk of training, reported.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChunkEvent {
+    pub generation: u64,
+    pub step: usize,
+    pub epoch: f64,
+    pub images_seen: u64,
+    pub train_seconds: f64,
+    pub steps: usize,
+    pub images: u64,
+    pub seconds: f64,
+    /// Means over the chunk's batches.
+    pub parts: ElboParts,
+    /// Still training: false after a pause, the last of `Step`'s steps, or an error.
+    pub running: bool,
+    pub error: Option<ChunkFailure>,
+    /// The history from row `history_from` on; the rows before it are as last sent.
+    pub history_from: usize,
+    pub history: Vec<HistoryRow>,
+    /// The weights file was sent with this event.
+    pub weights: bool,
+    /// Latent means of the first [`MAP_POINTS`] test images (x, y pairs).
+    pub means: Option<Vec<f32>>,
+    /// -ELBO parts on the first [`TEST_EVAL_IMAGES`] test images.
+    pub test: Option<ElboParts>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChunkFailure {
+    pub message: String,
+    /// The loss was not finite; the weights went back to the last finite state.
+    pub diverged: bool,
+}
+
+/// An event and the weights file that goes with it, if any.
+#[derive(Debug)]
+pub struct Outgoing {
+    pub event: TrainEvent,
+    pub weights: Option<Vec<u8>>,
+}
+
+impl From<TrainEvent> for Outgoing {
+    fn from(event: TrainEvent) -> Self {
+        Self {
+            event,
+            weights: None,
+        }
+    }
+}
+
+pub struct TrainService {
+    clock: Clock,
+    session: Option<Session>,
+    generation: u64,
+    backend: Backend,
+    dataset: Option<Dataset>,
+    train: Option<Arc<Digits>>,
+    map: Option<Digits>,
+    eval: Option<Digits>,
+    running: bool,
+    /// Steps a `Step` command still asks for.
+    steps_left: usize,
+    chunk_steps: usize,
+    /// History rows the page has.
+    history_sent: usize,
+    last_weights: f64,
+    last_history: f64,
+    last_extras: f64,
+    /// The current periods of weights and extras (ms), paced by [`SIDE_WORK_SHARE`].
+    weights_every: f64,
+    extras_every: f64,
+    test_turn: bool,
+}
+
+impl TrainService {
+    pub fn new(clock: Clock) -> Self {
+        Self {
+            clock,
+            session: None,
+            generation: 0,
+            backend: Backend::Cpu,
+            dataset: None,
+            train: None,
+            map: None,
+            eval: None,
+            running: false,
+            steps_left: 0,
+            chunk_steps: 1,
+            history_sent: 0,
+            last_weights: 0.0,
+            last_history: 0.0,
+            last_extras: 0.0,
+            weights_every: WEIGHTS_EVERY_MS,
+            extras_every: EXTRAS_EVERY_MS,
+            test_turn: false,
+        }
+    }
+
+    fn now_ms(&self) -> f64 {
+        (self.clock)() * 1000.0
+    }
+
+    /// The images to train on (fetched by the worker for a `Data` command) and the test split.
+    pub fn set_data(
+        &mut self,
+        dataset: Dataset,
+        split: Split,
+        train: Arc<Digits>,
+        test: &Digits,
+    ) -> TrainEvent {
+        if let Some(session) = self.session.as_mut() {
+            if let Err(e) = session.set_data(train.clone()) {
+                return TrainEvent::DataFailed {
+                    dataset,
+                    split,
+                    message: e.to_string(),
+                };
+            }
+        }
+        let images = train.len();
+        self.dataset = Some(dataset);
+        self.train = Some(train);
+        self.map = Some(test.take(MAP_POINTS));
+        self.eval = Some(test.take(TEST_EVAL_IMAGES));
+        TrainEvent::DataLoaded {
+            dataset,
+            split,
+            images,
+        }
+    }
+
+    /// Whether a chunk is due: running, or steps asked for.
+    pub fn busy(&self) -> bool {
+        self.session.is_some() && (self.running || self.steps_left > 0)
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Handle one command (all but `Data`, whose files the worker fetches first).
+    pub async fn command(
+        &mut self,
+        command: TrainCommand,
+        weights: Option<Vec<u8>>,
+    ) -> Vec<Outgoing> {
+        match command {
+            TrainCommand::Data { .. } => Vec::new(),
+            TrainCommand::Start {
+                generation,
+                backend,
+                fresh,
+                progress,
+                settings,
+            } => {
+                self.generation = generation;
+                self.pause();
+                match self.start(backend, fresh, progress, settings, weights) {
+                    Ok(session) => self.started(session, backend).await,
+                    Err(message) => vec![TrainEvent::StartFailed {
+                        generation,
+                        message,
+                    }
+                    .into()],
+                }
+            }
+            TrainCommand::Switch {
+                generation,
+                backend,
+            } => {
+                self.generation = generation;
+                self.pause();
+                // The history moves with the trainer: rows not yet sent still go with the next
+                // report, so the page's chart has no gap.
+                let unsent = self.history_sent;
+                match self.switch(backend).await {
+                    Ok(session) => {
+                        let out = self.started(session, backend).await;
+                        self.history_sent = unsent;
+                        out
+                    }
+                    Err(message) => vec![TrainEvent::StartFailed {
+                        generation,
+                        message,
+                    }
+                    .into()],
+                }
+            }
+            TrainCommand::Settings { settings } => {
+                if let Some(s) = self.session.as_mut() {
+                    s.set_settings(settings);
+                }
+                Vec::new()
+            }
+            TrainCommand::Run => {
+                self.running = self.session.is_some();
+                Vec::new()
+            }
+            TrainCommand::Pause => {
+                // A pause between chunks: say so, with the weights as they are.
+                let was_busy = self.busy();
+                self.pause();
+                match was_busy {
+                    true => self.report(None, None).await.into_iter().collect(),
+                    false => Vec::new(),
+                }
+            }
+            TrainCommand::Step { steps } => {
+                self.running = false;
+                self.steps_left = if self.session.is_some() { steps } else { 0 };
+                Vec::new()
+            }
+        }
+    }
+
+    fn pause(&mut self) {
+        self.running = false;
+        self.steps_left = 0;
+    }
+
+    fn start(
+        &self,
+        backend: Backend,
+        fresh: Option<VaeConfig>,
+        progress: Progress,
+        settings: TrainSettings,
+        weights: Option<Vec<u8>>,
+    ) -> Result<Session, String> {
+        let kind = backend.kind()?;
+        let data = self
+            .train
+            .clone()
+            .ok_or("the training images are not loaded")?;
+        let mut session = match fresh {
+            Some(config) => Session::fresh(kind, config, data, settings, self.clock),
+            None => {
+                let bytes = weights.ok_or("no weights came with the command")?;
+                Session::from_weights(kind, &bytes, data, settings, self.clock)
+            }
+        }
+        .map_err(|e| e.to_string())?;
+        session.resume(progress);
+        Ok(session)
+    }
+
+    async fn switch(&mut self, backend: Backend) -> Result<Session, String> {
+        let kind = backend.kind()?;
+        let (Some(old), Some(data)) = (self.session.as_ref(), self.train.clone()) else {
+            return Err("there is no trainer to move".into());
+        };
+        let bytes = old
+            .weights(&self.provenance(old))
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut session = Session::from_weights(kind, &bytes, data, old.settings(), self.clock)
+            .map_err(|e| e.to_string())?;
+        session.resume(old.progress());
+        Ok(session)
+    }
+
+    async fn started(&mut self, session: Session, backend: Backend) -> Vec<Outgoing> {
+        let weights = session.weights(&self.provenance(&session)).await.ok();
+        let event = TrainEvent::Started {
+            generation: self.generation,
+            backend,
+            config: session.config(),
+            step: session.step(),
+        };
+        self.history_sent = session.history_len();
+        self.session = Some(session);
+        self.backend = backend;
+        self.chunk_steps = 1;
+        vec![Outgoing { event, weights }]
+    }
+
+    fn provenance(&self, session: &Session) -> Provenance {
+        Provenance {
+            dataset: self.dataset,
+            likelihood: session.settings().likelihood,
+            steps: session.step() as u64,
+            note: "trained in the VAE playground".into(),
+        }
+    }
+
+    /// Train one chunk if one is due, and report it.
+    pub async fn chunk(&mut self) -> Option<Outgoing> {
+        if !self.busy() {
+            return None;
+        }
+        let n = if self.running {
+            self.chunk_steps
+        } else {
+            self.steps_left
+        };
+        let session = self.session.as_mut()?;
+        let result = session.train_steps(n).await;
+        self.steps_left = self.steps_left.saturating_sub(n);
+        let failure = match result {
+            Ok(report) => {
+                if report.steps > 0 && self.running {
+                    let ms_per_step = report.seconds * 1000.0 / report.steps as f64;
+                    self.chunk_steps = ((CHUNK_MS / ms_per_step.max(0.1)) as usize).clamp(1, 64);
+                }
+                return self.report(Some(report), None).await;
+            }
+            Err(e) => ChunkFailure {
+                diverged: matches!(e, TrainError::Diverged { .. }),
+                message: e.to_string(),
+            },
+        };
+        self.pause();
+        self.report(None, Some(failure)).await
+    }
+
+    async fn report(
+        &mut self,
+        report: Option<ChunkReport>,
+        error: Option<ChunkFailure>,
+    ) -> Option<Outgoing> {
+        let stopped = !self.busy();
+        let now = self.now_ms();
+        let history_due = stopped || now - self.last_history > HISTORY_EVERY_MS;
+        let weights_due = stopped || now - self.last_weights > self.weights_every;
+        let extras_due = !stopped && now - self.last_extras > self.extras_every;
+        if history_due {
+            self.last_history = now;
+        }
+        if weights_due {
+            self.last_weights = now;
+        }
+        if extras_due {
+            self.last_extras = now;
+            self.test_turn = !self.test_turn;
+        }
+        let session = self.session.as_ref()?;
+        let rows = session.history_len();
+        let history_from = self.history_sent.min(rows);
+        let history = match history_due {
+            true => session.history_since(history_from),
+            false => Vec::new(),
+        };
+        let weights = match weights_due {
+            true => {
+                let started = self.now_ms();
+                let weights = session.weights(&self.provenance(session)).await.ok();
+                self.weights_every = paced(WEIGHTS_EVERY_MS, self.now_ms() - started);
+                weights
+            }
+            false => None,
+        };
+        let (want_test, want_means) = match (stopped, extras_due) {
+            (true, _) => (true, true),
+            (false, true) => (self.test_turn, !self.test_turn),
+            (false, false) => (false, false),
+        };
+        let (mut means, mut test) = (None, None);
+        if want_test || want_means {
+            let started = self.now_ms();
+            let model = session.model();
+            if let (true, Some(eval)) = (want_test, &self.eval) {
+                test = model
+                    .evaluate(eval, session.settings().likelihood)
+                    .await
+                    .ok();
+            }
+            if let (true, Some(map)) = (want_means, &self.map) {
+                means = model.encode_means(map).await.ok();
+            }
+            if extras_due {
+                self.extras_every = paced(EXTRAS_EVERY_MS, self.now_ms() - started);
+            }
+        }
+        let report = report.unwrap_or(ChunkReport::EMPTY);
+        let event = ChunkEvent {
+            generation: self.generation,
+            step: session.step(),
+            epoch: session.epoch(),
+            images_seen: session.images_seen(),
+            train_seconds: session.train_seconds(),
+            steps: report.steps,
+            images: report.images,
+            seconds: report.seconds,
+            parts: report.parts,
+            running: !stopped,
+            error,
+            history_from,
+            history,
+            weights: weights.is_some(),
+            means,
+            test,
+        };
+        if history_due {
+            self.history_sent = rows;
+        }
+        Some(Outgoing {
+            event: TrainEvent::Chunk(Box::new(event)),
+            weights,
+        })
+    }
+}
+
+/// The period (ms) of side work that took `cost_ms`: at least `every_ms`, and long enough that
+/// it takes at most [`SIDE_WORK_SHARE`] of the time.
+fn paced(every_ms: f64, cost_ms: f64) -> f64 {
+    every_ms.max(cost_ms / SIDE_WORK_SHARE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn side_work_keeps_its_period_when_cheap_and_spaces_out_when_slow() {
+        // The CPU: the map's means in 60 ms keep the 1 s period.
+        assert_eq!(paced(EXTRAS_EVERY_MS, 60.0), EXTRAS_EVERY_MS);
+        // A software GPU: means that take 400 ms come every 4 s, a tenth of the time.
+        let every = paced(EXTRAS_EVERY_MS, 400.0);
+        assert!((every - 4000.0).abs() < 1e-9, "{every}");
+        assert!(400.0 / every <= SIDE_WORK_SHARE + 1e-12);
+    }
+}

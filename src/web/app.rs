@@ -1,0 +1,271 @@
+//! The one Yew component: it holds the page's state (`page::state::PageState`) and what only a
+//! browser has (the workers, the `message` listener, windows that posted to the page), turns
+//! browser events into page messages, and carries out the effects the state returns.
+
+use wasm_bindgen::JsValue;
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+use crate::data::Split;
+use crate::page::effect::{Effect, WindowId};
+use crate::page::msg::{HostMsg, InspectMsg, KeepMsg, LoadMsg, Loaded, Msg};
+use crate::page::state::{Location, PageState};
+use crate::page::msg::TrainMsg;
+use crate::services::session::{AnyVae, Device};
+
+use super::compute_client::ComputeClient;
+use super::{assets, browser, gpu, views, worker};
+
+/// A page message, or a browser event only the component can read.
+pub enum AppMsg {
+    Page(Msg),
+    /// A file input changed: its file is read, then `Keep(FileRead)`.
+    WeightsFileChosen(HtmlInputElement),
+    /// A `message` event: its origin, its data as JSON text, and the window that sent it.
+    Posted(String, String, JsValue),
+}
+
+impl From<Msg> for AppMsg {
+    fn from(msg: Msg) -> Self {
+        AppMsg::Page(msg)
+    }
+}
+
+pub struct App {
+    pub state: PageState,
+    trainer: Option<worker::TrainWorker>,
+    /// Started on first use.
+    compute: Option<ComputeClient>,
+    /// Windows that posted to the page; a `WindowId` is an index here.
+    windows: Vec<JsValue>,
+    _message_listener: browser::MessageListener,
+}
+
+fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
+}
+
+fn location() -> Location {
+    let location = web_sys::window().map(|w| w.location());
+    let read = |f: fn(&web_sys::Location) -> Result<String, JsValue>| {
+        location.as_ref().and_then(|l| f(l).ok()).unwrap_or_default()
+    };
+    let origin = read(web_sys::Location::origin);
+    Location {
+        query: read(web_sys::Location::search),
+        base_url: format!("{origin}{}", read(web_sys::Location::pathname)),
+        origin,
+    }
+}
+
+impl Component for App {
+    type Message = AppMsg;
+    type Properties = ();
+
+    fn create(ctx: &Context<Self>) -> Self {
+        let link = ctx.link().clone();
+        let listener = browser::on_message(move |origin, text, source| {
+            link.send_message(AppMsg::Posted(origin, text, source))
+        });
+        ctx.link().send_future(async {
+            Msg::Load(LoadMsg::GpuProbed(gpu::webgpu_adapter().await)).into()
+        });
+        App {
+            state: PageState::new(&location()),
+            trainer: None,
+            compute: None,
+            windows: Vec::new(),
+            _message_listener: listener,
+        }
+    }
+
+    fn update(&mut self, ctx: &Context<Self>, msg: AppMsg) -> bool {
+        let msg = match msg {
+            AppMsg::Page(msg) => msg,
+            AppMsg::WeightsFileChosen(input) => {
+                ctx.link().send_future(async move {
+                    let bytes = browser::chosen_file(&input).await;
+                    // Choosing the same file again must fire another change event.
+                    input.set_value("");
+                    Msg::Keep(KeepMsg::FileRead(bytes)).into()
+                });
+                return false;
+            }
+            AppMsg::Posted(origin, text, source) => Msg::Host(HostMsg::Received {
+                origin,
+                text,
+                window: self.window_id(source),
+            }),
+        };
+        if let Msg::Inspect(InspectMsg::ComputeFailed(_)) = &msg {
+            // Its work moves to this thread.
+            self.compute = Some(ComputeClient::Local);
+        }
+        let render = self.state.update(msg, now_ms());
+        for effect in self.state.take_effects() {
+            self.carry_out(ctx, effect);
+        }
+        render
+    }
+
+    fn view(&self, ctx: &Context<Self>) -> Html {
+        views::page(self, ctx)
+    }
+}
+
+impl App {
+    /// The compute client, if it is not the page's thread.
+    pub fn computes_in_worker(&self) -> Option<bool> {
+        self.compute.as_ref().map(ComputeClient::is_worker)
+    }
+
+    fn window_id(&mut self, window: JsValue) -> WindowId {
+        let index = match self.windows.iter().position(|w| *w == window) {
+            Some(i) => i,
+            None => {
+                self.windows.push(window);
+                self.windows.len() - 1
+            }
+        };
+        index as WindowId
+    }
+
+    fn carry_out(&mut self, ctx: &Context<Self>, effect: Effect) {
+        let link = ctx.link();
+        match effect {
+            Effect::FetchPreview(dataset) => link.send_future(async move {
+                let result = super::fetch::fetch_bytes(&assets::preview_url(dataset))
+                    .await
+                    .and_then(|bytes| AnyVae::from_preview(&bytes).map_err(|e| e.to_string()));
+                Msg::Load(LoadMsg::PreviewLoaded(dataset, Box::new(result))).into()
+            }),
+            Effect::FetchModel { dataset, recall } => link.send_future(async move {
+                let result = async {
+                    let remembered = async {
+                        if recall {
+                            // No storage (a sandboxed frame, private mode) means nothing kept.
+                            browser::recall(&crate::page::keeper::Keeper::key(dataset))
+                                .await
+                                .ok()
+                                .flatten()
+                        } else {
+                            None
+                        }
+                    };
+                    let (weights, test, remembered) = futures::future::join3(
+                        super::fetch::fetch_bytes(&assets::weights_url(dataset)),
+                        assets::fetch_digits(dataset, Split::Test),
+                        remembered,
+                    )
+                    .await;
+                    let weights = weights?;
+                    let model = AnyVae::from_weights(Device::Cpu, &weights)
+                        .map_err(|e| e.to_string())?;
+                    Ok(Loaded {
+                        dataset,
+                        pretrained: std::rc::Rc::new(weights),
+                        model,
+                        test: std::rc::Rc::new(test?),
+                        remembered,
+                    })
+                }
+                .await;
+                Msg::Load(LoadMsg::Loaded(Box::new(result))).into()
+            }),
+            Effect::EncodeMap { model, test } => link.send_future(async move {
+                let subset = test.take(crate::services::train_service::MAP_POINTS);
+                let means = model.encode_means(&subset).await.map_err(|e| e.to_string());
+                Msg::Load(LoadMsg::MapEncoded(means)).into()
+            }),
+            Effect::After { ms, msg } => link.send_future(async move {
+                gloo_timers::future::TimeoutFuture::new(ms).await;
+                msg.into()
+            }),
+            Effect::StartTrainWorker => {
+                let (events, failures) = (link.clone(), link.clone());
+                self.trainer = worker::TrainWorker::start(
+                    Callback::from(move |(event, weights)| {
+                        events.send_message(Msg::Train(TrainMsg::Reported(
+                            Box::new(event),
+                            weights,
+                        )))
+                    }),
+                    Callback::from(move |message| {
+                        failures.send_message(Msg::Train(TrainMsg::WorkerFailed(message)))
+                    }),
+                );
+                if self.trainer.is_none() {
+                    link.send_message(Msg::Train(TrainMsg::WorkerUnavailable));
+                }
+            }
+            Effect::Train(command, weights) => {
+                if let Some(trainer) = &self.trainer {
+                    trainer.send(&command, weights.as_deref().map(|w| w.as_slice()));
+                }
+            }
+            Effect::Compute {
+                request,
+                model,
+                version,
+            } => {
+                let replies = link.callback(|r| Msg::Inspect(InspectMsg::ComputeReplied(r)));
+                let client = self.compute.get_or_insert_with(|| {
+                    let failures = link.clone();
+                    ComputeClient::start(
+                        replies.clone(),
+                        Callback::from(move |e| {
+                            failures.send_message(Msg::Inspect(InspectMsg::ComputeFailed(e)))
+                        }),
+                    )
+                });
+                client.send(request, model, version, replies);
+            }
+            Effect::Export {
+                model,
+                seed,
+                provenance,
+            } => link.send_future(async move {
+                let bytes = model
+                    .to_weights(seed, &provenance)
+                    .await
+                    .map_err(|e| e.to_string());
+                Msg::Keep(KeepMsg::Exported(bytes)).into()
+            }),
+            Effect::Download { name, bytes } => browser::download(&name, &bytes),
+            Effect::Remember { key, bytes, step } => link.send_future(async move {
+                Msg::Keep(KeepMsg::Remembered(step, browser::remember(&key, &bytes).await))
+                    .into()
+            }),
+            Effect::Forget { key } => link.send_future(async move {
+                Msg::Keep(KeepMsg::Forgotten(browser::forget(&key).await)).into()
+            }),
+            Effect::Copy { what, text } => link.send_future(async move {
+                Msg::Share(crate::page::msg::ShareMsg::Copied(
+                    what,
+                    browser::copy(&text).await,
+                ))
+                .into()
+            }),
+            Effect::ReplaceQuery(query) => browser::replace_query(&query),
+            Effect::PostTo {
+                window,
+                origin,
+                json,
+            } => {
+                if let Some(target) = self.windows.get(window as usize) {
+                    browser::post_json(target, &json, &origin);
+                }
+            }
+            Effect::PostToParent { origins, json } => {
+                let parent = browser::parent_window();
+                if !parent.is_null() {
+                    for origin in &origins {
+                        browser::post_json(&parent, &json, origin);
+                    }
+                }
+            }
+        }
+    }
+}

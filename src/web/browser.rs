@@ -1,0 +1,98 @@
+//! Rust faces for `js/browser.js`: browser storage, downloads, file uploads, the clipboard,
+//! cross-window messages and gzip. Failures come back as `Err(String)` for the page to show.
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+/// A `message` listener: (origin, data as JSON text, source window).
+pub type MessageListener = Closure<dyn Fn(String, String, JsValue)>;
+
+#[wasm_bindgen(module = "/src/web/js/browser.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = storePut)]
+    fn store_put(key: &str, bytes: &[u8]) -> js_sys::Promise;
+    #[wasm_bindgen(js_name = storeGet)]
+    fn store_get(key: &str) -> js_sys::Promise;
+    #[wasm_bindgen(js_name = storeDelete)]
+    fn store_delete(key: &str) -> js_sys::Promise;
+    #[wasm_bindgen(js_name = download)]
+    fn js_download(name: &str, bytes: &[u8]);
+    #[wasm_bindgen(js_name = readChosenFile)]
+    fn read_chosen_file(input: &web_sys::HtmlInputElement, max_bytes: f64) -> js_sys::Promise;
+    #[wasm_bindgen(js_name = copyText)]
+    fn copy_text(text: &str) -> js_sys::Promise;
+    #[wasm_bindgen(js_name = listenForMessages)]
+    fn listen_for_messages(handler: &MessageListener);
+    #[wasm_bindgen(js_name = postJson)]
+    pub fn post_json(target: &JsValue, json: &str, origin: &str);
+    #[wasm_bindgen(js_name = parentWindow)]
+    pub fn parent_window() -> JsValue;
+    #[wasm_bindgen(js_name = replaceQuery)]
+    pub fn replace_query(query: &str);
+    #[wasm_bindgen(js_name = gunzip)]
+    fn js_gunzip(bytes: &[u8]) -> js_sys::Promise;
+}
+
+/// The largest weights file the page reads (the biggest model the form allows is ~7 MB).
+const MAX_UPLOAD: f64 = 64.0 * 1024.0 * 1024.0;
+
+fn describe(e: JsValue) -> String {
+    e.dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| e.as_string())
+        .unwrap_or_else(|| "unknown error".into())
+}
+
+async fn wait(promise: js_sys::Promise) -> Result<JsValue, String> {
+    JsFuture::from(promise).await.map_err(describe)
+}
+
+pub async fn remember(key: &str, bytes: &[u8]) -> Result<(), String> {
+    wait(store_put(key, bytes)).await.map(|_| ())
+}
+
+/// The bytes stored under `key`, `None` when there are none.
+pub async fn recall(key: &str) -> Result<Option<Vec<u8>>, String> {
+    let value = wait(store_get(key)).await?;
+    Ok(value
+        .dyn_into::<js_sys::Uint8Array>()
+        .ok()
+        .map(|a| a.to_vec()))
+}
+
+pub async fn forget(key: &str) -> Result<(), String> {
+    wait(store_delete(key)).await.map(|_| ())
+}
+
+/// `bytes` gzip-decompressed by the browser (`DecompressionStream`).
+pub async fn gunzip(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    let value = wait(js_gunzip(bytes)).await?;
+    value
+        .dyn_into::<js_sys::Uint8Array>()
+        .map(|a| a.to_vec())
+        .map_err(|_| "decompression gave no bytes".to_string())
+}
+
+pub fn download(name: &str, bytes: &[u8]) {
+    js_download(name, bytes);
+}
+
+/// The bytes of the file the user chose in `input`; `None` when the choice was cancelled.
+pub async fn chosen_file(input: &web_sys::HtmlInputElement) -> Result<Option<Vec<u8>>, String> {
+    let value = wait(read_chosen_file(input, MAX_UPLOAD)).await?;
+    Ok(value
+        .dyn_into::<js_sys::Uint8Array>()
+        .ok()
+        .map(|a| a.to_vec()))
+}
+
+pub async fn copy(text: &str) -> Result<(), String> {
+    wait(copy_text(text)).await.map(|_| ())
+}
+
+/// Listen for `message` events; the returned closure must be kept alive as long as listening.
+pub fn on_message(handler: impl Fn(String, String, JsValue) + 'static) -> MessageListener {
+    let closure = Closure::new(handler);
+    listen_for_messages(&closure);
+    closure
+}

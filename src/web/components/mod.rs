@@ -1,0 +1,28 @@
+//! Small components for what the page draws (canvases, inputs); the state they show lives in
+//! `crate::page`.
+
+pub mod bound_bar;
+pub mod decoded_image;
+pub mod digit_pad;
+pub mod latent_map;
+pub mod latent_sliders;
+pub mod loss_chart;
+pub mod number_field;
+pub mod thumb;
+
+pub use bound_bar::BoundBar;
+pub use decoded_image::DecodedImage;
+pub use digit_pad::DigitPad;
+pub use latent_map::{LatentMap, MapOverlay};
+pub use latent_sliders::LatentSliders;
+pub use loss_chart::LossChart;
+pub use number_field::NumberField;
+pub use thumb::Thumb;
+
+/// The 2-D drawing context of a canvas, if the browser gives one.
+pub fn context_2d(
+    canvas: &web_sys::HtmlCanvasElement,
+) -> Option<web_sys::CanvasRenderingContext2d> {
+    use wasm_bindgen::JsCast;
+    canvas.get_context("2d").ok().flatten()?.dyn_into().ok()
+}

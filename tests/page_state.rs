@@ -1,0 +1,539 @@
+//! The page's state (`page::state::PageState`) driven natively, as the browser drives it: its
+//! effects are carried out by a loop-back "browser" that answers fetches from the shipped
+//! files, runs a real `TrainService` in place of the train worker and a `Computer` in place of
+//! the compute worker. Covers the train worker's lifecycle (data arriving after the action
+//! that needed it, stale generations, Reset while running, a worker that dies, a lost GPU,
+//! giving up, switching device mid-run), the model on screen, and the host, share and keep
+//! parts.
+
+mod common;
+
+use std::collections::VecDeque;
+use std::rc::Rc;
+use std::sync::{Arc, OnceLock};
+
+use pollster::block_on;
+use vae_playground::analysis::train::TrainSettings;
+use vae_playground::data::{Dataset, Digits, Split};
+use vae_playground::page::effect::Effect;
+use vae_playground::page::msg::{
+    HostMsg, InspectMsg, KeepMsg, LoadMsg, Loaded, Msg, ShareMsg, TrainMsg,
+};
+use vae_playground::page::state::{Location, PageState};
+use vae_playground::page::trainer_link::{Phase, RESTART_LIMIT};
+use vae_playground::services::compute::Computer;
+use vae_playground::services::session::{AnyVae, Device};
+use vae_playground::services::train_service::{TrainCommand, TrainEvent, TrainService};
+
+/// Training images the worker stand-in trains on.
+const TRAIN_IMAGES: usize = 256;
+/// At most this many messages and chunks in one `settle`.
+const MAX_TURNS: usize = 400;
+
+fn pretrained(dataset: Dataset) -> Vec<u8> {
+    std::fs::read(common::weights_path(dataset)).expect("shipped weights")
+}
+
+fn train_data() -> Arc<Digits> {
+    static DATA: OnceLock<Arc<Digits>> = OnceLock::new();
+    DATA.get_or_init(|| Arc::new(common::load(Dataset::Mnist, Split::Train10k).take(TRAIN_IMAGES)))
+        .clone()
+}
+
+fn test_data() -> Rc<Digits> {
+    Rc::new(common::load(Dataset::Mnist, Split::Test).take(300))
+}
+
+/// The browser, looped back: carries out effects and feeds the answers to the page.
+struct Browser {
+    page: PageState,
+    now: f64,
+    queue: VecDeque<Msg>,
+    worker: Option<TrainService>,
+    /// Whether a new train worker can be started.
+    workers_allowed: bool,
+    workers_started: usize,
+    /// Commands the train worker got, in order.
+    sent: Vec<TrainCommand>,
+    posted: Vec<(u32, String)>,
+    remembered: Vec<usize>,
+    queries: Vec<String>,
+    parent_posts: usize,
+}
+
+impl Browser {
+    fn new(query: &str) -> Self {
+        let page = PageState::new(&Location {
+            query: query.into(),
+            origin: "https://vae.test".into(),
+            base_url: "https://vae.test/index.html".into(),
+        });
+        Self {
+            page,
+            now: 1000.0,
+            queue: VecDeque::new(),
+            worker: None,
+            workers_allowed: true,
+            workers_started: 0,
+            sent: Vec::new(),
+            posted: Vec::new(),
+            remembered: Vec::new(),
+            queries: Vec::new(),
+            parent_posts: 0,
+        }
+    }
+
+    /// A page with the whole pretrained model on screen, on the CPU.
+    fn loaded() -> Self {
+        let mut b = Self::new("");
+        b.send(Msg::Load(LoadMsg::GpuProbed(None)));
+        b.settle();
+        assert!(b.page.ready(), "the whole model is in");
+        // Small batches keep the tests quick.
+        let settings = TrainSettings {
+            batch_size: 16,
+            ..b.page.settings()
+        };
+        b.send(Msg::Train(TrainMsg::Settings(settings)));
+        b
+    }
+
+    fn send(&mut self, msg: Msg) {
+        self.queue.push_back(msg);
+    }
+
+    /// Deliver one message and carry out its effects.
+    fn deliver(&mut self, msg: Msg) {
+        self.now += 10.0;
+        self.page.update(msg, self.now);
+        for effect in self.page.take_effects() {
+            self.carry_out(effect);
+        }
+    }
+
+    /// Deliver messages until none is left; the worker trains `chunks` chunks at most.
+    fn settle_with(&mut self, mut chunks: usize) {
+        for _ in 0..MAX_TURNS {
+            if let Some(msg) = self.queue.pop_front() {
+                self.deliver(msg);
+                continue;
+            }
+            let busy = self.worker.as_ref().is_some_and(TrainService::busy);
+            if !busy || chunks == 0 {
+                return;
+            }
+            chunks -= 1;
+            let out = self.worker.as_mut().and_then(|w| block_on(w.chunk()));
+            if let Some(out) = out {
+                self.send(Msg::Train(TrainMsg::Reported(
+                    Box::new(out.event),
+                    out.weights,
+                )));
+            }
+        }
+        panic!("the page did not settle in {MAX_TURNS} turns");
+    }
+
+    fn settle(&mut self) {
+        self.settle_with(0);
+    }
+
+    fn carry_out(&mut self, effect: Effect) {
+        match effect {
+            Effect::FetchPreview(dataset) => {
+                let bytes = std::fs::read(
+                    common::data_dir()
+                        .join("..")
+                        .join("weights")
+                        .join(format!("{}.preview.vaew", dataset.key())),
+                )
+                .expect("shipped preview");
+                let model = AnyVae::from_preview(&bytes).map_err(|e| e.to_string());
+                self.send(Msg::Load(LoadMsg::PreviewLoaded(dataset, Box::new(model))));
+            }
+            Effect::FetchModel { dataset, .. } => {
+                let bytes = pretrained(dataset);
+                let model = AnyVae::from_weights(Device::Cpu, &bytes).unwrap();
+                let loaded = Loaded {
+                    dataset,
+                    pretrained: Rc::new(bytes),
+                    model,
+                    test: test_data(),
+                    remembered: None,
+                };
+                self.send(Msg::Load(LoadMsg::Loaded(Box::new(Ok(loaded)))));
+            }
+            Effect::EncodeMap { model, test } => {
+                let means = block_on(model.encode_means(&test)).map_err(|e| e.to_string());
+                self.send(Msg::Load(LoadMsg::MapEncoded(means)));
+            }
+            Effect::After { msg, .. } => self.send(msg),
+            Effect::StartTrainWorker => {
+                if self.workers_allowed {
+                    self.worker = Some(TrainService::new(common::clock));
+                    self.workers_started += 1;
+                } else {
+                    self.send(Msg::Train(TrainMsg::WorkerUnavailable));
+                }
+            }
+            Effect::Train(command, weights) => {
+                self.sent.push(command.clone());
+                let Some(worker) = self.worker.as_mut() else {
+                    return;
+                };
+                let outgoing = match command {
+                    TrainCommand::Data { dataset, split } => {
+                        let test = common::load(dataset, Split::Test).take(300);
+                        vec![worker.set_data(dataset, split, train_data(), &test).into()]
+                    }
+                    command => block_on(worker.command(command, weights.map(|w| w.to_vec()))),
+                };
+                for out in outgoing {
+                    self.send(Msg::Train(TrainMsg::Reported(
+                        Box::new(out.event),
+                        out.weights,
+                    )));
+                }
+            }
+            Effect::Compute { request, model, .. } => {
+                let reply = block_on(Computer::with_model(model).handle(request));
+                self.send(Msg::Inspect(InspectMsg::ComputeReplied(reply)));
+            }
+            Effect::Export {
+                model,
+                seed,
+                provenance,
+            } => {
+                let bytes = block_on(model.to_weights(seed, &provenance)).map_err(|e| e.to_string());
+                self.send(Msg::Keep(KeepMsg::Exported(bytes)));
+            }
+            Effect::Download { .. } | Effect::Copy { .. } | Effect::Forget { .. } => {}
+            Effect::Remember { step, .. } => {
+                self.remembered.push(step);
+                self.send(Msg::Keep(KeepMsg::Remembered(step, Ok(()))));
+            }
+            Effect::ReplaceQuery(query) => self.queries.push(query),
+            Effect::PostTo { window, json, .. } => self.posted.push((window, json)),
+            Effect::PostToParent { .. } => self.parent_posts += 1,
+        }
+    }
+
+    /// The worker dies (an uncaught error): the page hears it from the worker's error event.
+    fn kill_worker(&mut self) {
+        self.worker = None;
+        self.send(Msg::Train(TrainMsg::WorkerFailed("boom".into())));
+    }
+
+    fn step(&self) -> usize {
+        self.page.readout.step
+    }
+}
+
+#[test]
+fn the_preview_paints_first_then_the_whole_model_takes_over() {
+    let mut b = Browser::new("");
+    b.deliver(Msg::Load(LoadMsg::GpuProbed(None)));
+    // The preview first: the whole model is asked for once it is painted.
+    let preview = b.queue.pop_front().expect("the preview is fetched first");
+    b.deliver(preview);
+    assert!(b.page.slot.is_preview());
+    assert!(!b.page.ready(), "a preview only paints");
+    assert_eq!(b.page.slot.shown_version(), b.page.slot.version());
+    assert_eq!(b.page.slot.pixels().len(), vae_playground::data::PIXELS);
+    b.settle();
+    assert!(b.page.ready() && !b.page.slot.is_preview());
+    assert_eq!(b.page.slot.shown_version(), b.page.slot.version());
+    assert_eq!(b.page.means.len(), 2 * 300, "the map's means are in");
+    assert_eq!(b.parent_posts, 1, "the host is told once that the page is ready");
+    assert_eq!(b.page.device_label().as_deref(), Some("CPU (Burn ndarray)"));
+}
+
+#[test]
+fn an_action_before_the_data_runs_once_the_data_is_in_and_only_the_last_one() {
+    let mut b = Browser::loaded();
+    b.send(Msg::Train(TrainMsg::StepClicked));
+    b.send(Msg::Train(TrainMsg::StepClicked));
+    // Delivered one by one: the data is asked for once, and both presses wait for it.
+    let first = b.queue.pop_front().unwrap();
+    b.deliver(first);
+    let second = b.queue.pop_front().unwrap();
+    // The data's answer is queued behind the second press.
+    b.deliver(second);
+    assert!(matches!(b.page.link.phase(), Phase::WaitingForData { .. }));
+    b.settle_with(20);
+    let data = b.sent.iter().filter(|c| matches!(c, TrainCommand::Data { .. })).count();
+    let steps = b.sent.iter().filter(|c| matches!(c, TrainCommand::Step { .. })).count();
+    assert_eq!(data, 1, "one fetch of the training images");
+    assert_eq!(steps, 1, "the latest action runs once");
+    assert_eq!(b.step(), 1);
+    assert_eq!(b.page.link.phase(), &Phase::Ready);
+    assert!(!b.page.link.busy(), "the step is over");
+    assert_eq!(b.page.link.images(), Some(TRAIN_IMAGES));
+}
+
+#[test]
+fn train_then_pause_takes_weights_and_a_checkpoint() {
+    let mut b = Browser::loaded();
+    let version = b.page.slot.version();
+    b.send(Msg::Train(TrainMsg::Toggled));
+    b.settle_with(30);
+    assert!(b.page.link.training() && b.page.link.busy());
+    assert!(b.step() > 0);
+    b.send(Msg::Train(TrainMsg::Toggled));
+    b.settle_with(5);
+    assert!(!b.page.link.training() && !b.page.link.busy());
+    let (_, progress) = b.page.checkpoint.clone().expect("weights came with the pause");
+    assert_eq!(progress.step, b.step());
+    assert!(b.page.slot.version() > version, "the trained model is on screen");
+    assert_eq!(b.page.slot.shown_version(), b.page.slot.version());
+    assert!(!b.page.readout.history.is_empty());
+    assert!(b.remembered.contains(&b.step()), "a paused model is remembered");
+}
+
+#[test]
+fn reset_while_running_shows_the_fresh_model_and_drops_the_old_trainers_events() {
+    let mut b = Browser::loaded();
+    b.send(Msg::Train(TrainMsg::Toggled));
+    b.settle_with(10);
+    let old_generation = b.page.link.generation();
+    let version = b.page.slot.version();
+    // A chunk of the running trainer that reaches the page only after the Reset.
+    let late = block_on(b.worker.as_mut().unwrap().chunk()).expect("running");
+    b.send(Msg::Train(TrainMsg::HiddenSet(32)));
+    b.send(Msg::Train(TrainMsg::ResetClicked));
+    b.settle();
+    assert!(!b.page.link.training());
+    assert_eq!(b.step(), 0);
+    assert_eq!(b.page.view.hidden, 32);
+    assert!(b.page.slot.version() > version, "the fresh model came back and is shown");
+    assert!(b.page.checkpoint.is_some());
+    // The replaced trainer's late chunk changes nothing.
+    let version = b.page.slot.version();
+    b.deliver(Msg::Train(TrainMsg::Reported(Box::new(late.event), late.weights)));
+    assert_eq!(b.step(), 0);
+    assert_eq!(b.page.slot.version(), version);
+    assert!(b.page.link.generation() > old_generation);
+    assert_eq!(b.workers_started, 1);
+}
+
+#[test]
+fn a_worker_that_dies_is_replaced_on_the_cpu_from_the_last_weights_and_training_goes_on() {
+    let mut b = Browser::loaded();
+    b.send(Msg::Train(TrainMsg::Toggled));
+    b.settle_with(40);
+    let (_, checkpoint) = b.page.checkpoint.clone().expect("weights came while training");
+    b.kill_worker();
+    b.settle();
+    assert_eq!(b.workers_started, 2);
+    assert!(b.page.link.training(), "training goes on");
+    assert_eq!(b.step(), checkpoint.step, "from the last weights it sent");
+    assert!(b.page.readout.history.iter().all(|r| r.step <= checkpoint.step));
+    let notice = b.page.notice.clone().unwrap_or_default();
+    assert!(notice.contains("The training worker stopped (boom)"), "{notice}");
+    b.settle_with(10);
+    assert!(b.step() > checkpoint.step, "the new worker trains");
+}
+
+#[test]
+fn after_the_restart_limit_the_page_gives_up_and_train_does_nothing() {
+    let mut b = Browser::loaded();
+    b.send(Msg::Train(TrainMsg::StepClicked));
+    b.settle_with(5);
+    for _ in 0..=RESTART_LIMIT {
+        b.kill_worker();
+        b.settle();
+    }
+    assert_eq!(b.page.link.phase(), &Phase::GaveUp);
+    assert_eq!(b.workers_started, 1 + RESTART_LIMIT as usize);
+    assert!(b.page.notice.clone().unwrap().contains("could not be restarted"));
+    let sent = b.sent.len();
+    b.send(Msg::Train(TrainMsg::Toggled));
+    b.settle();
+    assert!(!b.page.link.training());
+    assert_eq!(b.sent.len(), sent, "nothing is sent to a worker that is gone");
+}
+
+#[test]
+fn no_worker_at_all_says_so_and_exploring_goes_on() {
+    let mut b = Browser::loaded();
+    b.workers_allowed = false;
+    b.send(Msg::Train(TrainMsg::Toggled));
+    b.settle();
+    assert_eq!(b.page.link.phase(), &Phase::GaveUp);
+    assert!(b.page.notice.clone().unwrap().contains("could not start the training worker"));
+    b.send(Msg::ZMoved([1.0, -1.0]));
+    b.settle();
+    assert_eq!(b.page.slot.shown_version(), b.page.slot.version());
+}
+
+#[test]
+fn a_lost_gpu_moves_training_to_the_cpu() {
+    let mut b = Browser::new("");
+    b.send(Msg::Load(LoadMsg::GpuProbed(Some("Test adapter".into()))));
+    b.settle();
+    assert_eq!(b.page.link.device(), Device::WebGpu);
+    assert_eq!(b.page.device_label().as_deref(), Some("WebGPU (Test adapter)"));
+    // This native build has no WebGPU: the trainer fails to start there, as on a browser
+    // whose adapter fails; then the device is lost.
+    b.send(Msg::Train(TrainMsg::StepClicked));
+    b.settle();
+    assert!(b.page.notice.clone().unwrap().contains("Could not start training"));
+    let lost = TrainEvent::GpuLost {
+        reason: "unplugged".into(),
+    };
+    b.send(Msg::Train(TrainMsg::Reported(Box::new(lost), None)));
+    b.settle();
+    assert_eq!(b.page.link.device(), Device::Cpu);
+    assert!(b.page.gpu_name.is_none());
+    assert!(b.page.notice.clone().unwrap().contains("The WebGPU device was lost (unplugged)"));
+    assert_eq!(b.workers_started, 2);
+    b.send(Msg::Train(TrainMsg::StepClicked));
+    b.settle_with(5);
+    assert_eq!(b.step(), 1, "training works on the CPU");
+}
+
+#[test]
+fn switching_device_mid_run_that_fails_keeps_the_trainer() {
+    let mut b = Browser::loaded();
+    b.page.gpu_name = Some("Test adapter".into());
+    b.send(Msg::Train(TrainMsg::Toggled));
+    b.settle_with(10);
+    let step = b.step();
+    b.send(Msg::Train(TrainMsg::DeviceChosen(Device::WebGpu)));
+    b.settle_with(10);
+    assert!(!b.page.link.training());
+    assert_eq!(b.page.link.device(), Device::Cpu, "the move failed; still on the CPU");
+    assert!(b.page.notice.clone().unwrap().contains("Could not switch backend"));
+    assert_eq!(b.page.link.phase(), &Phase::Ready);
+    b.send(Msg::Train(TrainMsg::StepClicked));
+    b.settle_with(5);
+    assert!(b.step() > step, "the old trainer goes on");
+}
+
+#[test]
+fn switching_before_any_trainer_just_changes_where_the_next_one_runs() {
+    let mut b = Browser::loaded();
+    b.page.gpu_name = Some("Test adapter".into());
+    b.send(Msg::Train(TrainMsg::DeviceChosen(Device::WebGpu)));
+    b.settle();
+    assert_eq!(b.page.link.device(), Device::WebGpu);
+    assert!(b.sent.is_empty(), "no worker is started for it");
+    b.page.gpu_name = None;
+    b.send(Msg::Train(TrainMsg::DeviceChosen(Device::Cpu)));
+    b.send(Msg::Train(TrainMsg::DeviceChosen(Device::WebGpu)));
+    b.settle();
+    assert_eq!(b.page.link.device(), Device::Cpu);
+    assert!(b.page.notice.clone().unwrap().contains("no WebGPU adapter"));
+}
+
+#[test]
+fn another_dataset_gets_its_own_data_and_trainer() {
+    let mut b = Browser::loaded();
+    b.send(Msg::Train(TrainMsg::StepClicked));
+    b.settle_with(5);
+    b.send(Msg::Load(LoadMsg::DatasetChosen(Dataset::Fashion)));
+    b.settle();
+    assert_eq!(b.page.view.dataset, Dataset::Fashion);
+    assert_eq!(b.page.link.phase(), &Phase::Idle);
+    assert_eq!(b.page.link.images(), None);
+    assert_eq!(b.step(), 0);
+    b.send(Msg::Train(TrainMsg::StepClicked));
+    b.settle_with(5);
+    assert!(b.sent.contains(&TrainCommand::Data {
+        dataset: Dataset::Fashion,
+        split: Split::Train10k
+    }));
+    assert_eq!(b.workers_started, 1, "the worker outlives the dataset");
+    assert_eq!(b.step(), 1);
+}
+
+#[test]
+fn inspecting_an_example_fills_in_its_evidence_and_posterior() {
+    let mut b = Browser::loaded();
+    let example = b.page.inspector.examples[3];
+    b.send(Msg::Inspect(InspectMsg::ExamplePicked(example)));
+    b.settle();
+    let result = b.page.inspector.result.clone().expect("inspected");
+    let e = &result.evidence;
+    assert!(e.log_px.is_finite() && e.gap >= -1e-6);
+    assert!((e.log_px - (e.elbo + e.gap)).abs() < 1e-6);
+    assert!(b.page.inspector.heat.is_some());
+    // The manifold and an interpolation through the same client.
+    b.send(Msg::Inspect(InspectMsg::ManifoldToggled(true)));
+    b.send(Msg::Inspect(InspectMsg::InterpolationEndSet(0)));
+    b.send(Msg::Inspect(InspectMsg::ExamplePicked(b.page.inspector.examples[7])));
+    b.settle();
+    b.send(Msg::Inspect(InspectMsg::InterpolationEndSet(1)));
+    b.settle();
+    let n = b.page.inspector.manifold_n;
+    let (_, manifold) = b.page.inspector.manifold.clone().expect("manifold decoded");
+    assert_eq!(manifold.len(), n * n * vae_playground::data::PIXELS);
+    assert_eq!(b.page.inspector.strip.len(), 10 * vae_playground::data::PIXELS);
+    // Walking from A to B ends at B.
+    b.send(Msg::Inspect(InspectMsg::InterpolationPlayed));
+    b.settle();
+    let end = b.page.inspector.ends[1].unwrap();
+    assert!((b.page.view.z[0] - end[0]).abs() < 1e-9 && (b.page.view.z[1] - end[1]).abs() < 1e-9);
+}
+
+#[test]
+fn host_messages_from_other_origins_are_counted_and_subscribers_get_metrics() {
+    let mut b = Browser::loaded();
+    let received = |origin: &str, text: &str, window| {
+        Msg::Host(HostMsg::Received {
+            origin: origin.into(),
+            text: text.into(),
+            window,
+        })
+    };
+    b.send(received("https://evil.test", r#"{"type":"vae:set-z","z":[1,1]}"#, 1));
+    b.send(received("https://vae.test", r#"{"type":"vae:set-z","z":[9,1]}"#, 1));
+    b.send(received("https://vae.test", r#"{"type":"vae:set-z","z":[1,2]}"#, 1));
+    b.send(received("https://vae.test", r#"{"type":"vae:subscribe"}"#, 7));
+    b.settle();
+    assert_eq!(b.page.host.ignored, 2);
+    assert_eq!(b.page.view.z, [1.0, 2.0]);
+    assert_eq!(b.posted.len(), 1, "a subscriber hears the metrics at once");
+    assert_eq!(b.posted[0].0, 7);
+    b.send(received("https://vae.test", r#"{"type":"vae:train"}"#, 7));
+    b.settle_with(5);
+    assert!(b.page.link.training());
+    b.send(received("https://vae.test", r#"{"type":"vae:pause"}"#, 7));
+    b.settle_with(5);
+    assert!(!b.page.link.training());
+    let last = &b.posted.last().unwrap().1;
+    assert!(last.contains("\"training\":false"), "{last}");
+}
+
+#[test]
+fn the_address_bar_follows_the_state_and_the_embed_code_shows_the_chosen_panels() {
+    let mut b = Browser::new("?lr=5&dataset=nope&host=https://blog.test");
+    assert_eq!(b.page.share.url_notices.len(), 2);
+    b.send(Msg::ZMoved([0.5, -0.25]));
+    b.settle();
+    assert_eq!(
+        b.queries.last().map(String::as_str),
+        Some("z=0.5,-0.25&host=https://blog.test")
+    );
+    b.send(Msg::Share(ShareMsg::EmbedPanelToggled(
+        vae_playground::page::url_state::Panel::Chart,
+    )));
+    b.send(Msg::Share(ShareMsg::CopyEmbedClicked));
+    b.settle();
+    let code = &b.page.share.embed_code;
+    assert!(code.contains("https://vae.test/index.html?embed&amp;panels=sliders,decoded,map,chart"), "{code}");
+}
+
+#[test]
+fn a_file_for_another_dataset_loads_that_dataset_first_and_a_bad_file_changes_nothing() {
+    let mut b = Browser::loaded();
+    let version = b.page.slot.version();
+    b.send(Msg::Keep(KeepMsg::FileRead(Ok(Some(b"not a model".to_vec())))));
+    b.settle();
+    assert!(b.page.notice.clone().unwrap().contains("That weights file could not be used"));
+    assert_eq!(b.page.slot.version(), version);
+    b.send(Msg::Keep(KeepMsg::FileRead(Ok(Some(pretrained(Dataset::Fashion))))));
+    b.settle();
+    assert_eq!(b.page.view.dataset, Dataset::Fashion);
+    assert!(b.page.status.starts_with("Loaded a model trained for"), "{}", b.page.status);
+}
