@@ -4,11 +4,11 @@
 //! `scripts/check-layers.sh`). Everything but `web` is plain Rust with no browser types, so it
 //! builds for x86_64 (tests, the `vae` command-line tool) and for wasm32.
 
-pub mod data;
-pub mod vae;
 pub mod analysis;
-pub mod services;
+pub mod data;
 pub mod page;
+pub mod services;
+pub mod vae;
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;

@@ -3,13 +3,13 @@
 mod common;
 
 use pollster::block_on;
-use vae_playground::services::compute::{ComputeReply, ComputeRequest, Computer};
-use vae_playground::data::{Dataset, Split};
-use vae_playground::vae::elbo::Likelihood;
 use vae_playground::analysis::evidence::Grid;
-use vae_playground::vae::rng::SeededRng;
-use vae_playground::services::session::{BackendKind, Model};
+use vae_playground::data::{Dataset, Split};
 use vae_playground::page::url_state::MapView;
+use vae_playground::services::compute::{ComputeReply, ComputeRequest, Computer};
+use vae_playground::services::session::AnyVae;
+use vae_playground::vae::elbo::Likelihood;
+use vae_playground::vae::rng::SeededRng;
 
 #[test]
 fn the_worker_answers_like_the_model_after_a_json_round_trip() {
@@ -50,7 +50,7 @@ fn the_worker_answers_like_the_model_after_a_json_round_trip() {
         .unwrap(),
     )
     .unwrap();
-    let model = Model::from_weights(BackendKind::Cpu, &bytes).unwrap();
+    let model = AnyVae::from_weights(&bytes).unwrap();
     let expected = block_on(model.log_joint_on_grid(&x, Likelihood::Bernoulli, view)).unwrap();
     match reply {
         ComputeReply::LogJoint {

@@ -2,8 +2,8 @@
 
 mod common;
 
-use vae_playground::data::{Dataset, Split};
 use vae_playground::data::drawing::{to_mnist, CENTRE};
+use vae_playground::data::{Dataset, Split};
 
 /// Centre of mass (x, y) with pixel centres at integer indices, and the total ink.
 fn centre_of_mass(img: &[f32], side: usize) -> (f64, f64, f64) {

@@ -1,9 +1,11 @@
 //! The loss terms against vae-math.md's reference values, Monte Carlo and hand computation.
 
 use burn::tensor::{Tensor, TensorData};
-use vae_playground::vae::backend::Cpu;
-use vae_playground::vae::elbo::{bernoulli_nll, gaussian_nll, kl_standard_normal, Likelihood, LN_2PI};
 use vae_playground::analysis::evidence::{log_prior, Gaussian};
+use vae_playground::vae::backend::Cpu;
+use vae_playground::vae::elbo::{
+    bernoulli_nll, gaussian_nll, kl_standard_normal, Likelihood, LN_2PI,
+};
 use vae_playground::vae::model::Posterior;
 use vae_playground::vae::rng::SeededRng;
 

@@ -3,12 +3,12 @@
 mod common;
 
 use pollster::block_on;
-use vae_playground::vae::backend::Cpu;
-use vae_playground::data::{Dataset, Split};
 use vae_playground::analysis::evidence::{
     evidence_by_importance_sampling, evidence_by_quadrature, inspect, log_sum_exp, Grid, Inspection,
 };
-use vae_playground::services::session::{BackendKind, Model};
+use vae_playground::data::{Dataset, Split};
+use vae_playground::services::session::AnyVae;
+use vae_playground::vae::backend::Cpu;
 use vae_playground::vae::weights;
 
 fn shipped_model() -> (vae_playground::vae::model::Vae<Cpu>, weights::Header) {
@@ -288,7 +288,7 @@ fn inspect_is_consistent_with_its_parts() {
     let test = common::load(Dataset::Mnist, Split::Test);
     let device = Default::default();
     let bytes = std::fs::read(common::weights_path(Dataset::Mnist)).unwrap();
-    let page_model = Model::from_weights(BackendKind::Cpu, &bytes).unwrap();
+    let page_model = AnyVae::from_weights(&bytes).unwrap();
     // Image 4 has a small gap (0.48 nat: q fits the posterior), image 3 a large one (9.8 nats).
     for i in [4, 3] {
         let x = test.image_f32(i);

@@ -153,7 +153,7 @@ impl Browser {
             }
             Effect::FetchModel { dataset, .. } => {
                 let bytes = pretrained(dataset);
-                let model = AnyVae::from_weights(Device::Cpu, &bytes).unwrap();
+                let model = AnyVae::from_weights(&bytes).unwrap();
                 let loaded = Loaded {
                     dataset,
                     pretrained: Rc::new(bytes),
@@ -204,7 +204,8 @@ impl Browser {
                 seed,
                 provenance,
             } => {
-                let bytes = block_on(model.to_weights(seed, &provenance)).map_err(|e| e.to_string());
+                let bytes =
+                    block_on(model.to_weights(seed, &provenance)).map_err(|e| e.to_string());
                 self.send(Msg::Keep(KeepMsg::Exported(bytes)));
             }
             Effect::Download { .. } | Effect::Copy { .. } | Effect::Forget { .. } => {}
@@ -244,7 +245,10 @@ fn the_preview_paints_first_then_the_whole_model_takes_over() {
     assert!(b.page.ready() && !b.page.slot.is_preview());
     assert_eq!(b.page.slot.shown_version(), b.page.slot.version());
     assert_eq!(b.page.means.len(), 2 * 300, "the map's means are in");
-    assert_eq!(b.parent_posts, 1, "the host is told once that the page is ready");
+    assert_eq!(
+        b.parent_posts, 1,
+        "the host is told once that the page is ready"
+    );
     assert_eq!(b.page.device_label().as_deref(), Some("CPU (Burn ndarray)"));
 }
 
@@ -261,8 +265,16 @@ fn an_action_before_the_data_runs_once_the_data_is_in_and_only_the_last_one() {
     b.deliver(second);
     assert!(matches!(b.page.link.phase(), Phase::WaitingForData { .. }));
     b.settle_with(20);
-    let data = b.sent.iter().filter(|c| matches!(c, TrainCommand::Data { .. })).count();
-    let steps = b.sent.iter().filter(|c| matches!(c, TrainCommand::Step { .. })).count();
+    let data = b
+        .sent
+        .iter()
+        .filter(|c| matches!(c, TrainCommand::Data { .. }))
+        .count();
+    let steps = b
+        .sent
+        .iter()
+        .filter(|c| matches!(c, TrainCommand::Step { .. }))
+        .count();
     assert_eq!(data, 1, "one fetch of the training images");
     assert_eq!(steps, 1, "the latest action runs once");
     assert_eq!(b.step(), 1);
@@ -282,12 +294,22 @@ fn train_then_pause_takes_weights_and_a_checkpoint() {
     b.send(Msg::Train(TrainMsg::Toggled));
     b.settle_with(5);
     assert!(!b.page.link.training() && !b.page.link.busy());
-    let (_, progress) = b.page.checkpoint.clone().expect("weights came with the pause");
+    let (_, progress) = b
+        .page
+        .checkpoint
+        .clone()
+        .expect("weights came with the pause");
     assert_eq!(progress.step, b.step());
-    assert!(b.page.slot.version() > version, "the trained model is on screen");
+    assert!(
+        b.page.slot.version() > version,
+        "the trained model is on screen"
+    );
     assert_eq!(b.page.slot.shown_version(), b.page.slot.version());
     assert!(!b.page.readout.history.is_empty());
-    assert!(b.remembered.contains(&b.step()), "a paused model is remembered");
+    assert!(
+        b.remembered.contains(&b.step()),
+        "a paused model is remembered"
+    );
 }
 
 #[test]
@@ -305,11 +327,17 @@ fn reset_while_running_shows_the_fresh_model_and_drops_the_old_trainers_events()
     assert!(!b.page.link.training());
     assert_eq!(b.step(), 0);
     assert_eq!(b.page.view.hidden, 32);
-    assert!(b.page.slot.version() > version, "the fresh model came back and is shown");
+    assert!(
+        b.page.slot.version() > version,
+        "the fresh model came back and is shown"
+    );
     assert!(b.page.checkpoint.is_some());
     // The replaced trainer's late chunk changes nothing.
     let version = b.page.slot.version();
-    b.deliver(Msg::Train(TrainMsg::Reported(Box::new(late.event), late.weights)));
+    b.deliver(Msg::Train(TrainMsg::Reported(
+        Box::new(late.event),
+        late.weights,
+    )));
     assert_eq!(b.step(), 0);
     assert_eq!(b.page.slot.version(), version);
     assert!(b.page.link.generation() > old_generation);
@@ -321,15 +349,27 @@ fn a_worker_that_dies_is_replaced_on_the_cpu_from_the_last_weights_and_training_
     let mut b = Browser::loaded();
     b.send(Msg::Train(TrainMsg::Toggled));
     b.settle_with(40);
-    let (_, checkpoint) = b.page.checkpoint.clone().expect("weights came while training");
+    let (_, checkpoint) = b
+        .page
+        .checkpoint
+        .clone()
+        .expect("weights came while training");
     b.kill_worker();
     b.settle();
     assert_eq!(b.workers_started, 2);
     assert!(b.page.link.training(), "training goes on");
     assert_eq!(b.step(), checkpoint.step, "from the last weights it sent");
-    assert!(b.page.readout.history.iter().all(|r| r.step <= checkpoint.step));
+    assert!(b
+        .page
+        .readout
+        .history
+        .iter()
+        .all(|r| r.step <= checkpoint.step));
     let notice = b.page.notice.clone().unwrap_or_default();
-    assert!(notice.contains("The training worker stopped (boom)"), "{notice}");
+    assert!(
+        notice.contains("The training worker stopped (boom)"),
+        "{notice}"
+    );
     b.settle_with(10);
     assert!(b.step() > checkpoint.step, "the new worker trains");
 }
@@ -339,18 +379,38 @@ fn after_the_restart_limit_the_page_gives_up_and_train_does_nothing() {
     let mut b = Browser::loaded();
     b.send(Msg::Train(TrainMsg::StepClicked));
     b.settle_with(5);
-    for _ in 0..=RESTART_LIMIT {
+    // A worker whose trainer starts counts as a success: failures apart never add up.
+    for _ in 0..=RESTART_LIMIT + 1 {
         b.kill_worker();
         b.settle();
     }
+    assert_eq!(b.page.link.phase(), &Phase::Ready);
+    let started = b.workers_started;
+    // Workers that die before their trainer starts do.
+    for _ in 0..=RESTART_LIMIT {
+        b.worker = None;
+        b.queue.clear();
+        b.deliver(Msg::Train(TrainMsg::WorkerFailed("boom".into())));
+        // The new worker dies before it answers.
+        b.queue.clear();
+    }
     assert_eq!(b.page.link.phase(), &Phase::GaveUp);
-    assert_eq!(b.workers_started, 1 + RESTART_LIMIT as usize);
-    assert!(b.page.notice.clone().unwrap().contains("could not be restarted"));
+    assert_eq!(b.workers_started, started + RESTART_LIMIT as usize);
+    assert!(b
+        .page
+        .notice
+        .clone()
+        .unwrap()
+        .contains("could not be restarted"));
     let sent = b.sent.len();
     b.send(Msg::Train(TrainMsg::Toggled));
     b.settle();
     assert!(!b.page.link.training());
-    assert_eq!(b.sent.len(), sent, "nothing is sent to a worker that is gone");
+    assert_eq!(
+        b.sent.len(),
+        sent,
+        "nothing is sent to a worker that is gone"
+    );
 }
 
 #[test]
@@ -360,7 +420,12 @@ fn no_worker_at_all_says_so_and_exploring_goes_on() {
     b.send(Msg::Train(TrainMsg::Toggled));
     b.settle();
     assert_eq!(b.page.link.phase(), &Phase::GaveUp);
-    assert!(b.page.notice.clone().unwrap().contains("could not start the training worker"));
+    assert!(b
+        .page
+        .notice
+        .clone()
+        .unwrap()
+        .contains("could not start the training worker"));
     b.send(Msg::ZMoved([1.0, -1.0]));
     b.settle();
     assert_eq!(b.page.slot.shown_version(), b.page.slot.version());
@@ -372,12 +437,20 @@ fn a_lost_gpu_moves_training_to_the_cpu() {
     b.send(Msg::Load(LoadMsg::GpuProbed(Some("Test adapter".into()))));
     b.settle();
     assert_eq!(b.page.link.device(), Device::WebGpu);
-    assert_eq!(b.page.device_label().as_deref(), Some("WebGPU (Test adapter)"));
+    assert_eq!(
+        b.page.device_label().as_deref(),
+        Some("WebGPU (Test adapter)")
+    );
     // This native build has no WebGPU: the trainer fails to start there, as on a browser
     // whose adapter fails; then the device is lost.
     b.send(Msg::Train(TrainMsg::StepClicked));
     b.settle();
-    assert!(b.page.notice.clone().unwrap().contains("Could not start training"));
+    assert!(b
+        .page
+        .notice
+        .clone()
+        .unwrap()
+        .contains("Could not start training"));
     let lost = TrainEvent::GpuLost {
         reason: "unplugged".into(),
     };
@@ -385,7 +458,12 @@ fn a_lost_gpu_moves_training_to_the_cpu() {
     b.settle();
     assert_eq!(b.page.link.device(), Device::Cpu);
     assert!(b.page.gpu_name.is_none());
-    assert!(b.page.notice.clone().unwrap().contains("The WebGPU device was lost (unplugged)"));
+    assert!(b
+        .page
+        .notice
+        .clone()
+        .unwrap()
+        .contains("The WebGPU device was lost (unplugged)"));
     assert_eq!(b.workers_started, 2);
     b.send(Msg::Train(TrainMsg::StepClicked));
     b.settle_with(5);
@@ -402,8 +480,17 @@ fn switching_device_mid_run_that_fails_keeps_the_trainer() {
     b.send(Msg::Train(TrainMsg::DeviceChosen(Device::WebGpu)));
     b.settle_with(10);
     assert!(!b.page.link.training());
-    assert_eq!(b.page.link.device(), Device::Cpu, "the move failed; still on the CPU");
-    assert!(b.page.notice.clone().unwrap().contains("Could not switch backend"));
+    assert_eq!(
+        b.page.link.device(),
+        Device::Cpu,
+        "the move failed; still on the CPU"
+    );
+    assert!(b
+        .page
+        .notice
+        .clone()
+        .unwrap()
+        .contains("Could not switch backend"));
     assert_eq!(b.page.link.phase(), &Phase::Ready);
     b.send(Msg::Train(TrainMsg::StepClicked));
     b.settle_with(5);
@@ -461,14 +548,19 @@ fn inspecting_an_example_fills_in_its_evidence_and_posterior() {
     // The manifold and an interpolation through the same client.
     b.send(Msg::Inspect(InspectMsg::ManifoldToggled(true)));
     b.send(Msg::Inspect(InspectMsg::InterpolationEndSet(0)));
-    b.send(Msg::Inspect(InspectMsg::ExamplePicked(b.page.inspector.examples[7])));
+    b.send(Msg::Inspect(InspectMsg::ExamplePicked(
+        b.page.inspector.examples[7],
+    )));
     b.settle();
     b.send(Msg::Inspect(InspectMsg::InterpolationEndSet(1)));
     b.settle();
     let n = b.page.inspector.manifold_n;
     let (_, manifold) = b.page.inspector.manifold.clone().expect("manifold decoded");
     assert_eq!(manifold.len(), n * n * vae_playground::data::PIXELS);
-    assert_eq!(b.page.inspector.strip.len(), 10 * vae_playground::data::PIXELS);
+    assert_eq!(
+        b.page.inspector.strip.len(),
+        10 * vae_playground::data::PIXELS
+    );
     // Walking from A to B ends at B.
     b.send(Msg::Inspect(InspectMsg::InterpolationPlayed));
     b.settle();
@@ -486,10 +578,26 @@ fn host_messages_from_other_origins_are_counted_and_subscribers_get_metrics() {
             window,
         })
     };
-    b.send(received("https://evil.test", r#"{"type":"vae:set-z","z":[1,1]}"#, 1));
-    b.send(received("https://vae.test", r#"{"type":"vae:set-z","z":[9,1]}"#, 1));
-    b.send(received("https://vae.test", r#"{"type":"vae:set-z","z":[1,2]}"#, 1));
-    b.send(received("https://vae.test", r#"{"type":"vae:subscribe"}"#, 7));
+    b.send(received(
+        "https://evil.test",
+        r#"{"type":"vae:set-z","z":[1,1]}"#,
+        1,
+    ));
+    b.send(received(
+        "https://vae.test",
+        r#"{"type":"vae:set-z","z":[9,1]}"#,
+        1,
+    ));
+    b.send(received(
+        "https://vae.test",
+        r#"{"type":"vae:set-z","z":[1,2]}"#,
+        1,
+    ));
+    b.send(received(
+        "https://vae.test",
+        r#"{"type":"vae:subscribe"}"#,
+        7,
+    ));
     b.settle();
     assert_eq!(b.page.host.ignored, 2);
     assert_eq!(b.page.view.z, [1.0, 2.0]);
@@ -507,7 +615,7 @@ fn host_messages_from_other_origins_are_counted_and_subscribers_get_metrics() {
 
 #[test]
 fn the_address_bar_follows_the_state_and_the_embed_code_shows_the_chosen_panels() {
-    let mut b = Browser::new("?lr=5&dataset=nope&host=https://blog.test");
+    let mut b = Browser::new("?lr=50&dataset=nope&host=https://blog.test");
     assert_eq!(b.page.share.url_notices.len(), 2);
     b.send(Msg::ZMoved([0.5, -0.25]));
     b.settle();
@@ -521,19 +629,35 @@ fn the_address_bar_follows_the_state_and_the_embed_code_shows_the_chosen_panels(
     b.send(Msg::Share(ShareMsg::CopyEmbedClicked));
     b.settle();
     let code = &b.page.share.embed_code;
-    assert!(code.contains("https://vae.test/index.html?embed&amp;panels=sliders,decoded,map,chart"), "{code}");
+    assert!(
+        code.contains("https://vae.test/index.html?embed&amp;panels=sliders,decoded,map,chart"),
+        "{code}"
+    );
 }
 
 #[test]
 fn a_file_for_another_dataset_loads_that_dataset_first_and_a_bad_file_changes_nothing() {
     let mut b = Browser::loaded();
     let version = b.page.slot.version();
-    b.send(Msg::Keep(KeepMsg::FileRead(Ok(Some(b"not a model".to_vec())))));
+    b.send(Msg::Keep(KeepMsg::FileRead(Ok(Some(
+        b"not a model".to_vec(),
+    )))));
     b.settle();
-    assert!(b.page.notice.clone().unwrap().contains("That weights file could not be used"));
+    assert!(b
+        .page
+        .notice
+        .clone()
+        .unwrap()
+        .contains("That weights file could not be used"));
     assert_eq!(b.page.slot.version(), version);
-    b.send(Msg::Keep(KeepMsg::FileRead(Ok(Some(pretrained(Dataset::Fashion))))));
+    b.send(Msg::Keep(KeepMsg::FileRead(Ok(Some(pretrained(
+        Dataset::Fashion,
+    ))))));
     b.settle();
     assert_eq!(b.page.view.dataset, Dataset::Fashion);
-    assert!(b.page.status.starts_with("Loaded a model trained for"), "{}", b.page.status);
+    assert!(
+        b.page.status.starts_with("Loaded a model trained for"),
+        "{}",
+        b.page.status
+    );
 }

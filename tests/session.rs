@@ -6,9 +6,9 @@ mod common;
 use std::sync::Arc;
 
 use pollster::block_on;
-use vae_playground::data::{Dataset, Split};
-use vae_playground::services::session::{BackendKind, Model, Session};
 use vae_playground::analysis::train::TrainSettings;
+use vae_playground::data::{Dataset, Split};
+use vae_playground::services::session::{AnyVae, Device, Session};
 use vae_playground::vae::weights::{self, WeightsError};
 
 fn pretrained() -> Vec<u8> {
@@ -17,7 +17,7 @@ fn pretrained() -> Vec<u8> {
 
 #[test]
 fn decoding_gives_784_grey_levels_that_depend_on_z() {
-    let model = Model::from_weights(BackendKind::Cpu, &pretrained()).unwrap();
+    let model = AnyVae::from_weights(&pretrained()).unwrap();
     let a = block_on(model.decode(&[0.0, 0.0])).unwrap();
     let b = block_on(model.decode(&[2.0, -2.0])).unwrap();
     assert_eq!(a.len(), 784);
@@ -34,7 +34,7 @@ fn decoding_gives_784_grey_levels_that_depend_on_z() {
 fn trained_weights_survive_a_move_to_a_new_session() {
     let data = Arc::new(common::load(Dataset::Mnist, Split::Train10k).take(512));
     let mut session = Session::from_weights(
-        BackendKind::Cpu,
+        Device::Cpu,
         &pretrained(),
         data.clone(),
         TrainSettings::default(),
@@ -45,7 +45,7 @@ fn trained_weights_survive_a_move_to_a_new_session() {
     let trained = session.model();
     let bytes = block_on(session.weights(&Default::default())).unwrap();
     let mut moved = Session::from_weights(
-        BackendKind::Cpu,
+        Device::Cpu,
         &bytes,
         data,
         TrainSettings::default(),
@@ -62,7 +62,7 @@ fn trained_weights_survive_a_move_to_a_new_session() {
         block_on(moved.model().decode(&z)).unwrap()
     );
     // And the move changed something real: the trained model differs from the pretrained one.
-    let original = Model::from_weights(BackendKind::Cpu, &pretrained()).unwrap();
+    let original = AnyVae::from_weights(&pretrained()).unwrap();
     assert_ne!(
         block_on(original.decode(&z)).unwrap(),
         block_on(trained.decode(&z)).unwrap()
@@ -71,12 +71,12 @@ fn trained_weights_survive_a_move_to_a_new_session() {
 
 #[test]
 fn a_corrupt_file_is_refused_and_the_current_model_stays() {
-    let model = Model::from_weights(BackendKind::Cpu, &pretrained()).unwrap();
+    let model = AnyVae::from_weights(&pretrained()).unwrap();
     let before = block_on(model.decode(&[1.0, 1.0])).unwrap();
     let mut bad = pretrained();
     bad.truncate(bad.len() / 3);
     assert!(matches!(
-        Model::from_weights(BackendKind::Cpu, &bad),
+        AnyVae::from_weights(&bad),
         Err(WeightsError::WrongLength { .. })
     ));
     assert_eq!(block_on(model.decode(&[1.0, 1.0])).unwrap(), before);
@@ -88,7 +88,7 @@ fn the_point_decoder_paints_what_the_model_decodes() {
         pretrained(),
         std::fs::read(common::weights_path(Dataset::Fashion)).unwrap(),
     ] {
-        let model = Model::from_weights(BackendKind::Cpu, &bytes).unwrap();
+        let model = AnyVae::from_weights(&bytes).unwrap();
         let decoder = block_on(model.point_decoder()).unwrap();
         // Straight from the file, without building a model: the same arrays.
         assert_eq!(weights::point_decoder(&bytes).unwrap(), decoder);

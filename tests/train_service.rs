@@ -9,14 +9,14 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use pollster::block_on;
+use vae_playground::analysis::train::{HistoryRow, Progress, TrainSettings};
 use vae_playground::data::{Dataset, Digits, Split};
+use vae_playground::services::session::{AnyVae, Device};
+use vae_playground::services::train_service::{
+    ChunkEvent, ChunkFailure, Outgoing, TrainCommand, TrainEvent, TrainService, MAP_POINTS,
+};
 use vae_playground::vae::elbo::ElboParts;
 use vae_playground::vae::model::VaeConfig;
-use vae_playground::services::session::{BackendKind, Model};
-use vae_playground::analysis::train::{HistoryRow, Progress, TrainSettings};
-use vae_playground::services::train_service::{
-    Backend, ChunkEvent, ChunkFailure, Outgoing, TrainCommand, TrainEvent, TrainService, MAP_POINTS,
-};
 use vae_playground::vae::weights;
 
 /// Training images the tests train on, and test images for the map and the test -ELBO.
@@ -76,7 +76,7 @@ fn service_with_data() -> TrainService {
 fn start_command(generation: u64, fresh: Option<VaeConfig>, progress: Progress) -> TrainCommand {
     TrainCommand::Start {
         generation,
-        backend: Backend::Cpu,
+        device: Device::Cpu,
         fresh,
         progress,
         settings: settings(),
@@ -109,12 +109,12 @@ fn expect_started(out: Vec<Outgoing>, generation: u64) -> (usize, Vec<u8>) {
     match o.event {
         TrainEvent::Started {
             generation: g,
-            backend,
+            device,
             step,
             ..
         } => {
             assert_eq!(g, generation);
-            assert_eq!(backend, Backend::Cpu);
+            assert_eq!(device, Device::Cpu);
             (step, o.weights.expect("Started carries the weights"))
         }
         other => panic!("expected Started, got {other:?}"),
@@ -202,7 +202,7 @@ fn reassemble(page: &mut Vec<HistoryRow>, event: &ChunkEvent) {
 }
 
 fn decode_origin(bytes: &[u8]) -> Vec<f32> {
-    let model = Model::from_weights(BackendKind::Cpu, bytes).expect("the weights file decodes");
+    let model = AnyVae::from_weights(bytes).expect("the weights file decodes");
     block_on(model.decode(&[0.0, 0.0])).unwrap()
 }
 
@@ -286,7 +286,7 @@ fn a_start_that_cannot_work_fails_and_the_old_trainer_stays() {
         &mut service,
         TrainCommand::Switch {
             generation: 2,
-            backend: Backend::Cpu,
+            device: Device::Cpu,
         },
         None,
     );
@@ -551,7 +551,7 @@ fn events_carry_the_generation_and_a_switch_keeps_the_model_and_the_step() {
         &mut service,
         TrainCommand::Switch {
             generation: 8,
-            backend: Backend::Cpu,
+            device: Device::Cpu,
         },
         None,
     );
@@ -581,7 +581,7 @@ fn without_the_gpu_feature_webgpu_is_refused_and_the_cpu_trainer_goes_on() {
         &mut service,
         TrainCommand::Switch {
             generation: 2,
-            backend: Backend::WebGpu,
+            device: Device::WebGpu,
         },
         None,
     );
@@ -591,7 +591,7 @@ fn without_the_gpu_feature_webgpu_is_refused_and_the_cpu_trainer_goes_on() {
         &mut service,
         TrainCommand::Start {
             generation: 3,
-            backend: Backend::WebGpu,
+            device: Device::WebGpu,
             fresh: Some(small()),
             progress: Progress::default(),
             settings: settings(),
@@ -664,7 +664,7 @@ fn commands_and_events_round_trip_through_json() {
         },
         TrainCommand::Switch {
             generation: 11,
-            backend: Backend::WebGpu,
+            device: Device::WebGpu,
         },
         TrainCommand::Settings {
             settings: with_rate(3e-4),
@@ -706,7 +706,7 @@ fn commands_and_events_round_trip_through_json() {
         })),
         TrainEvent::Started {
             generation: 2,
-            backend: Backend::Cpu,
+            device: Device::Cpu,
             config: small(),
             step: 50,
         },
@@ -737,6 +737,24 @@ fn commands_and_events_round_trip_through_json() {
     let json = serde_json::to_value(TrainCommand::Step { steps: 7 }).unwrap();
     assert_eq!(json["kind"], "Step");
     assert_eq!(json["steps"], 7);
+    // The device goes by its wire names under the key `backend`.
+    let json = serde_json::to_string(&TrainCommand::Switch {
+        generation: 11,
+        device: Device::WebGpu,
+    })
+    .unwrap();
+    assert_eq!(
+        json,
+        r#"{"kind":"Switch","generation":11,"backend":"WebGpu"}"#
+    );
+    let json = serde_json::to_value(TrainEvent::Started {
+        generation: 2,
+        device: Device::Cpu,
+        config: small(),
+        step: 50,
+    })
+    .unwrap();
+    assert_eq!(json["backend"], "Cpu");
 }
 
 /// While running, history rows go out only every so often. A `Switch` in between must not lose
@@ -761,7 +779,7 @@ fn a_switch_while_running_loses_no_history_rows() {
         &mut service,
         TrainCommand::Switch {
             generation: 2,
-            backend: Backend::Cpu,
+            device: Device::Cpu,
         },
         None,
     );

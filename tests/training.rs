@@ -5,12 +5,12 @@ mod common;
 use std::sync::Arc;
 
 use pollster::block_on;
-use vae_playground::vae::backend::CpuTrain;
-use vae_playground::data::{Dataset, Split};
-use vae_playground::vae::elbo::Likelihood;
 use vae_playground::analysis::eval::evaluate;
-use vae_playground::vae::model::VaeConfig;
 use vae_playground::analysis::train::{TrainError, TrainSettings, Trainer};
+use vae_playground::data::{Dataset, Split};
+use vae_playground::vae::backend::CpuTrain;
+use vae_playground::vae::elbo::Likelihood;
+use vae_playground::vae::model::VaeConfig;
 
 fn trainer(seed: u64, hidden: usize, images: usize) -> Trainer<CpuTrain> {
     let data = Arc::new(common::load(Dataset::Mnist, Split::Train10k).take(images));

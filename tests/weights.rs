@@ -1,8 +1,8 @@
 //! The weights file round-trips bit-exactly, and every malformed file gives its own error.
 
 use pollster::block_on;
-use vae_playground::vae::backend::Cpu;
 use vae_playground::data::Dataset;
+use vae_playground::vae::backend::Cpu;
 use vae_playground::vae::model::{Vae, VaeConfig};
 use vae_playground::vae::weights::{self, Header, Provenance, WeightsError, FORMAT_VERSION, MAGIC};
 

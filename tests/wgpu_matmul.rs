@@ -7,11 +7,11 @@ mod common;
 use std::sync::Arc;
 
 use burn::tensor::{Distribution, Tensor, TensorData, TensorPrimitive};
-use vae_playground::vae::backend::{Cpu, CpuTrain, Gpu, GpuTrain};
+use vae_playground::analysis::train::{TrainSettings, Trainer};
 use vae_playground::data::{Dataset, Split};
+use vae_playground::vae::backend::{Cpu, CpuTrain, Gpu, GpuTrain};
 use vae_playground::vae::dense::VaeBackend;
 use vae_playground::vae::model::VaeConfig;
-use vae_playground::analysis::train::{TrainSettings, Trainer};
 
 fn values<B: burn::tensor::backend::Backend, const D: usize>(t: Tensor<B, D>) -> Vec<f32> {
     t.into_data().convert::<f32>().to_vec().expect("f32 data")

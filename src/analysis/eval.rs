@@ -2,8 +2,8 @@
 
 use burn::tensor::{Tensor, TensorData};
 
-use crate::vae::backend::{read_f32, ReadbackError};
 use crate::data::Digits;
+use crate::vae::backend::{read_f32, ReadbackError};
 use crate::vae::dense::VaeBackend;
 use crate::vae::elbo::{kl_standard_normal, ElboParts, Likelihood};
 use crate::vae::model::Vae;

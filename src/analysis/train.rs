@@ -9,9 +9,9 @@ use burn::tensor::{Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::vae::backend::{read_f32, ReadbackError};
 use crate::analysis::batches::BatchCursor;
 use crate::data::Digits;
+use crate::vae::backend::{read_f32, ReadbackError};
 use crate::vae::dense::TrainBackend;
 use crate::vae::elbo::{kl_standard_normal, ElboParts, Likelihood};
 use crate::vae::model::{Vae, VaeConfig};

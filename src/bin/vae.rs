@@ -23,19 +23,21 @@ mod cli {
     use std::sync::{Arc, OnceLock};
     use std::time::Instant;
 
-    use clap::{Parser, Subcommand, ValueEnum};
+    use clap::{Args, Parser, Subcommand, ValueEnum};
     use indicatif::{ProgressBar, ProgressStyle};
     use pollster::block_on;
     use serde_json::json;
 
-    use vae_playground::vae::backend::{Cpu, CpuTrain, ReadbackError};
-    use vae_playground::data::{Dataset, Digits, Split};
-    use vae_playground::vae::elbo::Likelihood;
     use vae_playground::analysis::eval::evaluate;
-    use vae_playground::analysis::evidence::{evidence_by_importance_sampling, evidence_by_quadrature, Grid};
-    use vae_playground::vae::model::VaeConfig;
-    use vae_playground::services::session::{BackendKind, Model};
+    use vae_playground::analysis::evidence::{
+        evidence_by_importance_sampling, evidence_by_quadrature, Grid,
+    };
     use vae_playground::analysis::train::{TrainSettings, Trainer};
+    use vae_playground::data::{Dataset, Digits, Split};
+    use vae_playground::services::session::AnyVae;
+    use vae_playground::vae::backend::{Cpu, CpuTrain, ReadbackError};
+    use vae_playground::vae::elbo::Likelihood;
+    use vae_playground::vae::model::VaeConfig;
     use vae_playground::vae::weights::{self, Provenance};
 
     #[derive(Parser)]
@@ -75,111 +77,149 @@ mod cli {
     #[derive(Subcommand)]
     enum Command {
         /// Train from scratch, write weights and the loss history, evaluate on the test split.
-        Train {
-            #[arg(long, value_enum, default_value = "mnist")]
-            dataset: DatasetArg,
-            /// Train on the first 10k training images instead of all 60k.
-            #[arg(long)]
-            small: bool,
-            #[arg(long, default_value_t = 10.0)]
-            epochs: f64,
-            #[arg(long, default_value_t = 512)]
-            hidden: usize,
-            #[arg(long, default_value_t = 1e-3)]
-            lr: f64,
-            #[arg(long, default_value_t = 128)]
-            batch: usize,
-            #[arg(long, default_value_t = 1.0)]
-            beta: f64,
-            #[arg(long, value_enum, default_value = "bernoulli")]
-            decoder: DecoderArg,
-            /// sigma_x of the Gaussian decoder.
-            #[arg(long, default_value_t = 0.1)]
-            sigma: f64,
-            #[arg(long, default_value_t = 0)]
-            seed: u64,
-            /// Continue from this weights file (with a fresh optimiser, as the page's Train
-            /// does) instead of fresh weights; its architecture replaces `--hidden`.
-            #[arg(long)]
-            init: Option<PathBuf>,
-            /// Weights file to write.
-            #[arg(long)]
-            out: Option<PathBuf>,
-            /// Loss history to write, as CSV (or JSON if the name ends in .json).
-            #[arg(long)]
-            history: Option<PathBuf>,
-            #[arg(long)]
-            quiet: bool,
-        },
+        Train(TrainArgs),
         /// Evaluate a weights file on the test split; prints JSON.
-        Eval {
-            #[arg(long)]
-            weights: PathBuf,
-            /// Defaults to the dataset named in the file.
-            #[arg(long, value_enum)]
-            dataset: Option<DatasetArg>,
-            #[arg(long, default_value_t = 0)]
-            seed: u64,
-        },
+        Eval(EvalArgs),
         /// ln p(x), ELBO and gap of one test image; prints JSON.
-        Evidence {
-            #[arg(long)]
-            weights: PathBuf,
-            #[arg(long, value_enum)]
-            dataset: Option<DatasetArg>,
-            #[arg(long, default_value_t = 0)]
-            index: usize,
-            /// Quadrature grid side.
-            #[arg(long, default_value_t = 64)]
-            grid: usize,
-            /// Importance samples.
-            #[arg(long, default_value_t = 5000)]
-            samples: usize,
-            /// Every test image (or the first `--count`) instead of `--index`; needs `--gap-check`.
-            #[arg(long, requires = "gap_check")]
-            all: bool,
-            /// With `--all`: check ln p(x) - ELBO(x) >= 0 by quadrature for each image and print
-            /// the smallest gap, how many fall below 0 and below -1e-3 nat, and the time taken.
-            #[arg(long, requires = "all")]
-            gap_check: bool,
-            /// With `--all`: only this many test images.
-            #[arg(long)]
-            count: Option<usize>,
-            /// With `--all`: start at this test image (to split the check across processes).
-            #[arg(long, default_value_t = 0)]
-            from: usize,
-        },
+        Evidence(EvidenceArgs),
         /// Write the decoder-only f16 preview of a weights file (what the page paints its first
         /// image with, while the whole model loads); prints the two sizes.
-        Preview {
-            #[arg(long)]
-            weights: PathBuf,
-            #[arg(long)]
-            out: PathBuf,
-        },
-        /// Time `Model::inspect` (what the page computes for one image) and a 20x20 grid decode;
+        Preview(PreviewArgs),
+        /// Time `AnyVae::inspect` (what the page computes for one image) and a 20x20 grid decode;
         /// prints JSON with milliseconds.
-        Inspect {
-            #[arg(long)]
-            weights: PathBuf,
-            #[arg(long, value_enum)]
-            dataset: Option<DatasetArg>,
-            #[arg(long, default_value_t = 0)]
-            index: usize,
-            /// Heat-map grid side over the box +-`half` in both latent coordinates.
-            #[arg(long, default_value_t = 64)]
-            view_n: usize,
-            #[arg(long, default_value_t = 4.0)]
-            half: f64,
-            /// Images decoded at z ~ q(z|x).
-            #[arg(long, default_value_t = 16)]
-            samples: usize,
-            #[arg(long, default_value_t = 256)]
-            iwae_k: usize,
-            /// Timed repetitions (after one warm-up run).
-            #[arg(long, default_value_t = 5)]
-            repeat: usize,
-        },
+        Inspect(InspectArgs),
+    }
+
+    /// `vae train`'s arguments.
+    #[derive(Args)]
+    struct TrainArgs {
+        #[arg(long, value_enum, default_value = "mnist")]
+        dataset: DatasetArg,
+        /// Train on the first 10k training images instead of all 60k.
+        #[arg(long)]
+        small: bool,
+        #[arg(long, default_value_t = 10.0)]
+        epochs: f64,
+        #[arg(long, default_value_t = 512)]
+        hidden: usize,
+        #[arg(long, default_value_t = 1e-3)]
+        lr: f64,
+        #[arg(long, default_value_t = 128)]
+        batch: usize,
+        #[arg(long, default_value_t = 1.0)]
+        beta: f64,
+        #[arg(long, value_enum, default_value = "bernoulli")]
+        decoder: DecoderArg,
+        /// sigma_x of the Gaussian decoder.
+        #[arg(long, default_value_t = 0.1)]
+        sigma: f64,
+        #[command(flatten)]
+        seed: SeedArg,
+        /// Continue from this weights file (with a fresh optimiser, as the page's Train
+        /// does) instead of fresh weights; its architecture replaces `--hidden`.
+        #[arg(long)]
+        init: Option<PathBuf>,
+        /// Weights file to write.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Loss history to write, as CSV (or JSON if the name ends in .json).
+        #[arg(long)]
+        history: Option<PathBuf>,
+        #[arg(long)]
+        quiet: bool,
+    }
+
+    /// `--weights` and `--dataset`: a weights file, and the data set whose test split it is
+    /// evaluated on.
+    #[derive(Args)]
+    struct ModelArgs {
+        #[arg(long)]
+        weights: PathBuf,
+        #[arg(long, value_enum)]
+        dataset: Option<DatasetArg>,
+    }
+
+    /// `vae eval`'s arguments: the one subcommand whose `--dataset` has a help line.
+    #[derive(Args)]
+    #[command(mut_arg("dataset", |a| a.help("Defaults to the dataset named in the file")))]
+    struct EvalArgs {
+        #[command(flatten)]
+        model: ModelArgs,
+        #[command(flatten)]
+        seed: SeedArg,
+    }
+
+    /// `vae evidence`'s arguments.
+    #[derive(Args)]
+    struct EvidenceArgs {
+        #[command(flatten)]
+        model: ModelArgs,
+        #[command(flatten)]
+        image: ImageArg,
+        /// Quadrature grid side.
+        #[arg(long, default_value_t = 64)]
+        grid: usize,
+        /// Importance samples.
+        #[arg(long, default_value_t = 5000)]
+        samples: usize,
+        /// Every test image (or the first `--count`) instead of `--index`; needs `--gap-check`.
+        #[arg(long, requires = "gap_check")]
+        all: bool,
+        /// With `--all`: check ln p(x) - ELBO(x) >= 0 by quadrature for each image and print
+        /// the smallest gap, how many fall below 0 and below -1e-3 nat, and the time taken.
+        #[arg(long, requires = "all")]
+        gap_check: bool,
+        /// With `--all`: only this many test images.
+        #[arg(long)]
+        count: Option<usize>,
+        /// With `--all`: start at this test image (to split the check across processes).
+        #[arg(long, default_value_t = 0)]
+        from: usize,
+    }
+
+    /// `vae preview`'s arguments.
+    #[derive(Args)]
+    struct PreviewArgs {
+        #[arg(long)]
+        weights: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    }
+
+    /// `vae inspect`'s arguments.
+    #[derive(Args)]
+    struct InspectArgs {
+        #[command(flatten)]
+        model: ModelArgs,
+        #[command(flatten)]
+        image: ImageArg,
+        /// Heat-map grid side over the box +-`half` in both latent coordinates.
+        #[arg(long, default_value_t = 64)]
+        view_n: usize,
+        #[arg(long, default_value_t = 4.0)]
+        half: f64,
+        /// Images decoded at z ~ q(z|x).
+        #[arg(long, default_value_t = 16)]
+        samples: usize,
+        #[arg(long, default_value_t = 256)]
+        iwae_k: usize,
+        /// Timed repetitions (after one warm-up run).
+        #[arg(long, default_value_t = 5)]
+        repeat: usize,
+    }
+
+    /// `--seed`: the seed of the model's weights (`train`) or of the z samples (`eval`).
+    #[derive(Args)]
+    struct SeedArg {
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    }
+
+    /// `--index`: one image of the test split.
+    #[derive(Args)]
+    struct ImageArg {
+        #[arg(long, default_value_t = 0)]
+        index: usize,
     }
 
     type Error = Box<dyn std::error::Error>;
@@ -195,287 +235,316 @@ mod cli {
         }
     }
 
+    fn run(cli: Cli) -> Result<(), Error> {
+        let data_dir = &cli.data_dir;
+        match cli.command {
+            Command::Train(args) => train(args, data_dir),
+            Command::Eval(args) => eval(args, data_dir),
+            Command::Evidence(args) => evidence(args, data_dir),
+            Command::Preview(args) => preview(args),
+            Command::Inspect(args) => inspect(args, data_dir),
+        }
+    }
+
+    impl ModelArgs {
+        /// The weights file's bytes.
+        fn read(&self) -> Result<Vec<u8>, Error> {
+            Ok(std::fs::read(&self.weights)?)
+        }
+
+        /// The test split of `--dataset`, else of the dataset the file names (`from_file`), else
+        /// of MNIST.
+        fn test_split(
+            &self,
+            data_dir: &Path,
+            from_file: Option<Dataset>,
+        ) -> Result<(Dataset, Digits), Error> {
+            let dataset = pick_dataset(self.dataset, from_file);
+            Ok((dataset, Digits::load(data_dir, dataset, Split::Test)?))
+        }
+    }
+
+    impl ImageArg {
+        /// Test image `--index` (pixels in [0, 1]), if `test` has it.
+        fn image(&self, test: &Digits) -> Result<Vec<f32>, Error> {
+            if self.index >= test.len() {
+                return Err(format!("--index must be below {}", test.len()).into());
+            }
+            Ok(test.image_f32(self.index))
+        }
+    }
+
     fn clock() -> f64 {
         static START: OnceLock<Instant> = OnceLock::new();
         START.get_or_init(Instant::now).elapsed().as_secs_f64()
     }
 
-    fn run(cli: Cli) -> Result<(), Error> {
+    fn train(args: TrainArgs, data_dir: &Path) -> Result<(), Error> {
+        let TrainArgs {
+            dataset,
+            small,
+            epochs,
+            hidden,
+            lr,
+            batch,
+            beta,
+            decoder,
+            sigma,
+            seed: SeedArg { seed },
+            init,
+            out,
+            history,
+            quiet,
+        } = args;
         let device = Default::default();
-        match cli.command {
-            Command::Preview { weights, out } => {
-                let bytes = std::fs::read(&weights)?;
-                let (model, header) = weights::decode::<Cpu>(&bytes, &device)?;
-                let provenance = weights::Provenance {
-                    dataset: header.dataset,
-                    likelihood: header.likelihood,
-                    steps: header.steps,
-                    note: header.note,
-                };
-                let preview = block_on(weights::encode_preview(
-                    &model,
-                    header.config.seed,
-                    &provenance,
-                ))?;
-                std::fs::write(&out, &preview)?;
-                println!(
-                    "{}",
-                    json!({"weights_bytes": bytes.len(), "preview_bytes": preview.len()})
-                );
+        let dataset: Dataset = dataset.into();
+        let split = if small { Split::Train10k } else { Split::Train };
+        let train = Arc::new(Digits::load(data_dir, dataset, split)?);
+        let test = Digits::load(data_dir, dataset, Split::Test)?;
+        let likelihood = match decoder {
+            DecoderArg::Bernoulli => Likelihood::Bernoulli,
+            DecoderArg::Gaussian => Likelihood::Gaussian { sigma },
+        };
+        let settings = TrainSettings {
+            learning_rate: lr,
+            beta,
+            batch_size: batch,
+            likelihood,
+            log_every: 50,
+        };
+        let mut trainer = match init {
+            Some(path) => {
+                let (model, header) = weights::decode(&std::fs::read(&path)?, &device)?;
+                let config = header.config.with_seed(seed);
+                Trainer::<CpuTrain>::with_model(
+                    model,
+                    config,
+                    train.clone(),
+                    settings,
+                    clock,
+                    device,
+                )?
             }
-            Command::Train {
-                dataset,
-                small,
-                epochs,
-                hidden,
-                lr,
-                batch,
-                beta,
-                decoder,
-                sigma,
-                seed,
-                init,
-                out,
-                history,
-                quiet,
-            } => {
-                let dataset: Dataset = dataset.into();
-                let split = if small { Split::Train10k } else { Split::Train };
-                let train = Arc::new(Digits::load(&cli.data_dir, dataset, split)?);
-                let test = Digits::load(&cli.data_dir, dataset, Split::Test)?;
-                let likelihood = match decoder {
-                    DecoderArg::Bernoulli => Likelihood::Bernoulli,
-                    DecoderArg::Gaussian => Likelihood::Gaussian { sigma },
-                };
-                let settings = TrainSettings {
-                    learning_rate: lr,
-                    beta,
-                    batch_size: batch,
-                    likelihood,
-                    log_every: 50,
-                };
-                let mut trainer = match init {
-                    Some(path) => {
-                        let (model, header) = weights::decode(&std::fs::read(&path)?, &device)?;
-                        let config = header.config.with_seed(seed);
-                        Trainer::<CpuTrain>::with_model(
-                            model,
-                            config,
-                            train.clone(),
-                            settings,
-                            clock,
-                            device,
-                        )?
-                    }
-                    None => {
-                        let config = VaeConfig::new().with_hidden(hidden).with_seed(seed);
-                        Trainer::<CpuTrain>::new(config, train.clone(), settings, clock, device)?
-                    }
-                };
-                let steps_per_epoch = train.len().div_ceil(batch);
-                let total = (epochs * steps_per_epoch as f64).round() as usize;
-                let bar = progress_bar(total as u64, quiet);
-                // Images and seconds in each tenth of the run: a falling rate shows here.
-                let mut tenths = [(0u64, 0.0f64); 10];
-                while trainer.step() < total {
-                    let n = 50.min(total - trainer.step());
-                    let tenth = (10 * trainer.step() / total.max(1)).min(9);
-                    let report = block_on(trainer.train_steps(n))?;
-                    tenths[tenth].0 += report.images;
-                    tenths[tenth].1 += report.seconds;
-                    bar.inc(report.steps as u64);
-                    bar.set_message(format!(
-                        "epoch {:.2}  KL {:.2}  recon {:.2}  -ELBO {:.2}  {:.0} img/s",
-                        trainer.epoch(),
-                        report.parts.kl,
-                        report.parts.recon,
-                        report.parts.neg_elbo(),
-                        report.images_per_second()
-                    ));
-                }
-                bar.finish();
-                let model = trainer.inference_model();
-                let test_parts = block_on(evaluate(&model, &test, likelihood, 0, &device))?;
-                let train_seconds = trainer.train_seconds();
-                let summary = json!({
-                    "dataset": dataset.key(),
-                    "train_images": train.len(),
-                    "hidden": trainer.config().hidden,
-                    "epochs": trainer.epoch(),
-                    "steps": trainer.step(),
-                    "batch_size": batch,
-                    "learning_rate": lr,
-                    "beta": beta,
-                    "likelihood": likelihood,
-                    "seed": seed,
-                    "train_seconds": train_seconds,
-                    "images_per_second": trainer.images_seen() as f64 / train_seconds.max(1e-9),
-                    "images_per_second_by_tenth": tenths
-                        .iter()
-                        .map(|(images, seconds)| (*images as f64 / seconds.max(1e-9)).round())
-                        .collect::<Vec<_>>(),
-                    "test": {
-                        "neg_elbo": test_parts.neg_elbo(),
-                        "kl": test_parts.kl,
-                        "recon": test_parts.recon,
-                    },
-                });
-                if let Some(path) = out {
-                    let provenance = Provenance {
-                        dataset: Some(dataset),
-                        likelihood,
-                        steps: trainer.step() as u64,
-                        note: format!(
-                            "test -ELBO {:.2} (recon {:.2} + KL {:.2}) after {:.1} epochs",
-                            test_parts.neg_elbo(),
-                            test_parts.recon,
-                            test_parts.kl,
-                            trainer.epoch()
-                        ),
-                    };
-                    let bytes = block_on(weights::encode(&model, seed, &provenance))?;
-                    write(&path, &bytes)?;
-                }
-                if let Some(path) = history {
-                    write_history(&path, trainer.history())?;
-                }
-                println!("{}", serde_json::to_string_pretty(&summary)?);
+            None => {
+                let config = VaeConfig::new().with_hidden(hidden).with_seed(seed);
+                Trainer::<CpuTrain>::new(config, train.clone(), settings, clock, device)?
             }
-            Command::Eval {
-                weights,
-                dataset,
-                seed,
-            } => {
-                let bytes = std::fs::read(&weights)?;
-                let (model, header) = weights::decode::<Cpu>(&bytes, &device)?;
-                let dataset = pick_dataset(dataset, header.dataset);
-                let test = Digits::load(&cli.data_dir, dataset, Split::Test)?;
-                let parts = block_on(evaluate(&model, &test, header.likelihood, seed, &device))?;
-                let summary = json!({
-                    "weights": weights.display().to_string(),
-                    "dataset": dataset.key(),
-                    "config": header.config,
-                    "likelihood": header.likelihood,
-                    "test_images": test.len(),
-                    "test_neg_elbo": parts.neg_elbo(),
-                    "kl": parts.kl,
-                    "recon": parts.recon,
-                });
-                println!("{}", serde_json::to_string_pretty(&summary)?);
-            }
-            Command::Evidence {
-                weights,
-                dataset,
-                index,
-                grid,
-                samples,
-                all,
-                gap_check,
-                count,
-                from,
-            } => {
-                let bytes = std::fs::read(&weights)?;
-                let (model, header) = weights::decode::<Cpu>(&bytes, &device)?;
-                let dataset = pick_dataset(dataset, header.dataset);
-                let test = Digits::load(&cli.data_dir, dataset, Split::Test)?;
-                if all && gap_check {
-                    let from = from.min(test.len());
-                    let n = count.unwrap_or(test.len()).min(test.len() - from);
-                    let summary =
-                        check_gaps(&model, &test, header.likelihood, grid, from..from + n)?;
-                    println!("{}", serde_json::to_string_pretty(&summary)?);
-                    return Ok(());
-                }
-                if index >= test.len() {
-                    return Err(format!("--index must be below {}", test.len()).into());
-                }
-                let x = test.image_f32(index);
-                let ev = block_on(evidence_by_quadrature(
-                    &model,
-                    &x,
-                    header.likelihood,
-                    grid,
-                    &device,
-                ))?;
-                let is = block_on(evidence_by_importance_sampling(
-                    &model,
-                    &x,
-                    header.likelihood,
-                    samples,
-                    0,
-                    &device,
-                ))?;
-                let summary = json!({
-                    "index": index,
-                    "label": test.label(index),
-                    "log_px_quadrature": ev.log_px,
-                    "log_px_importance": is,
-                    "importance_samples": samples,
-                    "elbo": ev.elbo,
-                    "recon": ev.recon,
-                    "kl": ev.kl,
-                    "gap": ev.gap,
-                    "posterior": ev.posterior,
-                    "grid": ev.grid,
-                });
-                println!("{}", serde_json::to_string_pretty(&summary)?);
-            }
-            Command::Inspect {
-                weights,
-                dataset,
-                index,
-                view_n,
-                half,
-                samples,
-                iwae_k,
-                repeat,
-            } => {
-                let bytes = std::fs::read(&weights)?;
-                let header = weights::decode::<Cpu>(&bytes, &device)?.1;
-                let model = Model::from_weights(BackendKind::Cpu, &bytes)?;
-                let dataset = pick_dataset(dataset, header.dataset);
-                let test = Digits::load(&cli.data_dir, dataset, Split::Test)?;
-                if index >= test.len() {
-                    return Err(format!("--index must be below {}", test.len()).into());
-                }
-                let x = test.image_f32(index);
-                let view = Grid {
-                    z1: (-half, half),
-                    z2: (-half, half),
-                    n: view_n,
-                };
-                let inspect =
-                    || block_on(model.inspect(&x, header.likelihood, view, samples, iwae_k, 0));
-                let result = inspect()?; // warm-up
-                let inspect_ms = time_ms(repeat, || inspect().map(drop))?;
-                let decode_view = Grid { n: 20, ..view };
-                let z: Vec<f32> = decode_view
-                    .points()
-                    .iter()
-                    .flatten()
-                    .map(|&v| v as f32)
-                    .collect();
-                block_on(model.decode(&z))?; // warm-up
-                let decode_ms = time_ms(repeat, || block_on(model.decode(&z)).map(drop))?;
-                let heat_mass: f64 = result.heat.iter().sum::<f64>() * view.cell_area();
-                let summary = json!({
-                    "index": index,
-                    "view": view,
-                    "samples": samples,
-                    "iwae_k": iwae_k,
-                    "repeat": repeat,
-                    "inspect_ms": inspect_ms,
-                    "decode_20x20_ms": decode_ms,
-                    "log_px": result.evidence.log_px,
-                    "iwae": result.iwae,
-                    "elbo": result.evidence.elbo,
-                    "gap": result.evidence.gap,
-                    "quadrature_grid": result.evidence.grid,
-                    "heat_mass_in_view": heat_mass,
-                });
-                println!("{}", serde_json::to_string_pretty(&summary)?);
-            }
+        };
+        let steps_per_epoch = train.len().div_ceil(batch);
+        let total = (epochs * steps_per_epoch as f64).round() as usize;
+        let bar = progress_bar(total as u64, quiet);
+        // Images and seconds in each tenth of the run: a falling rate shows here.
+        let mut tenths = [(0u64, 0.0f64); 10];
+        while trainer.step() < total {
+            let n = 50.min(total - trainer.step());
+            let tenth = (10 * trainer.step() / total.max(1)).min(9);
+            let report = block_on(trainer.train_steps(n))?;
+            tenths[tenth].0 += report.images;
+            tenths[tenth].1 += report.seconds;
+            bar.inc(report.steps as u64);
+            bar.set_message(format!(
+                "epoch {:.2}  KL {:.2}  recon {:.2}  -ELBO {:.2}  {:.0} img/s",
+                trainer.epoch(),
+                report.parts.kl,
+                report.parts.recon,
+                report.parts.neg_elbo(),
+                report.images_per_second()
+            ));
         }
+        bar.finish();
+        let model = trainer.inference_model();
+        let test_parts = block_on(evaluate(&model, &test, likelihood, 0, &device))?;
+        let train_seconds = trainer.train_seconds();
+        let summary = json!({
+            "dataset": dataset.key(),
+            "train_images": train.len(),
+            "hidden": trainer.config().hidden,
+            "epochs": trainer.epoch(),
+            "steps": trainer.step(),
+            "batch_size": batch,
+            "learning_rate": lr,
+            "beta": beta,
+            "likelihood": likelihood,
+            "seed": seed,
+            "train_seconds": train_seconds,
+            "images_per_second": trainer.images_seen() as f64 / train_seconds.max(1e-9),
+            "images_per_second_by_tenth": tenths
+                .iter()
+                .map(|(images, seconds)| (*images as f64 / seconds.max(1e-9)).round())
+                .collect::<Vec<_>>(),
+            "test": {
+                "neg_elbo": test_parts.neg_elbo(),
+                "kl": test_parts.kl,
+                "recon": test_parts.recon,
+            },
+        });
+        if let Some(path) = out {
+            let provenance = Provenance {
+                dataset: Some(dataset),
+                likelihood,
+                steps: trainer.step() as u64,
+                note: format!(
+                    "test -ELBO {:.2} (recon {:.2} + KL {:.2}) after {:.1} epochs",
+                    test_parts.neg_elbo(),
+                    test_parts.recon,
+                    test_parts.kl,
+                    trainer.epoch()
+                ),
+            };
+            let bytes = block_on(weights::encode(&model, seed, &provenance))?;
+            write(&path, &bytes)?;
+        }
+        if let Some(path) = history {
+            write_history(&path, trainer.history())?;
+        }
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+        Ok(())
+    }
+
+    fn eval(args: EvalArgs, data_dir: &Path) -> Result<(), Error> {
+        let device = Default::default();
+        let bytes = args.model.read()?;
+        let (model, header) = weights::decode::<Cpu>(&bytes, &device)?;
+        let (dataset, test) = args.model.test_split(data_dir, header.dataset)?;
+        let parts = block_on(evaluate(
+            &model,
+            &test,
+            header.likelihood,
+            args.seed.seed,
+            &device,
+        ))?;
+        let summary = json!({
+            "weights": args.model.weights.display().to_string(),
+            "dataset": dataset.key(),
+            "config": header.config,
+            "likelihood": header.likelihood,
+            "test_images": test.len(),
+            "test_neg_elbo": parts.neg_elbo(),
+            "kl": parts.kl,
+            "recon": parts.recon,
+        });
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+        Ok(())
+    }
+
+    fn evidence(args: EvidenceArgs, data_dir: &Path) -> Result<(), Error> {
+        let device = Default::default();
+        let bytes = args.model.read()?;
+        let (model, header) = weights::decode::<Cpu>(&bytes, &device)?;
+        let (_, test) = args.model.test_split(data_dir, header.dataset)?;
+        if args.all && args.gap_check {
+            let from = args.from.min(test.len());
+            let n = args.count.unwrap_or(test.len()).min(test.len() - from);
+            let summary = check_gaps(&model, &test, header.likelihood, args.grid, from..from + n)?;
+            println!("{}", serde_json::to_string_pretty(&summary)?);
+            return Ok(());
+        }
+        let x = args.image.image(&test)?;
+        let index = args.image.index;
+        let ev = block_on(evidence_by_quadrature(
+            &model,
+            &x,
+            header.likelihood,
+            args.grid,
+            &device,
+        ))?;
+        let is = block_on(evidence_by_importance_sampling(
+            &model,
+            &x,
+            header.likelihood,
+            args.samples,
+            0,
+            &device,
+        ))?;
+        let summary = json!({
+            "index": index,
+            "label": test.label(index),
+            "log_px_quadrature": ev.log_px,
+            "log_px_importance": is,
+            "importance_samples": args.samples,
+            "elbo": ev.elbo,
+            "recon": ev.recon,
+            "kl": ev.kl,
+            "gap": ev.gap,
+            "posterior": ev.posterior,
+            "grid": ev.grid,
+        });
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+        Ok(())
+    }
+
+    fn preview(args: PreviewArgs) -> Result<(), Error> {
+        let device = Default::default();
+        let bytes = std::fs::read(&args.weights)?;
+        let (model, header) = weights::decode::<Cpu>(&bytes, &device)?;
+        let provenance = weights::Provenance {
+            dataset: header.dataset,
+            likelihood: header.likelihood,
+            steps: header.steps,
+            note: header.note,
+        };
+        let preview = block_on(weights::encode_preview(
+            &model,
+            header.config.seed,
+            &provenance,
+        ))?;
+        std::fs::write(&args.out, &preview)?;
+        println!(
+            "{}",
+            json!({"weights_bytes": bytes.len(), "preview_bytes": preview.len()})
+        );
+        Ok(())
+    }
+
+    fn inspect(args: InspectArgs, data_dir: &Path) -> Result<(), Error> {
+        let InspectArgs {
+            model: source,
+            image,
+            view_n,
+            half,
+            samples,
+            iwae_k,
+            repeat,
+        } = args;
+        let bytes = source.read()?;
+        let header = weights::decode::<Cpu>(&bytes, &Default::default())?.1;
+        let model = AnyVae::from_weights(&bytes)?;
+        let (_, test) = source.test_split(data_dir, header.dataset)?;
+        let x = image.image(&test)?;
+        let view = Grid {
+            z1: (-half, half),
+            z2: (-half, half),
+            n: view_n,
+        };
+        let inspect = || block_on(model.inspect(&x, header.likelihood, view, samples, iwae_k, 0));
+        let result = inspect()?; // warm-up
+        let inspect_ms = time_ms(repeat, || inspect().map(drop))?;
+        let decode_view = Grid { n: 20, ..view };
+        let z: Vec<f32> = decode_view
+            .points()
+            .iter()
+            .flatten()
+            .map(|&v| v as f32)
+            .collect();
+        block_on(model.decode(&z))?; // warm-up
+        let decode_ms = time_ms(repeat, || block_on(model.decode(&z)).map(drop))?;
+        let heat_mass: f64 = result.heat.iter().sum::<f64>() * view.cell_area();
+        let summary = json!({
+            "index": image.index,
+            "view": view,
+            "samples": samples,
+            "iwae_k": iwae_k,
+            "repeat": repeat,
+            "inspect_ms": inspect_ms,
+            "decode_20x20_ms": decode_ms,
+            "log_px": result.evidence.log_px,
+            "iwae": result.iwae,
+            "elbo": result.evidence.elbo,
+            "gap": result.evidence.gap,
+            "quadrature_grid": result.evidence.grid,
+            "heat_mass_in_view": heat_mass,
+        });
+        println!("{}", serde_json::to_string_pretty(&summary)?);
         Ok(())
     }
 
@@ -586,7 +655,10 @@ mod cli {
         Ok(())
     }
 
-    fn write_history(path: &Path, rows: &[vae_playground::analysis::train::HistoryRow]) -> Result<(), Error> {
+    fn write_history(
+        path: &Path,
+        rows: &[vae_playground::analysis::train::HistoryRow],
+    ) -> Result<(), Error> {
         if path.extension().is_some_and(|e| e == "json") {
             return write(path, serde_json::to_string_pretty(rows)?.as_bytes());
         }

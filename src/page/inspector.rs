@@ -285,9 +285,7 @@ impl Inspector {
                     self.manifold_ms = now - self.last_manifold;
                     match result {
                         Ok(pixels) => self.manifold = Some((grid, Rc::new(pixels))),
-                        Err(e) => {
-                            out.problem = Some(format!("Could not decode the manifold: {e}"))
-                        }
+                        Err(e) => out.problem = Some(format!("Could not decode the manifold: {e}")),
                     }
                     out.manifold_again = grid != view.grid(self.manifold_n);
                 } else if self.strip_pending == Some(id) {
@@ -295,8 +293,7 @@ impl Inspector {
                     match result {
                         Ok(pixels) => self.strip = Rc::new(pixels),
                         Err(e) => {
-                            out.problem =
-                                Some(format!("Could not decode the interpolation: {e}"))
+                            out.problem = Some(format!("Could not decode the interpolation: {e}"))
                         }
                     }
                 }

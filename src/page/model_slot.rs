@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use futures::FutureExt;
 
-use crate::services::session::{AnyVae, Device};
+use crate::services::session::AnyVae;
 use crate::vae::model::PointDecoder;
 use crate::vae::weights;
 
@@ -14,8 +14,8 @@ use crate::vae::weights;
 enum Held {
     #[default]
     Nothing,
-    /// Decoder-only: it may paint, nothing else.
-    Preview(AnyVae),
+    /// Decoder-only: it may paint (through the decoder), nothing else.
+    Preview,
     Whole(AnyVae),
     /// Weights the train worker sent, not yet built into a model (they come four times a
     /// second while training); `older` is the whole model before them, if any.
@@ -50,7 +50,7 @@ impl ModelSlot {
     }
 
     pub fn is_preview(&self) -> bool {
-        matches!(self.held, Held::Preview(_))
+        matches!(self.held, Held::Preview)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -71,7 +71,7 @@ impl ModelSlot {
             None => Ok(None),
         };
         self.held = if preview {
-            Held::Preview(model)
+            Held::Preview
         } else {
             Held::Whole(model)
         };
@@ -90,7 +90,7 @@ impl ModelSlot {
         let older = match std::mem::take(&mut self.held) {
             Held::Whole(m) => Some(m),
             Held::Pending { older, .. } => older,
-            Held::Nothing | Held::Preview(_) => None,
+            Held::Nothing | Held::Preview => None,
         };
         self.held = Held::Pending {
             older,
@@ -103,7 +103,7 @@ impl ModelSlot {
     /// the pending weights could not be built (the model before them is kept).
     pub fn whole(&mut self) -> (Option<AnyVae>, Option<String>) {
         if let Held::Pending { older, weights } = &self.held {
-            let built = AnyVae::from_weights(Device::Cpu, weights);
+            let built = AnyVae::from_weights(weights);
             let (model, error) = match built {
                 Ok(m) => (Some(m), None),
                 Err(e) => (

@@ -3,12 +3,12 @@
 
 use std::rc::Rc;
 
+use crate::analysis::train::TrainSettings;
 use crate::data::{Dataset, Digits, Split};
 use crate::page::url_state::{MapView, Panel};
 use crate::services::compute::ComputeReply;
 use crate::services::session::{AnyVae, Device};
 use crate::services::train_service::TrainEvent;
-use crate::analysis::train::TrainSettings;
 
 use super::effect::WindowId;
 

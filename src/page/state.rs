@@ -323,10 +323,7 @@ impl PageState {
                 return false;
             }
             if self.link.needs_data() {
-                self.status = format!(
-                    "Loading the {} training images…",
-                    self.view.dataset.title()
-                );
+                self.status = format!("Loading the {} training images…", self.view.dataset.title());
                 let (dataset, split) = (self.view.dataset, self.view.training_set);
                 self.link
                     .wait_for_data(action, dataset, split, &mut self.out);
@@ -434,7 +431,7 @@ impl PageState {
         let Some(bytes) = self.pretrained.clone() else {
             return;
         };
-        match AnyVae::from_weights(Device::Cpu, &bytes) {
+        match AnyVae::from_weights(&bytes) {
             Ok(model) => {
                 self.show_model(model, false);
                 self.start = Some((bytes, 0));
@@ -580,7 +577,7 @@ impl PageState {
                 None => return,
             },
         };
-        let model = match AnyVae::from_weights(Device::Cpu, &bytes) {
+        let model = match AnyVae::from_weights(&bytes) {
             Ok(m) => m,
             Err(e) => {
                 self.notice = Some(format!(
@@ -650,7 +647,7 @@ impl PageState {
             }
             return;
         }
-        let model = match AnyVae::from_weights(Device::Cpu, &bytes) {
+        let model = match AnyVae::from_weights(&bytes) {
             Ok(m) => m,
             Err(e) => {
                 self.notice = Some(refuse(e.to_string()));
@@ -871,8 +868,7 @@ impl PageState {
         match msg {
             InspectMsg::ExamplePicked(index) => {
                 if let Some(test) = &self.test {
-                    let label =
-                        self.view.dataset.class_names()[test.label(index) as usize % 10];
+                    let label = self.view.dataset.class_names()[test.label(index) as usize % 10];
                     let x = Rc::new(test.image_f32(index));
                     self.inspector
                         .set_input(x, format!("test image #{index} ({label})"));

@@ -67,7 +67,10 @@ pub enum Report {
     StartFailed(String),
     Chunk(Box<ChunkEvent>, Option<Vec<u8>>),
     /// The worker is gone (a lost device or an error): replace it.
-    Lost { reason: String, lost_gpu: bool },
+    Lost {
+        reason: String,
+        lost_gpu: bool,
+    },
     /// From a trainer that was replaced, or data for another dataset: nothing to do.
     Stale,
 }

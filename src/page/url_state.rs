@@ -5,9 +5,9 @@
 
 use std::fmt;
 
+use crate::analysis::evidence::Grid;
 use crate::data::{Dataset, Split};
 use crate::vae::elbo::Likelihood;
-use crate::analysis::evidence::Grid;
 
 /// The inclusive ranges the page accepts, shared by the URL parser, the host API and the form.
 pub const LEARNING_RATE: (f64, f64) = (1e-6, 10.0);

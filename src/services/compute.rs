@@ -1,13 +1,14 @@
 //! Heavy per-input work (the posterior picture, ln p(x) and the gap, decoded grids) as requests
 //! and replies, so the page can run it on a Web Worker, off the thread that handles input. The
-//! worker holds a CPU [`Model`] built from the weights file it was last sent. No browser types.
+//! worker holds a CPU [`AnyVae`] built from the weights file it was last sent. No browser types.
 
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::evidence::{Grid, Inspection};
+use crate::data::PIXELS;
+use crate::services::session::AnyVae;
 use crate::vae::backend::ReadbackError;
 use crate::vae::elbo::Likelihood;
-use crate::analysis::evidence::{Grid, Inspection};
-use crate::services::session::{BackendKind, Model};
 use crate::vae::weights::WeightsError;
 
 /// What the page asks of the worker; `id` comes back with the reply.
@@ -57,13 +58,19 @@ pub enum ComputeReply {
 /// The worker's state: the model of the last weights it was sent.
 #[derive(Default)]
 pub struct Computer {
-    model: Option<Model>,
+    model: Option<AnyVae>,
 }
 
 impl Computer {
+    /// A computer holding `model` (the page computes on its own thread with this when it has no
+    /// worker).
+    pub fn with_model(model: AnyVae) -> Self {
+        Self { model: Some(model) }
+    }
+
     /// Take a new model; on a bad file the old one stays.
     pub fn set_weights(&mut self, bytes: &[u8]) -> Result<(), WeightsError> {
-        self.model = Some(Model::from_weights(BackendKind::Cpu, bytes)?);
+        self.model = Some(AnyVae::from_weights(bytes)?);
         Ok(())
     }
 
@@ -80,11 +87,11 @@ impl Computer {
                 id,
                 view,
                 result: match &self.model {
-                    Some(m) if x.len() == 784 => m
+                    Some(m) if x.len() == PIXELS => m
                         .log_joint_on_grid(&x, likelihood, view)
                         .await
                         .map_err(text),
-                    Some(_) => Err(format!("x has {} values, not 784", x.len())),
+                    Some(_) => Err(format!("x has {} values, not {PIXELS}", x.len())),
                     None => Err(no_model()),
                 },
             },
@@ -99,12 +106,12 @@ impl Computer {
             } => ComputeReply::Inspect {
                 id,
                 result: match &self.model {
-                    Some(m) if x.len() == 784 => m
+                    Some(m) if x.len() == PIXELS => m
                         .inspect(&x, likelihood, view, samples, iwae_k, seed)
                         .await
                         .map(Box::new)
                         .map_err(text),
-                    Some(_) => Err(format!("x has {} values, not 784", x.len())),
+                    Some(_) => Err(format!("x has {} values, not {PIXELS}", x.len())),
                     None => Err(no_model()),
                 },
             },

@@ -6,61 +6,74 @@
 
 use std::sync::Arc;
 
-use crate::vae::backend::{Cpu, CpuTrain, ReadbackError};
-use crate::data::Digits;
-use crate::vae::dense::TrainBackend;
-use crate::vae::elbo::Likelihood;
+use serde::{Deserialize, Serialize};
+
 use crate::analysis::eval::encode_means;
 use crate::analysis::evidence::{decode_flat, inspect, log_joint_on_grid, Grid, Inspection};
-use crate::vae::model::{Vae, VaeConfig};
 use crate::analysis::train::{ChunkReport, Clock, Progress, TrainError, TrainSettings, Trainer};
+use crate::data::Digits;
+use crate::vae::backend::{Cpu, CpuTrain, ReadbackError};
+use crate::vae::dense::TrainBackend;
+use crate::vae::elbo::Likelihood;
+use crate::vae::model::{Vae, VaeConfig};
 use crate::vae::weights::{self, Provenance, WeightsError};
 
 #[cfg(feature = "gpu")]
 use crate::vae::backend::{Gpu, GpuTrain};
 
-/// Which Burn backend a session runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BackendKind {
+/// Which device a model runs and trains on. The page names it without depending on wgpu (the
+/// page's own code is built without it), and the train worker's messages carry it as `"Cpu"` or
+/// `"WebGpu"`. Every build has both; only one built with the `gpu` feature can run `WebGpu`
+/// (elsewhere a session on it is [`SessionError::NoWebGpu`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Device {
     Cpu,
-    #[cfg(feature = "gpu")]
-    Gpu,
+    WebGpu,
 }
 
-/// A trained model ready for decoding and encoding, without autodiff.
+impl Device {
+    /// Whether this build can run a session on this device.
+    pub fn supported(self) -> Result<(), SessionError> {
+        match self {
+            Device::Cpu => Ok(()),
+            #[cfg(feature = "gpu")]
+            Device::WebGpu => Ok(()),
+            #[cfg(not(feature = "gpu"))]
+            Device::WebGpu => Err(SessionError::NoWebGpu),
+        }
+    }
+}
+
+/// A [`Vae`] on whichever backend, without autodiff: what decodes and encodes outside training.
 // A page holds one or two of these at a time; boxing the larger variant would buy nothing.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
-pub enum Model {
+pub enum AnyVae {
     Cpu(Vae<Cpu>),
     #[cfg(feature = "gpu")]
-    Gpu(Vae<Gpu>),
+    WebGpu(Vae<Gpu>),
 }
 
 /// Run `$body` with `$m` bound to the model, whatever its backend (its device is the default one).
 macro_rules! with_model {
     ($model:expr, $m:ident => $body:expr) => {
         match $model {
-            Model::Cpu($m) => $body,
+            AnyVae::Cpu($m) => $body,
             #[cfg(feature = "gpu")]
-            Model::Gpu($m) => $body,
+            AnyVae::WebGpu($m) => $body,
         }
     };
 }
 
-impl Model {
-    /// Build a model from a weights file on `kind`; the caller's current model is untouched.
-    pub fn from_weights(kind: BackendKind, bytes: &[u8]) -> Result<Self, WeightsError> {
-        Ok(match kind {
-            BackendKind::Cpu => Model::Cpu(weights::decode(bytes, &Default::default())?.0),
-            #[cfg(feature = "gpu")]
-            BackendKind::Gpu => Model::Gpu(weights::decode(bytes, &Default::default())?.0),
-        })
+impl AnyVae {
+    /// A CPU model from a weights file; the caller's current model is untouched.
+    pub fn from_weights(bytes: &[u8]) -> Result<Self, WeightsError> {
+        Ok(AnyVae::Cpu(weights::decode(bytes, &Default::default())?.0))
     }
 
     /// A CPU model that can only decode, from a preview file (see `weights::decode_preview`).
     pub fn from_preview(bytes: &[u8]) -> Result<Self, WeightsError> {
-        Ok(Model::Cpu(
+        Ok(AnyVae::Cpu(
             weights::decode_preview(bytes, &Default::default())?.0,
         ))
     }
@@ -83,10 +96,10 @@ impl Model {
         with_model!(self, m => crate::analysis::eval::evaluate(m, data, likelihood, 0, &Default::default()).await)
     }
 
-    /// Decoded images (pixels in [0, 1], 784 per point) for `z` = n points of 2 coordinates,
-    /// in one batched decoder call (a trailing partial point is ignored). For a grid of images,
-    /// pass `Grid::points()` flattened: 400 points (a 20×20 grid) are one call, no per-point
-    /// tensors.
+    /// Decoded images (pixels in [0, 1], [`PIXELS`](crate::data::PIXELS) per point) for `z` = n
+    /// points of 2 coordinates, in one batched decoder call (a trailing partial point is
+    /// ignored). For a grid of images, pass `Grid::points()` flattened: 400 points (a 20×20 grid)
+    /// are one call, no per-point tensors.
     pub async fn decode(&self, z: &[f32]) -> Result<Vec<f32>, ReadbackError> {
         with_model!(self, m => decode_flat(m, z, &Default::default()).await)
     }
@@ -106,8 +119,8 @@ impl Model {
         with_model!(self, m => log_joint_on_grid(m, x, likelihood, grid, &Default::default()).await)
     }
 
-    /// Everything the page shows for one image `x` (784 pixels in [0, 1]): see
-    /// [`crate::analysis::evidence::inspect`].
+    /// Everything the page shows for one image `x` ([`PIXELS`](crate::data::PIXELS) pixels in
+    /// [0, 1]): see [`crate::analysis::evidence::inspect`].
     pub async fn inspect(
         &self,
         x: &[f32],
@@ -133,7 +146,7 @@ impl Model {
 pub enum Session {
     Cpu(Trainer<CpuTrain>),
     #[cfg(feature = "gpu")]
-    Gpu(Trainer<GpuTrain>),
+    WebGpu(Trainer<GpuTrain>),
 }
 
 /// Run `$body` with `$t` bound to the trainer, whatever its backend.
@@ -142,41 +155,41 @@ macro_rules! with_trainer {
         match $session {
             Session::Cpu($t) => $body,
             #[cfg(feature = "gpu")]
-            Session::Gpu($t) => $body,
+            Session::WebGpu($t) => $body,
         }
     };
 }
 
 impl Session {
-    /// A session continuing from `model_bytes` (a weights file) on `kind`.
+    /// A session continuing from `model_bytes` (a weights file) on `device`.
     pub fn from_weights(
-        kind: BackendKind,
+        device: Device,
         model_bytes: &[u8],
         data: Arc<Digits>,
         settings: TrainSettings,
         clock: Clock,
     ) -> Result<Self, SessionError> {
-        Ok(match kind {
-            BackendKind::Cpu => {
-                Session::Cpu(trainer_from_bytes(model_bytes, data, settings, clock)?)
-            }
+        Ok(match device {
+            Device::Cpu => Session::Cpu(trainer_from_bytes(model_bytes, data, settings, clock)?),
             #[cfg(feature = "gpu")]
-            BackendKind::Gpu => {
-                Session::Gpu(trainer_from_bytes(model_bytes, data, settings, clock)?)
+            Device::WebGpu => {
+                Session::WebGpu(trainer_from_bytes(model_bytes, data, settings, clock)?)
             }
+            #[cfg(not(feature = "gpu"))]
+            Device::WebGpu => return Err(SessionError::NoWebGpu),
         })
     }
 
     /// A session with fresh random weights.
     pub fn fresh(
-        kind: BackendKind,
+        device: Device,
         config: VaeConfig,
         data: Arc<Digits>,
         settings: TrainSettings,
         clock: Clock,
     ) -> Result<Self, SessionError> {
-        Ok(match kind {
-            BackendKind::Cpu => Session::Cpu(Trainer::new(
+        Ok(match device {
+            Device::Cpu => Session::Cpu(Trainer::new(
                 config,
                 data,
                 settings,
@@ -184,29 +197,33 @@ impl Session {
                 Default::default(),
             )?),
             #[cfg(feature = "gpu")]
-            BackendKind::Gpu => Session::Gpu(Trainer::new(
+            Device::WebGpu => Session::WebGpu(Trainer::new(
                 config,
                 data,
                 settings,
                 clock,
                 Default::default(),
             )?),
+            #[cfg(not(feature = "gpu"))]
+            Device::WebGpu => return Err(SessionError::NoWebGpu),
         })
     }
 
-    pub fn kind(&self) -> BackendKind {
+    /// The device it trains on.
+    pub fn device(&self) -> Device {
         match self {
-            Session::Cpu(_) => BackendKind::Cpu,
+            Session::Cpu(_) => Device::Cpu,
             #[cfg(feature = "gpu")]
-            Session::Gpu(_) => BackendKind::Gpu,
+            Session::WebGpu(_) => Device::WebGpu,
         }
     }
 
-    pub fn model(&self) -> Model {
+    /// The model as it stands, without autodiff.
+    pub fn model(&self) -> AnyVae {
         match self {
-            Session::Cpu(t) => Model::Cpu(t.inference_model()),
+            Session::Cpu(t) => AnyVae::Cpu(t.inference_model()),
             #[cfg(feature = "gpu")]
-            Session::Gpu(t) => Model::Gpu(t.inference_model()),
+            Session::WebGpu(t) => AnyVae::WebGpu(t.inference_model()),
         }
     }
 
@@ -299,4 +316,7 @@ pub enum SessionError {
     Weights(#[from] WeightsError),
     #[error(transparent)]
     Train(#[from] TrainError),
+    /// [`Device::WebGpu`] asked of a build without the `gpu` feature.
+    #[error("this build has no WebGPU backend")]
+    NoWebGpu,
 }

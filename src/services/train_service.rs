@@ -8,11 +8,11 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::train::{ChunkReport, Clock, HistoryRow, Progress, TrainError, TrainSettings};
 use crate::data::{Dataset, Digits, Split};
+use crate::services::session::{Device, Session};
 use crate::vae::elbo::ElboParts;
 use crate::vae::model::VaeConfig;
-use crate::services::session::{BackendKind, Session};
-use crate::analysis::train::{ChunkReport, Clock, HistoryRow, Progress, TrainError, TrainSettings};
 use crate::vae::weights::Provenance;
 
 /// A chunk of steps aims at this long, then the service reports and reads its messages.
@@ -33,26 +33,6 @@ const SIDE_WORK_SHARE: f64 = 0.1;
 pub const MAP_POINTS: usize = 2000;
 pub const TEST_EVAL_IMAGES: usize = 500;
 
-/// Which backend trains. The page names it without depending on wgpu (the page's own module
-/// is built without it); only a worker built with the `gpu` feature can run `WebGpu`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Backend {
-    Cpu,
-    WebGpu,
-}
-
-impl Backend {
-    pub fn kind(self) -> Result<BackendKind, String> {
-        match self {
-            Backend::Cpu => Ok(BackendKind::Cpu),
-            #[cfg(feature = "gpu")]
-            Backend::WebGpu => Ok(BackendKind::Gpu),
-            #[cfg(not(feature = "gpu"))]
-            Backend::WebGpu => Err("this build has no WebGPU backend".into()),
-        }
-    }
-}
-
 /// What the page asks. `generation` numbers trainers: events of an older one are stale.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind")]
@@ -67,7 +47,8 @@ pub enum TrainCommand {
     /// file sent with the command, continuing `progress`. It starts paused.
     Start {
         generation: u64,
-        backend: Backend,
+        #[serde(rename = "backend")]
+        device: Device,
         fresh: Option<VaeConfig>,
         progress: Progress,
         settings: TrainSettings,
@@ -75,7 +56,8 @@ pub enum TrainCommand {
     /// The current trainer (weights, step, history) on another backend.
     Switch {
         generation: u64,
-        backend: Backend,
+        #[serde(rename = "backend")]
+        device: Device,
     },
     Settings {
         settings: TrainSettings,
@@ -104,7 +86,8 @@ pub enum TrainEvent {
     /// A trainer is ready, paused; its weights come with this event.
     Started {
         generation: u64,
-        backend: Backend,
+        #[serde(rename = "backend")]
+        device: Device,
         config: VaeConfig,
         step: usize,
     },
@@ -174,7 +157,7 @@ pub struct TrainService {
     clock: Clock,
     session: Option<Session>,
     generation: u64,
-    backend: Backend,
+    device: Device,
     dataset: Option<Dataset>,
     train: Option<Arc<Digits>>,
     map: Option<Digits>,
@@ -200,7 +183,7 @@ impl TrainService {
             clock,
             session: None,
             generation: 0,
-            backend: Backend::Cpu,
+            device: Device::Cpu,
             dataset: None,
             train: None,
             map: None,
@@ -270,15 +253,15 @@ impl TrainService {
             TrainCommand::Data { .. } => Vec::new(),
             TrainCommand::Start {
                 generation,
-                backend,
+                device,
                 fresh,
                 progress,
                 settings,
             } => {
                 self.generation = generation;
                 self.pause();
-                match self.start(backend, fresh, progress, settings, weights) {
-                    Ok(session) => self.started(session, backend).await,
+                match self.start(device, fresh, progress, settings, weights) {
+                    Ok(session) => self.started(session, device).await,
                     Err(message) => vec![TrainEvent::StartFailed {
                         generation,
                         message,
@@ -286,18 +269,15 @@ impl TrainService {
                     .into()],
                 }
             }
-            TrainCommand::Switch {
-                generation,
-                backend,
-            } => {
+            TrainCommand::Switch { generation, device } => {
                 self.generation = generation;
                 self.pause();
                 // The history moves with the trainer: rows not yet sent still go with the next
                 // report, so the page's chart has no gap.
                 let unsent = self.history_sent;
-                match self.switch(backend).await {
+                match self.switch(device).await {
                     Ok(session) => {
-                        let out = self.started(session, backend).await;
+                        let out = self.started(session, device).await;
                         self.history_sent = unsent;
                         out
                     }
@@ -342,22 +322,22 @@ impl TrainService {
 
     fn start(
         &self,
-        backend: Backend,
+        device: Device,
         fresh: Option<VaeConfig>,
         progress: Progress,
         settings: TrainSettings,
         weights: Option<Vec<u8>>,
     ) -> Result<Session, String> {
-        let kind = backend.kind()?;
+        device.supported().map_err(|e| e.to_string())?;
         let data = self
             .train
             .clone()
             .ok_or("the training images are not loaded")?;
         let mut session = match fresh {
-            Some(config) => Session::fresh(kind, config, data, settings, self.clock),
+            Some(config) => Session::fresh(device, config, data, settings, self.clock),
             None => {
                 let bytes = weights.ok_or("no weights came with the command")?;
-                Session::from_weights(kind, &bytes, data, settings, self.clock)
+                Session::from_weights(device, &bytes, data, settings, self.clock)
             }
         }
         .map_err(|e| e.to_string())?;
@@ -365,8 +345,8 @@ impl TrainService {
         Ok(session)
     }
 
-    async fn switch(&mut self, backend: Backend) -> Result<Session, String> {
-        let kind = backend.kind()?;
+    async fn switch(&mut self, device: Device) -> Result<Session, String> {
+        device.supported().map_err(|e| e.to_string())?;
         let (Some(old), Some(data)) = (self.session.as_ref(), self.train.clone()) else {
             return Err("there is no trainer to move".into());
         };
@@ -374,23 +354,23 @@ impl TrainService {
             .weights(&self.provenance(old))
             .await
             .map_err(|e| e.to_string())?;
-        let mut session = Session::from_weights(kind, &bytes, data, old.settings(), self.clock)
+        let mut session = Session::from_weights(device, &bytes, data, old.settings(), self.clock)
             .map_err(|e| e.to_string())?;
         session.resume(old.progress());
         Ok(session)
     }
 
-    async fn started(&mut self, session: Session, backend: Backend) -> Vec<Outgoing> {
+    async fn started(&mut self, session: Session, device: Device) -> Vec<Outgoing> {
         let weights = session.weights(&self.provenance(&session)).await.ok();
         let event = TrainEvent::Started {
             generation: self.generation,
-            backend,
+            device,
             config: session.config(),
             step: session.step(),
         };
         self.history_sent = session.history_len();
         self.session = Some(session);
-        self.backend = backend;
+        self.device = device;
         self.chunk_steps = 1;
         vec![Outgoing { event, weights }]
     }

@@ -24,8 +24,8 @@ use burn::tensor::TensorData;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::vae::backend::{read_f32, ReadbackError};
 use crate::data::Dataset;
+use crate::vae::backend::{read_f32, ReadbackError};
 use crate::vae::elbo::Likelihood;
 use crate::vae::model::{linear_from_data, PointDecoder, Vae, VaeConfig};
 

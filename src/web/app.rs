@@ -8,10 +8,9 @@ use yew::prelude::*;
 
 use crate::data::Split;
 use crate::page::effect::{Effect, WindowId};
-use crate::page::msg::{HostMsg, InspectMsg, KeepMsg, LoadMsg, Loaded, Msg};
+use crate::page::msg::{HostMsg, InspectMsg, KeepMsg, LoadMsg, Loaded, Msg, ShareMsg, TrainMsg};
 use crate::page::state::{Location, PageState};
-use crate::page::msg::TrainMsg;
-use crate::services::session::{AnyVae, Device};
+use crate::services::session::AnyVae;
 
 use super::compute_client::ComputeClient;
 use super::{assets, browser, gpu, views, worker};
@@ -50,7 +49,10 @@ fn now_ms() -> f64 {
 fn location() -> Location {
     let location = web_sys::window().map(|w| w.location());
     let read = |f: fn(&web_sys::Location) -> Result<String, JsValue>| {
-        location.as_ref().and_then(|l| f(l).ok()).unwrap_or_default()
+        location
+            .as_ref()
+            .and_then(|l| f(l).ok())
+            .unwrap_or_default()
     };
     let origin = read(web_sys::Location::origin);
     Location {
@@ -69,9 +71,8 @@ impl Component for App {
         let listener = browser::on_message(move |origin, text, source| {
             link.send_message(AppMsg::Posted(origin, text, source))
         });
-        ctx.link().send_future(async {
-            Msg::Load(LoadMsg::GpuProbed(gpu::webgpu_adapter().await)).into()
-        });
+        ctx.link()
+            .send_future(async { Msg::Load(LoadMsg::GpuProbed(gpu::webgpu_adapter().await)) });
         App {
             state: PageState::new(&location()),
             trainer: None,
@@ -89,7 +90,7 @@ impl Component for App {
                     let bytes = browser::chosen_file(&input).await;
                     // Choosing the same file again must fire another change event.
                     input.set_value("");
-                    Msg::Keep(KeepMsg::FileRead(bytes)).into()
+                    Msg::Keep(KeepMsg::FileRead(bytes))
                 });
                 return false;
             }
@@ -139,7 +140,7 @@ impl App {
                 let result = super::fetch::fetch_bytes(&assets::preview_url(dataset))
                     .await
                     .and_then(|bytes| AnyVae::from_preview(&bytes).map_err(|e| e.to_string()));
-                Msg::Load(LoadMsg::PreviewLoaded(dataset, Box::new(result))).into()
+                Msg::Load(LoadMsg::PreviewLoaded(dataset, Box::new(result)))
             }),
             Effect::FetchModel { dataset, recall } => link.send_future(async move {
                 let result = async {
@@ -161,8 +162,7 @@ impl App {
                     )
                     .await;
                     let weights = weights?;
-                    let model = AnyVae::from_weights(Device::Cpu, &weights)
-                        .map_err(|e| e.to_string())?;
+                    let model = AnyVae::from_weights(&weights).map_err(|e| e.to_string())?;
                     Ok(Loaded {
                         dataset,
                         pretrained: std::rc::Rc::new(weights),
@@ -172,25 +172,23 @@ impl App {
                     })
                 }
                 .await;
-                Msg::Load(LoadMsg::Loaded(Box::new(result))).into()
+                Msg::Load(LoadMsg::Loaded(Box::new(result)))
             }),
             Effect::EncodeMap { model, test } => link.send_future(async move {
                 let subset = test.take(crate::services::train_service::MAP_POINTS);
                 let means = model.encode_means(&subset).await.map_err(|e| e.to_string());
-                Msg::Load(LoadMsg::MapEncoded(means)).into()
+                Msg::Load(LoadMsg::MapEncoded(means))
             }),
             Effect::After { ms, msg } => link.send_future(async move {
                 gloo_timers::future::TimeoutFuture::new(ms).await;
-                msg.into()
+                msg
             }),
             Effect::StartTrainWorker => {
                 let (events, failures) = (link.clone(), link.clone());
                 self.trainer = worker::TrainWorker::start(
                     Callback::from(move |(event, weights)| {
-                        events.send_message(Msg::Train(TrainMsg::Reported(
-                            Box::new(event),
-                            weights,
-                        )))
+                        events
+                            .send_message(Msg::Train(TrainMsg::Reported(Box::new(event), weights)))
                     }),
                     Callback::from(move |message| {
                         failures.send_message(Msg::Train(TrainMsg::WorkerFailed(message)))
@@ -231,22 +229,20 @@ impl App {
                     .to_weights(seed, &provenance)
                     .await
                     .map_err(|e| e.to_string());
-                Msg::Keep(KeepMsg::Exported(bytes)).into()
+                Msg::Keep(KeepMsg::Exported(bytes))
             }),
             Effect::Download { name, bytes } => browser::download(&name, &bytes),
             Effect::Remember { key, bytes, step } => link.send_future(async move {
-                Msg::Keep(KeepMsg::Remembered(step, browser::remember(&key, &bytes).await))
-                    .into()
+                Msg::Keep(KeepMsg::Remembered(
+                    step,
+                    browser::remember(&key, &bytes).await,
+                ))
             }),
             Effect::Forget { key } => link.send_future(async move {
-                Msg::Keep(KeepMsg::Forgotten(browser::forget(&key).await)).into()
+                Msg::Keep(KeepMsg::Forgotten(browser::forget(&key).await))
             }),
             Effect::Copy { what, text } => link.send_future(async move {
-                Msg::Share(crate::page::msg::ShareMsg::Copied(
-                    what,
-                    browser::copy(&text).await,
-                ))
-                .into()
+                Msg::Share(ShareMsg::Copied(what, browser::copy(&text).await))
             }),
             Effect::ReplaceQuery(query) => browser::replace_query(&query),
             Effect::PostTo {

@@ -22,7 +22,8 @@ use super::envelope::{self, Message};
 use super::fetch::fetch_split_gz;
 use super::worker_scope;
 use crate::data::{Dataset, Digits, Split};
-use crate::services::train_service::{Backend, Outgoing, TrainCommand, TrainEvent, TrainService};
+use crate::services::session::Device;
+use crate::services::train_service::{Outgoing, TrainCommand, TrainEvent, TrainService};
 
 #[wasm_bindgen]
 extern "C" {
@@ -84,13 +85,13 @@ async fn run(mut messages: mpsc::UnboundedReceiver<JsValue>) {
                 post(event.into());
             }
             command => {
-                let backend = match &command {
-                    TrainCommand::Start { backend, .. } | TrainCommand::Switch { backend, .. } => {
-                        Some(*backend)
+                let device = match &command {
+                    TrainCommand::Start { device, .. } | TrainCommand::Switch { device, .. } => {
+                        Some(*device)
                     }
                     _ => None,
                 };
-                if backend == Some(Backend::WebGpu) && !gpu_started {
+                if device == Some(Device::WebGpu) && !gpu_started {
                     start_gpu().await;
                     gpu_started = true;
                 }

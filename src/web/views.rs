@@ -8,20 +8,20 @@ use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use super::app::{App, AppMsg};
+use super::components::digit_pad::SIDE as DIGIT_PAD_SIDE;
 use super::components::{
-    BoundBar, DecodedImage, DigitPad, LatentMap, LatentSliders, LossChart, MapOverlay,
-    NumberField, Thumb,
+    BoundBar, DecodedImage, DigitPad, LatentMap, LatentSliders, LossChart, MapOverlay, NumberField,
+    Thumb,
 };
 use crate::analysis::train::TrainSettings;
 use crate::data::{Dataset, Split, PIXELS};
+use crate::page::inspector::MANIFOLD_N;
 use crate::page::msg::{InspectMsg, KeepMsg, LoadMsg, Msg, ShareMsg, TrainMsg};
 use crate::page::share::strip_embed;
 use crate::page::state::PageState;
 use crate::page::url_state::{Panel, Panels, BATCH_SIZE, BETA, HIDDEN, LEARNING_RATE, SIGMA};
 use crate::services::session::Device;
 use crate::vae::elbo::{ElboParts, Likelihood};
-use super::components::digit_pad::SIDE as DIGIT_PAD_SIDE;
-use crate::page::inspector::MANIFOLD_N;
 
 fn parse_input<T: std::str::FromStr>(e: &Event) -> Option<T> {
     let input: HtmlInputElement = e.target_unchecked_into();
@@ -33,10 +33,22 @@ fn select_value(e: &Event) -> String {
     select.value()
 }
 
+/// A callback that sends what `f` makes of its input, if anything.
+fn filtered<T: 'static, M: 'static>(
+    to: &Callback<M>,
+    f: impl Fn(T) -> Option<M> + 'static,
+) -> Callback<T> {
+    let to = to.clone();
+    Callback::from(move |input| {
+        if let Some(msg) = f(input) {
+            to.emit(msg)
+        }
+    })
+}
+
 fn checked(e: &Event) -> bool {
     e.target_unchecked_into::<HtmlInputElement>().checked()
 }
-
 
 pub fn page(app: &App, ctx: &Context<App>) -> Html {
     let link = ctx.link();
@@ -276,22 +288,33 @@ fn training_controls(props: &TrainingControlsProps) -> Html {
     let s = props.settings;
     let send = |msg: fn() -> TrainMsg| props.on_msg.reform(move |_: MouseEvent| msg());
     // One edit of the four settings: the current ones with one field changed.
-    let edit = |change: fn(&mut TrainSettings, f64)| {
-        props.on_msg.filter_reform(move |v: Option<f64>| {
+    let edit = |read: fn(&Event) -> Option<f64>, change: fn(&mut TrainSettings, f64)| {
+        filtered(&props.on_msg, move |e: Event| {
             let mut settings = s;
-            change(&mut settings, v?);
+            change(&mut settings, read(&e)?);
             Some(TrainMsg::Settings(settings))
         })
     };
-    let on_lr = edit(|s, v| s.learning_rate = v).reform(|e: Event| parse_input::<f64>(&e).filter(|v| within(v, LEARNING_RATE)));
-    let on_beta = edit(|s, v| s.beta = v).reform(|e: Event| parse_input::<f64>(&e).filter(|v| within(v, BETA)));
-    let on_batch = edit(|s, v| s.batch_size = v as usize).reform(|e: Event| {
-        parse_input::<usize>(&e)
-            .filter(|v| within(v, BATCH_SIZE))
-            .map(|v| v as f64)
-    });
-    let on_sigma = edit(|s, sigma| s.likelihood = Likelihood::Gaussian { sigma })
-        .reform(|e: Event| parse_input::<f64>(&e).filter(|v| within(v, SIGMA)));
+    let on_lr = edit(
+        |e| parse_input::<f64>(e).filter(|v| within(v, LEARNING_RATE)),
+        |s, v| s.learning_rate = v,
+    );
+    let on_beta = edit(
+        |e| parse_input::<f64>(e).filter(|v| within(v, BETA)),
+        |s, v| s.beta = v,
+    );
+    let on_batch = edit(
+        |e| {
+            parse_input::<usize>(e)
+                .filter(|v| within(v, BATCH_SIZE))
+                .map(|v| v as f64)
+        },
+        |s, v| s.batch_size = v as usize,
+    );
+    let on_sigma = edit(
+        |e| parse_input::<f64>(e).filter(|v| within(v, SIGMA)),
+        |s, sigma| s.likelihood = Likelihood::Gaussian { sigma },
+    );
     let sigma = match s.likelihood {
         Likelihood::Gaussian { sigma } => sigma,
         Likelihood::Bernoulli => 0.1,
@@ -305,14 +328,14 @@ fn training_controls(props: &TrainingControlsProps) -> Html {
         };
         TrainMsg::Settings(settings)
     });
-    let on_hidden = props.on_msg.filter_reform(|e: Event| {
+    let on_hidden = filtered(&props.on_msg, |e: Event| {
         parse_input::<usize>(&e)
             .filter(|v| within(v, HIDDEN))
             .map(TrainMsg::HiddenSet)
     });
-    let on_seed = props
-        .on_msg
-        .filter_reform(|e: Event| parse_input::<u64>(&e).map(TrainMsg::SeedSet));
+    let on_seed = filtered(&props.on_msg, |e: Event| {
+        parse_input::<u64>(&e).map(TrainMsg::SeedSet)
+    });
     let on_split = props.on_msg.reform(|e: Event| {
         TrainMsg::TrainingSetChosen(if select_value(&e) == "train" {
             Split::Train
@@ -402,7 +425,9 @@ fn keep_panel(props: &KeepPanelProps) -> Html {
     let on_remember = props
         .on_msg
         .reform(|e: Event| KeepMsg::RememberToggled(checked(&e)));
-    let on_download = props.on_msg.reform(|_: MouseEvent| KeepMsg::DownloadClicked);
+    let on_download = props
+        .on_msg
+        .reform(|_: MouseEvent| KeepMsg::DownloadClicked);
     html! {
         <div class="panel keep">
             <h2>{ "Keep this model" }</h2>
@@ -437,8 +462,12 @@ pub struct SharePanelProps {
 /// Copy a link or an embed code for the current state.
 #[function_component(SharePanel)]
 fn share_panel(props: &SharePanelProps) -> Html {
-    let on_link = props.on_msg.reform(|_: MouseEvent| ShareMsg::CopyLinkClicked);
-    let on_embed = props.on_msg.reform(|_: MouseEvent| ShareMsg::CopyEmbedClicked);
+    let on_link = props
+        .on_msg
+        .reform(|_: MouseEvent| ShareMsg::CopyLinkClicked);
+    let on_embed = props
+        .on_msg
+        .reform(|_: MouseEvent| ShareMsg::CopyEmbedClicked);
     html! {
         <div class="panel share">
             <h2>{ "Share or embed" }</h2>
