@@ -14,7 +14,7 @@ use crate::vae::rng::SeededRng;
 #[derive(Config, Debug, PartialEq)]
 pub struct VaeConfig {
     /// Pixels per image (28 x 28).
-    #[config(default = 784)]
+    #[config(default = "crate::data::PIXELS")]
     pub input_dim: usize,
     /// Width H of the single hidden layer in the encoder and in the decoder.
     #[config(default = 512)]

@@ -13,8 +13,9 @@ use super::components::{
     BoundBar, DecodedImage, DigitPad, LatentMap, LatentSliders, LossChart, MapOverlay, NumberField,
     Thumb,
 };
+use crate::analysis::evidence::{Grid, Inspection};
 use crate::analysis::train::TrainSettings;
-use crate::data::{Dataset, Split, PIXELS};
+use crate::data::{Dataset, Digits, Split, PIXELS};
 use crate::page::inspector::MANIFOLD_N;
 use crate::page::msg::{InspectMsg, KeepMsg, LoadMsg, Msg, ShareMsg, TrainMsg};
 use crate::page::share::strip_embed;
@@ -151,7 +152,10 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
             </div>
         }
     });
-    let inspect = show(Panel::Inspect).then(|| inspect_panel(app, ctx));
+    let inspect = show(Panel::Inspect).then(|| {
+        let props = inspector_props(app, ctx);
+        html! { <InspectorPanel ..props /> }
+    });
     let chart_panel = show(Panel::Chart).then(|| {
         html! {
             <div class="panel chart-panel">
@@ -502,27 +506,123 @@ fn nats(v: f64) -> String {
     }
 }
 
+/// Where the inspector's work runs, for tests: `"worker"`, `"page"`, or `""` before any.
+fn compute_place(in_worker: Option<bool>) -> &'static str {
+    match in_worker {
+        Some(true) => "worker",
+        Some(false) => "page",
+        None => "",
+    }
+}
+
+/// The inspector panel's props from the state.
+fn inspector_props(app: &App, ctx: &Context<App>) -> InspectorPanelProps {
+    let st = &app.state;
+    let inspector = &st.inspector;
+    InspectorPanelProps {
+        embed: st.view.embed,
+        test: st.test.clone(),
+        examples: inspector.examples.clone(),
+        class_names: st.view.dataset.class_names(),
+        x: inspector.x.clone(),
+        result: inspector.result.clone(),
+        heat_box: inspector.heat.as_ref().map(|(g, _)| *g),
+        manifold_box: inspector.manifold.as_ref().map(|(g, _)| *g),
+        ms: [
+            inspector.inspect_ms,
+            inspector.heat_ms,
+            inspector.manifold_ms,
+        ],
+        layers: [
+            inspector.show_heat,
+            inspector.show_ellipse,
+            inspector.show_manifold,
+        ],
+        manifold_n: inspector.manifold_n,
+        ends_set: inspector.ends.map(|e| e.is_some()),
+        strip: inspector.strip.clone(),
+        compute: compute_place(app.computes_in_worker()),
+        on_msg: ctx.link().callback(Msg::Inspect),
+    }
+}
+
+#[derive(Properties)]
+pub struct InspectorPanelProps {
+    pub embed: bool,
+    pub test: Option<Rc<Digits>>,
+    /// Test images offered as examples, and the dataset's class names.
+    pub examples: Vec<usize>,
+    pub class_names: [&'static str; 10],
+    pub x: Option<(Rc<Vec<f32>>, String)>,
+    pub result: Option<Rc<Inspection>>,
+    /// The grids the heat map and the manifold were computed on.
+    pub heat_box: Option<Grid>,
+    pub manifold_box: Option<Grid>,
+    /// How long the inspection, the heat map and the manifold took (ms).
+    pub ms: [f64; 3],
+    /// Heat map, ellipses, manifold: shown or not.
+    pub layers: [bool; 3],
+    pub manifold_n: usize,
+    pub ends_set: [bool; 2],
+    pub strip: Rc<Vec<f32>>,
+    pub compute: &'static str,
+    pub on_msg: Callback<InspectMsg>,
+}
+
+/// Shared data compares by identity, as in `LatentMap`: a slider step must not compare images.
+fn same_rc<T>(a: &Option<Rc<T>>, b: &Option<Rc<T>>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => Rc::ptr_eq(a, b),
+        (None, None) => true,
+        _ => false,
+    }
+}
+
+impl PartialEq for InspectorPanelProps {
+    fn eq(&self, o: &Self) -> bool {
+        let same_x = match (&self.x, &o.x) {
+            (Some((a, wa)), Some((b, wb))) => Rc::ptr_eq(a, b) && wa == wb,
+            (None, None) => true,
+            _ => false,
+        };
+        same_x
+            && same_rc(&self.test, &o.test)
+            && same_rc(&self.result, &o.result)
+            && Rc::ptr_eq(&self.strip, &o.strip)
+            && self.embed == o.embed
+            && self.examples == o.examples
+            && self.class_names == o.class_names
+            && self.heat_box == o.heat_box
+            && self.manifold_box == o.manifold_box
+            && self.ms == o.ms
+            && self.layers == o.layers
+            && self.manifold_n == o.manifold_n
+            && self.ends_set == o.ends_set
+            && self.compute == o.compute
+            && self.on_msg == o.on_msg
+    }
+}
+
 /// Inside the bound: pick or draw x; its reconstruction, ln p(x), the ELBO and the gap.
-fn inspect_panel(app: &App, ctx: &Context<App>) -> Html {
-    let link = ctx.link();
-    let page = &app.state;
-    let st = &page.inspector;
-    let examples = page.test.as_ref().map(|test| {
-        let names = page.view.dataset.class_names();
+#[function_component(InspectorPanel)]
+fn inspector_panel(props: &InspectorPanelProps) -> Html {
+    let on_msg = &props.on_msg;
+    let send = |msg: fn() -> InspectMsg| on_msg.reform(move |_: MouseEvent| msg());
+    let examples = props.test.as_ref().map(|test| {
         html! {
             <div class="examples" role="group" aria-label="test images to inspect">
-                { for st.examples.iter().map(|&i| {
-                    let label = format!("inspect test image #{i} ({})", names[test.label(i) as usize % 10]);
+                { for props.examples.iter().map(|&i| {
+                    let label = format!("inspect test image #{i} ({})", props.class_names[test.label(i) as usize % 10]);
                     html! {
                         <Thumb pixels={Rc::new(test.image_f32(i))} {label} testid={format!("example-{}", test.label(i))}
-                            on_click={link.callback(move |_| Msg::Inspect(InspectMsg::ExamplePicked(i)))} />
+                            on_click={on_msg.reform(move |_| InspectMsg::ExamplePicked(i))} />
                     }
                 }) }
             </div>
         }
     });
-    let result = st.result.as_ref();
-    let images = st.x.as_ref().map(|(x, what)| {
+    let result = props.result.as_ref();
+    let images = props.x.as_ref().map(|(x, what)| {
         let samples = result.map_or_else(Vec::new, |r| {
             r.samples.chunks_exact(PIXELS).map(|s| Rc::new(s.to_vec())).collect::<Vec<_>>()
         });
@@ -561,47 +661,51 @@ fn inspect_panel(app: &App, ctx: &Context<App>) -> Html {
     let check = |id: &'static str, label: &'static str, on: bool, msg: fn(bool) -> InspectMsg| {
         html! {
             <label class="check"><input type="checkbox" data-testid={id} checked={on}
-                onchange={link.callback(move |e: Event| Msg::Inspect(msg(checked(&e))))} />{ format!(" {label}") }</label>
+                onchange={on_msg.reform(move |e: Event| msg(checked(&e)))} />{ format!(" {label}") }</label>
         }
     };
-    let on_n = link.batch_callback(|e: Event| {
+    let on_n = filtered(on_msg, |e: Event| {
         parse_input::<usize>(&e)
             .filter(|n| within(n, MANIFOLD_N))
-            .map(|n| AppMsg::from(Msg::Inspect(InspectMsg::ManifoldSizeSet(n))))
+            .map(InspectMsg::ManifoldSizeSet)
+    });
+    let on_drawn = on_msg.reform(|ink: Option<Rc<Vec<f32>>>| {
+        InspectMsg::DigitDrawn(ink.map(|ink| (ink, DIGIT_PAD_SIDE)))
     });
     let can_interp = result.is_some();
+    let [show_heat, show_ellipse, show_manifold] = props.layers;
     html! {
         <div class="panel inspect-panel" data-testid="inspect-panel"
             data-inspected={result.is_some().to_string()}
-            data-inspect-ms={format!("{:.0}", st.inspect_ms)} data-heat-ms={format!("{:.0}", st.heat_ms)} data-manifold-ms={format!("{:.0}", st.manifold_ms)}
-            data-compute={match app.computes_in_worker() { Some(true) => "worker", Some(false) => "page", None => "" }}
-            data-heat-box={st.heat.as_ref().map(|(g, _)| grid_box(g)).unwrap_or_default()}
-            data-manifold-box={st.manifold.as_ref().map(|(g, _)| grid_box(g)).unwrap_or_default()}>
-            if !page.view.embed { <h2>{ "Inside the bound" }</h2> }
+            data-inspect-ms={format!("{:.0}", props.ms[0])} data-heat-ms={format!("{:.0}", props.ms[1])} data-manifold-ms={format!("{:.0}", props.ms[2])}
+            data-compute={props.compute}
+            data-heat-box={props.heat_box.as_ref().map(grid_box).unwrap_or_default()}
+            data-manifold-box={props.manifold_box.as_ref().map(grid_box).unwrap_or_default()}>
+            if !props.embed { <h2>{ "Inside the bound" }</h2> }
             <div class="inspect-grid">
                 <div class="pick">
                     <p class="units-note">{ "Click a test image, or draw a digit:" }</p>
                     { for examples }
-                    <DigitPad on_drawn={link.callback(|ink: Option<Rc<Vec<f32>>>| Msg::Inspect(InspectMsg::DigitDrawn(ink.map(|ink| (ink, DIGIT_PAD_SIDE)))))} />
+                    <DigitPad {on_drawn} />
                 </div>
                 <div class="what">
-                    if st.x.is_none() { <p class="chart-empty">{ "Pick an input to see q(z|x) against the true posterior, and ln p(x) = ELBO + gap." }</p> }
+                    if props.x.is_none() { <p class="chart-empty">{ "Pick an input to see q(z|x) against the true posterior, and ln p(x) = ELBO + gap." }</p> }
                     { for images }
                     { for numbers }
                     <div class="layers">
-                        { check("toggle-heat", "true posterior p(z|x)", st.show_heat, InspectMsg::HeatToggled) }
-                        { check("toggle-ellipse", "q(z|x) ellipses", st.show_ellipse, InspectMsg::EllipseToggled) }
-                        { check("toggle-manifold", "decoded manifold under the map", st.show_manifold, InspectMsg::ManifoldToggled) }
-                        <label class="check">{ "grid n " }<NumberField id="manifold-n" min="2" max="30" value={st.manifold_n.to_string()} onchange={on_n} /></label>
+                        { check("toggle-heat", "true posterior p(z|x)", show_heat, InspectMsg::HeatToggled) }
+                        { check("toggle-ellipse", "q(z|x) ellipses", show_ellipse, InspectMsg::EllipseToggled) }
+                        { check("toggle-manifold", "decoded manifold under the map", show_manifold, InspectMsg::ManifoldToggled) }
+                        <label class="check">{ "grid n " }<NumberField id="manifold-n" min="2" max="30" value={props.manifold_n.to_string()} onchange={on_n} /></label>
                     </div>
                     <div class="buttons interp">
-                        <button data-testid="interp-a" disabled={!can_interp} onclick={link.callback(|_| Msg::Inspect(InspectMsg::InterpolationEndSet(0)))}>{ "Use as A" }</button>
-                        <button data-testid="interp-b" disabled={!can_interp} onclick={link.callback(|_| Msg::Inspect(InspectMsg::InterpolationEndSet(1)))}>{ "Use as B" }</button>
-                        <button data-testid="interp-play" disabled={st.ends.iter().any(Option::is_none)} onclick={link.callback(|_| Msg::Inspect(InspectMsg::InterpolationPlayed))}>{ "Walk z from A to B" }</button>
+                        <button data-testid="interp-a" disabled={!can_interp} onclick={send(|| InspectMsg::InterpolationEndSet(0))}>{ "Use as A" }</button>
+                        <button data-testid="interp-b" disabled={!can_interp} onclick={send(|| InspectMsg::InterpolationEndSet(1))}>{ "Use as B" }</button>
+                        <button data-testid="interp-play" disabled={props.ends_set.contains(&false)} onclick={send(|| InspectMsg::InterpolationPlayed)}>{ "Walk z from A to B" }</button>
                     </div>
-                    if !st.strip.is_empty() {
+                    if !props.strip.is_empty() {
                         <div class="strip" data-testid="interp-strip" role="group" aria-label="decoded images from A to B">
-                            { for st.strip.chunks_exact(PIXELS).enumerate().map(|(k, s)| html! {
+                            { for props.strip.chunks_exact(PIXELS).enumerate().map(|(k, s)| html! {
                                 <Thumb pixels={Rc::new(s.to_vec())} label={format!("step {} of the line from A to B", k + 1)} />
                             }) }
                         </div>
@@ -613,6 +717,6 @@ fn inspect_panel(app: &App, ctx: &Context<App>) -> Html {
 }
 
 /// A grid's box as `z1 min,z1 max,z2 min,z2 max`, for tests to compare with the map's view.
-fn grid_box(g: &crate::analysis::evidence::Grid) -> String {
+fn grid_box(g: &Grid) -> String {
     format!("{},{},{},{}", g.z1.0, g.z1.1, g.z2.0, g.z2.1)
 }

@@ -6,9 +6,11 @@ use wasm_bindgen::Clamped;
 use web_sys::{HtmlCanvasElement, ImageData};
 use yew::prelude::*;
 
+use crate::data::PIXELS;
+
 #[derive(Properties, PartialEq)]
 pub struct DecodedImageProps {
-    /// 784 grey levels in [0, 1], or empty before the first decode.
+    /// `data::PIXELS` grey levels in [0, 1], or empty before the first decode.
     pub pixels: Rc<Vec<f32>>,
     #[prop_or_default]
     pub label: AttrValue,
@@ -33,13 +35,13 @@ pub fn decoded_image(props: &DecodedImageProps) -> Html {
 
 /// Ink is dark on a light background, as on paper.
 pub fn paint_grey(canvas: &HtmlCanvasElement, pixels: &[f32]) {
-    if pixels.len() != 784 {
+    if pixels.len() != PIXELS {
         return;
     }
     let Some(ctx) = super::context_2d(canvas) else {
         return;
     };
-    let mut rgba = vec![255u8; 784 * 4];
+    let mut rgba = vec![255u8; PIXELS * 4];
     for (i, &p) in pixels.iter().enumerate() {
         let v = 255 - (p.clamp(0.0, 1.0) * 255.0).round() as u8;
         rgba[i * 4] = v;

@@ -11,6 +11,7 @@ use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
 use yew::prelude::*;
 
 use crate::analysis::evidence::Grid;
+use crate::data::PIXELS;
 use crate::page::url_state::MapView;
 
 /// Colour-blind-friendly categorical palette (Tableau 10), one colour per class; `www/style.css`
@@ -363,7 +364,7 @@ fn draw_manifold(ctx: &CanvasRenderingContext2d, grid: &Grid, pixels: &[f32], vi
         return;
     }
     let mut rgba = vec![255u8; side * side * 4];
-    for (tile, img) in pixels.chunks_exact(784).enumerate() {
+    for (tile, img) in pixels.chunks_exact(PIXELS).enumerate() {
         let (ti, tj) = (tile % n, tile / n);
         for (p, &v) in img.iter().enumerate() {
             let (x, y) = (ti * 28 + p % 28, tj * 28 + p / 28);

@@ -9,7 +9,7 @@ use super::decoded_image::paint_grey;
 
 #[derive(Properties, PartialEq)]
 pub struct ThumbProps {
-    /// 784 grey levels in [0, 1].
+    /// `data::PIXELS` grey levels in [0, 1].
     pub pixels: Rc<Vec<f32>>,
     pub label: AttrValue,
     #[prop_or_default]
