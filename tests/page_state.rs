@@ -176,6 +176,7 @@ impl Browser {
                     self.send(Msg::Train(TrainMsg::WorkerUnavailable));
                 }
             }
+            Effect::StopTrainWorker => self.worker = None,
             Effect::Train(command, weights) => {
                 self.sent.push(command.clone());
                 let Some(worker) = self.worker.as_mut() else {
@@ -387,8 +388,8 @@ fn after_the_restart_limit_the_page_gives_up_and_train_does_nothing() {
     assert_eq!(b.page.link.phase(), &Phase::Ready);
     let started = b.workers_started;
     // Workers that die before their trainer starts do.
+    // (A worker's error event does not end it: the page must.)
     for _ in 0..=RESTART_LIMIT {
-        b.worker = None;
         b.queue.clear();
         b.deliver(Msg::Train(TrainMsg::WorkerFailed("boom".into())));
         // The new worker dies before it answers.
@@ -411,6 +412,28 @@ fn after_the_restart_limit_the_page_gives_up_and_train_does_nothing() {
         sent,
         "nothing is sent to a worker that is gone"
     );
+    assert!(b.worker.is_none(), "the last worker was stopped");
+    // Another dataset is a new start: training is tried again.
+    b.send(Msg::Load(LoadMsg::DatasetChosen(Dataset::Fashion)));
+    b.settle();
+    b.send(Msg::Train(TrainMsg::StepClicked));
+    b.settle_with(5);
+    assert_eq!(b.page.link.phase(), &Phase::Ready);
+    assert_eq!(b.step(), 1);
+}
+
+#[test]
+fn a_new_training_split_while_the_first_one_loads_is_the_one_trained_on() {
+    let mut b = Browser::loaded();
+    b.deliver(Msg::Train(TrainMsg::StepClicked));
+    // The 10k images' answer is queued; the user picks all 60k before it arrives.
+    b.deliver(Msg::Train(TrainMsg::TrainingSetChosen(Split::Train)));
+    b.settle_with(5);
+    assert!(b.sent.contains(&TrainCommand::Data {
+        dataset: Dataset::Mnist,
+        split: Split::Train
+    }));
+    assert_eq!(b.step(), 1, "the waiting step ran on the new split");
 }
 
 #[test]
@@ -557,6 +580,20 @@ fn inspecting_an_example_fills_in_its_evidence_and_posterior() {
     let n = b.page.inspector.manifold_n;
     let (_, manifold) = b.page.inspector.manifold.clone().expect("manifold decoded");
     assert_eq!(manifold.len(), n * n * vae_playground::data::PIXELS);
+    assert_eq!(
+        b.page.inspector.strip.len(),
+        10 * vae_playground::data::PIXELS
+    );
+    // The compute worker dies while the strip is out: it is asked for again.
+    let strip = b.page.inspector.strip.clone();
+    b.deliver(Msg::Inspect(InspectMsg::InterpolationEndSet(0)));
+    b.queue.clear();
+    b.send(Msg::Inspect(InspectMsg::ComputeFailed("gone".into())));
+    b.settle();
+    assert!(
+        !Rc::ptr_eq(&strip, &b.page.inspector.strip),
+        "a new strip came"
+    );
     assert_eq!(
         b.page.inspector.strip.len(),
         10 * vae_playground::data::PIXELS

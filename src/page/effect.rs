@@ -26,6 +26,8 @@ pub enum Effect {
     After { ms: u32, msg: Msg },
     /// Start a train worker; `Train(WorkerUnavailable)` if the browser cannot.
     StartTrainWorker,
+    /// End the train worker (it is lost; a new one may follow).
+    StopTrainWorker,
     /// Post to the train worker, with a weights file moved beside the command.
     Train(TrainCommand, Option<Rc<Vec<u8>>>),
     /// Ask the compute client, whose answer comes as `Inspect(ComputeReplied)`. `version`

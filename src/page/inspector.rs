@@ -122,11 +122,13 @@ impl Inspector {
         self.manifold = None;
     }
 
-    /// The compute worker stopped: what was in flight is asked for again.
-    pub fn compute_lost(&mut self) {
+    /// The compute worker stopped: what was in flight is to be asked for again (the caller
+    /// asks for the inspection and the manifold; the strip comes back from here).
+    pub fn compute_lost(&mut self) -> Option<ComputeRequest> {
         self.in_flight = false;
         self.manifold_pending = None;
-        self.strip_pending = None;
+        self.strip_pending.take()?;
+        self.strip_request()
     }
 
     pub fn set_manifold_n(&mut self, n: usize) {
@@ -216,6 +218,11 @@ impl Inspector {
     pub fn set_end(&mut self, end: usize) -> Option<ComputeRequest> {
         let mu = &self.result.as_ref()?.evidence.posterior.mu;
         self.ends[end.min(1)] = Some([mu[0], mu[1]]);
+        self.strip_request()
+    }
+
+    /// The images along the line from A to B, if both are set.
+    fn strip_request(&mut self) -> Option<ComputeRequest> {
         let [Some(a), Some(b)] = self.ends else {
             return None;
         };

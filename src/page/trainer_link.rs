@@ -29,8 +29,9 @@ pub enum Start {
     Resume,
     /// Fresh weights (Reset): the model on screen comes back with `Started`.
     Fresh,
-    /// The current trainer moved to another device.
-    Switch,
+    /// The current trainer moved to another device; `after_fresh` when it was asked for
+    /// right after a Reset, whose fresh model then comes with this answer.
+    Switch { after_fresh: bool },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,27 +163,34 @@ impl TrainerLink {
     }
 
     /// Fetch the training images for `action` (the latest action wins while they load).
+    /// Whether a fetch was started (not when one is under way, or training gave up).
     pub fn wait_for_data(
         &mut self,
         action: Action,
         dataset: Dataset,
         split: Split,
         out: &mut Vec<Effect>,
-    ) {
+    ) -> bool {
         match &mut self.phase {
-            Phase::GaveUp => {}
-            Phase::WaitingForData { then } => *then = Some(action),
+            Phase::GaveUp => false,
+            Phase::WaitingForData { then } => {
+                *then = Some(action);
+                false
+            }
             _ => {
                 self.phase = Phase::WaitingForData { then: Some(action) };
                 self.ensure_worker(out);
                 self.post(TrainCommand::Data { dataset, split }, out);
+                true
             }
         }
     }
 
-    /// Another training split: the worker fetches it if it has training images already.
+    /// Another training split: the worker fetches it if it has training images already, or is
+    /// fetching some for an action (which then waits for these).
     pub fn change_split(&mut self, dataset: Dataset, split: Split, out: &mut Vec<Effect>) -> bool {
-        if self.images.is_none() || self.phase == Phase::GaveUp {
+        let fetching = matches!(self.phase, Phase::WaitingForData { .. });
+        if (self.images.is_none() && !fetching) || self.phase == Phase::GaveUp {
             return false;
         }
         self.post(TrainCommand::Data { dataset, split }, out);
@@ -275,7 +283,11 @@ impl TrainerLink {
             return false;
         }
         self.generation += 1;
-        self.phase = Phase::Starting(Start::Switch);
+        let after_fresh = matches!(
+            self.phase,
+            Phase::Starting(Start::Fresh | Start::Switch { after_fresh: true })
+        );
+        self.phase = Phase::Starting(Start::Switch { after_fresh });
         self.post(
             TrainCommand::Switch {
                 generation: self.generation,
@@ -286,11 +298,13 @@ impl TrainerLink {
         true
     }
 
-    /// Another dataset is on screen: its trainer starts from scratch (the worker stays).
+    /// Another dataset is on screen: its trainer starts from scratch (the worker stays). A page
+    /// that gave up on training tries again: the user asked for something new.
     pub fn new_dataset(&mut self) {
-        if self.phase != Phase::GaveUp {
-            self.phase = Phase::Idle;
+        if self.phase == Phase::GaveUp {
+            self.restarts = 0;
         }
+        self.phase = Phase::Idle;
         self.generation += 1;
         self.images = None;
         self.training = false;
@@ -344,11 +358,12 @@ impl TrainerLink {
                 };
                 self.phase = Phase::Ready;
                 self.device = device;
+                let fresh = matches!(why, Start::Fresh | Start::Switch { after_fresh: true });
                 Report::Started {
                     hidden: config.hidden,
                     step,
-                    fresh: if why == Start::Fresh { weights } else { None },
-                    moved: (why == Start::Switch).then_some(device),
+                    fresh: if fresh { weights } else { None },
+                    moved: matches!(why, Start::Switch { .. }).then_some(device),
                 }
             }
             TrainEvent::StartFailed {
@@ -356,7 +371,7 @@ impl TrainerLink {
                 message,
             } if generation == self.generation => {
                 self.busy = false;
-                let switching = self.phase == Phase::Starting(Start::Switch);
+                let switching = matches!(self.phase, Phase::Starting(Start::Switch { .. }));
                 // A trainer that was there before goes on (paused).
                 self.phase = if switching { Phase::Ready } else { Phase::Idle };
                 Report::StartFailed(if switching {
@@ -382,10 +397,13 @@ impl TrainerLink {
         }
     }
 
-    /// The worker is gone (`lost` says why): the next one runs on the CPU, unless it stopped
-    /// too often. Call `resume` next when it is `Again`.
-    pub fn lost(&mut self) -> Restart {
+    /// The worker is gone (a lost device or an error): it is stopped, its late events are stale,
+    /// and the next one runs on the CPU, unless it stopped too often. Call `resume` next when
+    /// it is `Again`.
+    pub fn lost(&mut self, out: &mut Vec<Effect>) -> Restart {
         let was_training = self.training;
+        out.push(Effect::StopTrainWorker);
+        self.generation += 1;
         self.worker = false;
         self.training = false;
         self.busy = false;

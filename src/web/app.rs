@@ -30,8 +30,19 @@ impl From<Msg> for AppMsg {
     }
 }
 
+/// Callbacks for the views, made once so that components with unchanged props skip renders
+/// (Yew compares callbacks by identity).
+pub struct Senders {
+    pub train: Callback<TrainMsg>,
+    pub inspect: Callback<InspectMsg>,
+    pub keep: Callback<KeepMsg>,
+    pub share: Callback<ShareMsg>,
+    pub file: Callback<HtmlInputElement>,
+}
+
 pub struct App {
     pub state: PageState,
+    pub send: Senders,
     trainer: Option<worker::TrainWorker>,
     /// Started on first use.
     compute: Option<ComputeClient>,
@@ -73,8 +84,16 @@ impl Component for App {
         });
         ctx.link()
             .send_future(async { Msg::Load(LoadMsg::GpuProbed(gpu::webgpu_adapter().await)) });
+        let link = ctx.link();
         App {
             state: PageState::new(&location()),
+            send: Senders {
+                train: link.callback(Msg::Train),
+                inspect: link.callback(Msg::Inspect),
+                keep: link.callback(Msg::Keep),
+                share: link.callback(Msg::Share),
+                file: link.callback(AppMsg::WeightsFileChosen),
+            },
             trainer: None,
             compute: None,
             windows: Vec::new(),
@@ -95,9 +114,9 @@ impl Component for App {
                 return false;
             }
             AppMsg::Posted(origin, text, source) => Msg::Host(HostMsg::Received {
+                window: self.window_id(source, &origin),
                 origin,
                 text,
-                window: self.window_id(source),
             }),
         };
         if let Msg::Inspect(InspectMsg::ComputeFailed(_)) = &msg {
@@ -122,7 +141,12 @@ impl App {
         self.compute.as_ref().map(ComputeClient::is_worker)
     }
 
-    fn window_id(&mut self, window: JsValue) -> WindowId {
+    /// A number for a window that posted from `origin`; windows of origins the page does not
+    /// listen to are not kept.
+    fn window_id(&mut self, window: JsValue, origin: &str) -> WindowId {
+        if !self.state.host.allowed().iter().any(|o| o == origin) {
+            return WindowId::MAX;
+        }
         let index = match self.windows.iter().position(|w| *w == window) {
             Some(i) => i,
             None => {
@@ -198,6 +222,7 @@ impl App {
                     link.send_message(Msg::Train(TrainMsg::WorkerUnavailable));
                 }
             }
+            Effect::StopTrainWorker => self.trainer = None,
             Effect::Train(command, weights) => {
                 if let Some(trainer) = &self.trainer {
                     trainer.send(&command, weights.as_deref().map(|w| w.as_slice()));

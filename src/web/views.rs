@@ -7,7 +7,7 @@ use std::rc::Rc;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-use super::app::{App, AppMsg};
+use super::app::App;
 use super::components::digit_pad::SIDE as DIGIT_PAD_SIDE;
 use super::components::{
     BoundBar, DecodedImage, DigitPad, LatentMap, LatentSliders, LossChart, MapOverlay, NumberField,
@@ -131,7 +131,7 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
             </div>
         }
     });
-    let on_train = link.callback(Msg::Train);
+    let on_train = app.send.train.clone();
     let controls = html! {
         <TrainingControls {ready} training={st.link.training()} settings={st.settings()}
             hidden={st.view.hidden} seed={st.view.seed} split={st.view.training_set} on_msg={on_train} />
@@ -153,7 +153,7 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
         }
     });
     let inspect = show(Panel::Inspect).then(|| {
-        let props = inspector_props(app, ctx);
+        let props = inspector_props(app);
         html! { <InspectorPanel ..props /> }
     });
     let chart_panel = show(Panel::Chart).then(|| {
@@ -193,11 +193,11 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
 
     let keep = html! {
         <KeepPanel {ready} remember={st.keeper.remember} remembered_step={st.keeper.remembered_step}
-            on_msg={link.callback(Msg::Keep)} on_file={link.callback(AppMsg::WeightsFileChosen)} />
+            on_msg={app.send.keep.clone()} on_file={app.send.file.clone()} />
     };
     let share = html! {
         <SharePanel embed_panels={st.share.embed_panels} embed_code={st.share.embed_code.clone()}
-            on_msg={link.callback(Msg::Share)} />
+            on_msg={app.send.share.clone()} />
     };
     html! {
         <main class="playground" data-testid="playground" data-embed="false" data-ignored-messages={ignored.clone()} data-checkpoint-step={checkpoint.clone()} data-trainer-busy={busy.clone()}>
@@ -516,7 +516,7 @@ fn compute_place(in_worker: Option<bool>) -> &'static str {
 }
 
 /// The inspector panel's props from the state.
-fn inspector_props(app: &App, ctx: &Context<App>) -> InspectorPanelProps {
+fn inspector_props(app: &App) -> InspectorPanelProps {
     let st = &app.state;
     let inspector = &st.inspector;
     InspectorPanelProps {
@@ -542,7 +542,7 @@ fn inspector_props(app: &App, ctx: &Context<App>) -> InspectorPanelProps {
         ends_set: inspector.ends.map(|e| e.is_some()),
         strip: inspector.strip.clone(),
         compute: compute_place(app.computes_in_worker()),
-        on_msg: ctx.link().callback(Msg::Inspect),
+        on_msg: app.send.inspect.clone(),
     }
 }
 

@@ -1,0 +1,67 @@
+//! The host page's messages, each doing what the page's own control would, and metrics.
+
+use super::*;
+
+impl PageState {
+    pub(super) fn host(&mut self, msg: HostMsg, now: f64) {
+        let HostMsg::Received {
+            origin,
+            text,
+            window,
+        } = msg;
+        let Some(command) = self.host.receive(&origin, &text) else {
+            return;
+        };
+        // Each command is what the page's own control would do.
+        match command {
+            HostCommand::SetZ { z } => {
+                self.handle(Msg::ZMoved(z), now);
+            }
+            HostCommand::SetDataset { dataset } => {
+                if let Some(d) = Dataset::from_key(&dataset) {
+                    self.load(LoadMsg::DatasetChosen(d), now);
+                }
+            }
+            HostCommand::Train {} | HostCommand::Pause {} => {
+                let train = matches!(command, HostCommand::Train {});
+                if train != self.link.training() {
+                    self.train(TrainMsg::Toggled, now);
+                }
+            }
+            HostCommand::SetHyperparameters { lr, beta } => {
+                let mut settings = self.settings();
+                settings.learning_rate = lr.unwrap_or(settings.learning_rate);
+                settings.beta = beta.unwrap_or(settings.beta);
+                self.train(TrainMsg::Settings(settings), now);
+            }
+            HostCommand::Subscribe {} => {
+                self.host.subscribe(window, &origin);
+                self.send_metrics(now, true);
+            }
+            HostCommand::Unsubscribe {} => self.host.unsubscribe(window, &origin),
+        }
+    }
+
+    /// Metrics to subscribed hosts: now when `force`, else at most every METRICS_EVERY_MS.
+    pub(super) fn send_metrics(&mut self, now: f64, force: bool) {
+        let last = self.readout.last;
+        let json = HostEvent::Metrics {
+            step: self.readout.step,
+            epoch: self.readout.epoch,
+            kl: last.map(|p| p.kl),
+            recon: last.map(|p| p.recon),
+            elbo: last.map(|p| p.neg_elbo()),
+            training: self.link.training(),
+            dataset: self.view.dataset.key(),
+            z: self.view.z,
+        }
+        .to_json();
+        let due = self.host.metrics_due(now, force).to_vec();
+        self.out
+            .extend(due.into_iter().map(|(window, origin)| Effect::PostTo {
+                window,
+                origin,
+                json: json.clone(),
+            }));
+    }
+}

@@ -1,0 +1,102 @@
+//! Loading: the WebGPU probe, the preview, the whole model and test split, another dataset.
+
+use super::*;
+
+impl PageState {
+    pub(super) fn load(&mut self, msg: LoadMsg, now: f64) {
+        match msg {
+            LoadMsg::GpuProbed(name) => {
+                self.probed = true;
+                let device = if name.is_some() {
+                    Device::WebGpu
+                } else {
+                    Device::Cpu
+                };
+                self.gpu_name = name;
+                self.link.switch(device, &mut self.out);
+                self.status = format!(
+                    "Loading the pretrained {} model…",
+                    self.view.dataset.title()
+                );
+                self.out.push(Effect::FetchPreview(self.view.dataset));
+            }
+            LoadMsg::PreviewLoaded(dataset, result) => {
+                if let (Ok(model), true) = (*result, self.slot.is_empty()) {
+                    self.show_model(model, true);
+                }
+                // Then the whole model and the test images, once the first image is painted;
+                // a failed preview just means waiting.
+                self.out.push(Effect::After {
+                    ms: 0,
+                    msg: Msg::Load(LoadMsg::PreviewShown(dataset)),
+                });
+            }
+            LoadMsg::PreviewShown(dataset) => self.fetch_model(dataset),
+            LoadMsg::Loaded(loaded) => match *loaded {
+                Ok(loaded) => self.loaded(loaded, now),
+                Err(e) => {
+                    self.notice = Some(format!("Could not load the model: {e}"));
+                    self.status = "Load failed".into();
+                }
+            },
+            LoadMsg::MapEncoded(Ok(means)) => self.means = Rc::new(means),
+            LoadMsg::MapEncoded(Err(e)) => self.notice = Some(e),
+            LoadMsg::DatasetChosen(dataset) => {
+                if dataset != self.view.dataset {
+                    self.link.stop_training();
+                    self.view.dataset = dataset;
+                    self.status = format!("Loading the pretrained {} model…", dataset.title());
+                    self.fetch_model(dataset);
+                }
+            }
+        }
+    }
+
+    pub(super) fn fetch_model(&mut self, dataset: Dataset) {
+        self.out.push(Effect::FetchModel {
+            dataset,
+            recall: self.keeper.remember,
+        });
+    }
+
+    pub(super) fn loaded(&mut self, loaded: Loaded, now: f64) {
+        let first = self.pretrained.is_none();
+        self.view.dataset = loaded.dataset;
+        self.start = Some((loaded.pretrained.clone(), 0));
+        self.pretrained = Some(loaded.pretrained);
+        self.show_model(loaded.model, false);
+        let test = loaded.test;
+        self.map_labels = Rc::new(test.labels()[..MAP_POINTS.min(test.len())].to_vec());
+        self.inspector.new_dataset(first_of_each_class(&test));
+        self.test = Some(test);
+        self.link.new_dataset();
+        self.checkpoint = None;
+        self.keeper.remembered_step = None;
+        self.readout.restart_at(0);
+        self.status = "Ready. Drag z, or train.".into();
+        if let Some(bytes) = self.keeper.pending_file.take() {
+            self.adopt(bytes, WeightsSource::File, now);
+        } else if let Some(bytes) = loaded.remembered {
+            self.adopt(bytes, WeightsSource::Remembered, now);
+        }
+        self.slot.decode(self.view.z);
+        self.refresh_map();
+        if first {
+            let json = HostEvent::Ready {
+                dataset: self.view.dataset.key(),
+            }
+            .to_json();
+            self.out.push(Effect::PostToParent {
+                origins: self.host.allowed().to_vec(),
+                json,
+            });
+        }
+    }
+}
+
+/// The index of the first test image of each class, in class order.
+fn first_of_each_class(test: &Digits) -> Vec<usize> {
+    (0..10u8)
+        .filter_map(|c| test.labels().iter().position(|&l| l == c))
+        .collect()
+}

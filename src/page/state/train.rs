@@ -1,0 +1,314 @@
+//! Training: the user's training actions, the settings, and what the train worker reports,
+//! through `TrainerLink`; a lost worker's replacement.
+
+use super::*;
+
+impl PageState {
+    pub(super) fn train(&mut self, msg: TrainMsg, now: f64) -> bool {
+        match msg {
+            TrainMsg::Toggled => return self.action(Action::Train, now),
+            TrainMsg::StepClicked => return self.action(Action::Step, now),
+            TrainMsg::ResetClicked => return self.action(Action::Reset, now),
+            TrainMsg::RestoreClicked => self.restore(),
+            TrainMsg::DeviceChosen(device) => {
+                if device == self.link.device() {
+                    return false;
+                }
+                if device == Device::WebGpu && self.gpu_name.is_none() {
+                    self.notice =
+                        Some("This browser offers no WebGPU adapter; staying on the CPU.".into());
+                    return true;
+                }
+                let label_now = self.moving_label(device);
+                if self.link.switch(device, &mut self.out) {
+                    self.status = format!("Moving to {label_now}…");
+                } else {
+                    self.status = format!("Now running on {label_now}");
+                }
+            }
+            TrainMsg::Settings(settings) => {
+                self.view.learning_rate = settings.learning_rate;
+                self.view.beta = settings.beta;
+                self.view.batch_size = settings.batch_size;
+                self.view.likelihood = settings.likelihood;
+                let settings = self.settings();
+                self.link.set_settings(settings, &mut self.out);
+            }
+            TrainMsg::HiddenSet(hidden) => self.view.hidden = hidden,
+            TrainMsg::SeedSet(seed) => self.view.seed = seed,
+            TrainMsg::TrainingSetChosen(split) => {
+                if split != self.view.training_set {
+                    self.view.training_set = split;
+                    if self
+                        .link
+                        .change_split(self.view.dataset, split, &mut self.out)
+                    {
+                        self.status = "Loading the training images…".into();
+                    }
+                }
+            }
+            TrainMsg::Reported(event, weights) => {
+                let (dataset, split) = (self.view.dataset, self.view.training_set);
+                let report = self.link.receive(*event, weights, dataset, split);
+                return self.reported(report, now);
+            }
+            TrainMsg::WorkerFailed(reason) => self.restart(&reason, false),
+            TrainMsg::WorkerUnavailable => {
+                self.link.worker_unavailable();
+                self.notice = Some(
+                    "This browser could not start the training worker, so the page cannot train here. Exploring still works."
+                        .into(),
+                );
+            }
+        }
+        true
+    }
+
+    /// A training action: now, or once the training images are in. They load on first use, so
+    /// a visit that only explores downloads less.
+    fn action(&mut self, action: Action, now: f64) -> bool {
+        if !self.ready() {
+            return false;
+        }
+        if self.link.needs_data() {
+            let (dataset, split) = (self.view.dataset, self.view.training_set);
+            if self
+                .link
+                .wait_for_data(action, dataset, split, &mut self.out)
+            {
+                self.status = format!("Loading the {} training images…", dataset.title());
+            }
+            return true;
+        }
+        self.act(action, now);
+        true
+    }
+
+    pub(super) fn moving_label(&self, device: Device) -> String {
+        match device {
+            Device::Cpu => "CPU (Burn ndarray)".to_string(),
+            Device::WebGpu => format!("WebGPU ({})", self.gpu_name.as_deref().unwrap_or("adapter")),
+        }
+    }
+
+    /// A training action, with the training images there.
+    pub(super) fn act(&mut self, action: Action, now: f64) {
+        match action {
+            Action::Train => {
+                self.link.toggle(&mut self.out);
+                if self.link.training() {
+                    self.notice = None;
+                } else {
+                    self.send_metrics(now, true);
+                }
+            }
+            Action::Step => self.link.step(&mut self.out),
+            Action::Reset => {
+                let config = VaeConfig::new()
+                    .with_hidden(self.view.hidden)
+                    .with_seed(self.view.seed);
+                self.readout.restart_at(0);
+                self.checkpoint = None;
+                let settings = self.settings();
+                self.link.start(
+                    Some(config),
+                    None,
+                    Progress::default(),
+                    settings,
+                    &mut self.out,
+                );
+            }
+        }
+    }
+
+    pub(super) fn restore(&mut self) {
+        self.link.stop_training();
+        let Some(bytes) = self.pretrained.clone() else {
+            return;
+        };
+        match AnyVae::from_weights(&bytes) {
+            Ok(model) => {
+                self.show_model(model, false);
+                self.start = Some((bytes, 0));
+                self.checkpoint = None;
+                self.readout.restart_at(0);
+                self.start_from_weights(Progress::default());
+                self.refresh_map();
+            }
+            Err(e) => self.notice = Some(e.to_string()),
+        }
+    }
+
+    /// What the train worker's event means here; whether to render.
+    pub(super) fn reported(&mut self, report: Report, now: f64) -> bool {
+        match report {
+            Report::DataReady { images, then } => {
+                self.status = format!("Ready. Training on {images} images.");
+                if *self.link.phase() == Phase::Idle {
+                    let progress = self.start_progress();
+                    self.start_from_weights(progress);
+                }
+                if let Some(action) = then {
+                    self.act(action, now);
+                }
+            }
+            Report::DataFailed(message) => {
+                self.notice = Some(format!("Could not load training data: {message}"));
+            }
+            Report::Started {
+                hidden,
+                step,
+                fresh,
+                moved,
+            } => {
+                self.view.hidden = hidden;
+                self.readout.step = step;
+                if let Some(device) = moved {
+                    self.status = format!("Now running on {}", self.moving_label(device));
+                }
+                if let Some(bytes) = fresh {
+                    self.take_weights(bytes, Progress::default(), now);
+                    self.refresh_map();
+                }
+            }
+            Report::StartFailed(message) => self.notice = Some(message),
+            Report::Chunk(chunk, weights) => {
+                // A report of counters alone re-renders the page at most every RENDER_EVERY_MS:
+                // each render holds up slider input a little.
+                let news = weights.is_some()
+                    || !chunk.history.is_empty()
+                    || chunk.means.is_some()
+                    || chunk.test.is_some()
+                    || chunk.error.is_some()
+                    || !chunk.running;
+                self.after_chunk(*chunk, weights, now);
+                return news || now - self.last_render >= RENDER_EVERY_MS;
+            }
+            Report::Lost { reason, lost_gpu } => self.restart(&reason, lost_gpu),
+            Report::Stale => return false,
+        }
+        true
+    }
+
+    pub(super) fn after_chunk(
+        &mut self,
+        mut chunk: ChunkEvent,
+        weights: Option<Vec<u8>>,
+        now: f64,
+    ) {
+        if let Some(failure) = &chunk.error {
+            self.notice = Some(if failure.diverged {
+                format!(
+                    "Training paused: {}. A learning rate of {} is a safe next try.",
+                    failure.message,
+                    (self.view.learning_rate / 10.0).min(1e-3)
+                )
+            } else {
+                format!("Training paused: {}", failure.message)
+            });
+        }
+        self.readout.apply(&chunk);
+        if let Some(means) = chunk.means.take() {
+            self.means = Rc::new(means);
+        }
+        if let Some(bytes) = weights {
+            let progress = Progress {
+                step: chunk.step,
+                images_seen: chunk.images_seen,
+                train_seconds: chunk.train_seconds,
+                history: Vec::new(),
+            };
+            self.take_weights(bytes, progress, now);
+        }
+        let stopped = !chunk.running;
+        self.send_metrics(now, stopped);
+        let (inspect_due, manifold_due) = self.inspector.due(now);
+        if stopped || inspect_due {
+            self.request_inspect(now);
+        }
+        if stopped || manifold_due {
+            self.request_manifold(now);
+        }
+    }
+
+    /// A weights file from the train worker: the model the page decodes with, and the
+    /// checkpoint that is remembered and fallen back on.
+    pub(super) fn take_weights(&mut self, bytes: Vec<u8>, progress: Progress, now: f64) {
+        let bytes = Rc::new(bytes);
+        if let Err(e) = self.slot.take_weights(bytes.clone()) {
+            self.notice = Some(e);
+            return;
+        }
+        let step = progress.step;
+        self.checkpoint = Some((bytes.clone(), progress));
+        self.slot.decode(self.view.z);
+        if self.keeper.save_while(self.link.training(), step, now) {
+            self.remember(bytes, step);
+        }
+    }
+
+    /// The WebGPU device is gone, or the train worker stopped: carry on in a new worker on the
+    /// CPU, from the last weights it sent (or the start weights), training if it was.
+    pub(super) fn restart(&mut self, reason: &str, lost_gpu: bool) {
+        if lost_gpu {
+            self.gpu_name = None;
+        }
+        let was_training = match self.link.lost(&mut self.out) {
+            Restart::GaveUp => {
+                self.notice = Some(format!(
+                    "Training stopped ({reason}) and could not be restarted. Exploring still works."
+                ));
+                return;
+            }
+            Restart::Again { was_training } => was_training,
+        };
+        let (bytes, mut progress) = match self.checkpoint.clone() {
+            Some(c) => c,
+            None => match self.start.clone() {
+                Some((bytes, _)) => (bytes, self.start_progress()),
+                None => return,
+            },
+        };
+        let model = match AnyVae::from_weights(&bytes) {
+            Ok(m) => m,
+            Err(e) => {
+                self.notice = Some(format!(
+                    "Training stopped ({reason}) and could not restart: {e}"
+                ));
+                return;
+            }
+        };
+        self.show_model(model, false);
+        self.start = Some((bytes.clone(), progress.step));
+        // The chart keeps the rows up to the weights it goes on from.
+        self.readout.rewind_to(progress.step);
+        progress.history = (*self.readout.history).clone();
+        self.notice = Some(format!(
+            "{}. Switched to the CPU backend with the weights from step {}{}.",
+            if lost_gpu {
+                format!("The WebGPU device was lost ({reason})")
+            } else {
+                format!("The training worker stopped ({reason})")
+            },
+            progress.step,
+            if was_training && self.link.images().is_some() {
+                "; training goes on"
+            } else {
+                ""
+            }
+        ));
+        self.status = "Now running on the CPU".into();
+        self.refresh_map();
+        let (dataset, split, settings) =
+            (self.view.dataset, self.view.training_set, self.settings());
+        self.link.resume(
+            dataset,
+            split,
+            bytes,
+            progress,
+            settings,
+            was_training,
+            &mut self.out,
+        );
+    }
+}
