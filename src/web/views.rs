@@ -18,11 +18,12 @@ use crate::analysis::train::TrainSettings;
 use crate::data::{Dataset, Digits, Split, PIXELS};
 use crate::page::inspector::MANIFOLD_N;
 use crate::page::msg::{InspectMsg, KeepMsg, LoadMsg, Msg, ShareMsg, TrainMsg};
+use crate::page::readout::Readout;
 use crate::page::share::strip_embed;
 use crate::page::state::PageState;
 use crate::page::url_state::{Panel, Panels, BATCH_SIZE, BETA, HIDDEN, LEARNING_RATE, SIGMA};
 use crate::services::session::Device;
-use crate::vae::elbo::{ElboParts, Likelihood};
+use crate::vae::elbo::Likelihood;
 
 fn parse_input<T: std::str::FromStr>(e: &Event) -> Option<T> {
     let input: HtmlInputElement = e.target_unchecked_into();
@@ -136,10 +137,7 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
         <TrainingControls {ready} training={st.link.training()} settings={st.settings()}
             hidden={st.view.hidden} seed={st.view.seed} split={st.view.training_set} on_msg={on_train} />
     };
-    let metrics = html! {
-        <Metrics step={st.readout.step} epoch={st.readout.epoch}
-            images_per_second={st.readout.images_per_second} last={st.readout.last} />
-    };
+    let metrics = metrics(&st.readout);
     let controls_panel = (show(Panel::Controls) || show(Panel::Metrics)).then(|| {
         html! {
             <div class="panel controls">
@@ -383,24 +381,16 @@ fn training_controls(props: &TrainingControlsProps) -> Html {
     }
 }
 
-#[derive(Properties, PartialEq)]
-pub struct MetricsProps {
-    pub step: usize,
-    pub epoch: f64,
-    pub images_per_second: f64,
-    pub last: Option<ElboParts>,
-}
-
-/// The training read-outs, in nats per image.
-#[function_component(Metrics)]
-fn metrics(props: &MetricsProps) -> Html {
-    let last = props.last;
+/// The training read-outs, in nats per image. A plain function: they change with every
+/// training report, so a component would re-render as often.
+fn metrics(readout: &Readout) -> Html {
+    let last = readout.last;
     html! {
         <>
             <dl class="metrics">
-                <dt>{ "step" }</dt><dd data-testid="metric-step">{ props.step }</dd>
-                <dt>{ "epoch" }</dt><dd data-testid="metric-epoch">{ format!("{:.2}", props.epoch) }</dd>
-                <dt>{ "images/s" }</dt><dd data-testid="metric-speed">{ format!("{:.0}", props.images_per_second) }</dd>
+                <dt>{ "step" }</dt><dd data-testid="metric-step">{ readout.step }</dd>
+                <dt>{ "epoch" }</dt><dd data-testid="metric-epoch">{ format!("{:.2}", readout.epoch) }</dd>
+                <dt>{ "images/s" }</dt><dd data-testid="metric-speed">{ format!("{:.0}", readout.images_per_second) }</dd>
                 <dt>{ "KL" }</dt><dd data-testid="metric-kl">{ number(last.map(|p| p.kl), 2) }</dd>
                 <dt>{ "reconstruction" }</dt><dd data-testid="metric-recon">{ number(last.map(|p| p.recon), 2) }</dd>
                 <dt>{ "−ELBO" }</dt><dd data-testid="metric-elbo">{ number(last.map(|p| p.neg_elbo()), 2) }</dd>

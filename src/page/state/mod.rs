@@ -119,12 +119,17 @@ impl PageState {
 
     /// The device's name as shown: `None` until the WebGPU probe answered.
     pub fn device_label(&self) -> Option<String> {
-        self.probed.then(|| match self.link.device() {
+        self.probed.then(|| self.label(self.link.device()))
+    }
+
+    /// A device's name as shown, with the adapter's name for WebGPU.
+    fn label(&self, device: Device) -> String {
+        match device {
             Device::Cpu => "CPU (Burn ndarray)".to_string(),
             Device::WebGpu => {
                 format!("WebGPU ({})", self.gpu_name.as_deref().unwrap_or("adapter"))
             }
-        })
+        }
     }
 
     /// The whole model is there: everything beyond painting may start.

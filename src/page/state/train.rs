@@ -19,7 +19,7 @@ impl PageState {
                         Some("This browser offers no WebGPU adapter; staying on the CPU.".into());
                     return true;
                 }
-                let label_now = self.moving_label(device);
+                let label_now = self.label(device);
                 if self.link.switch(device, &mut self.out) {
                     self.status = format!("Moving to {label_now}…");
                 } else {
@@ -82,13 +82,6 @@ impl PageState {
         }
         self.act(action, now);
         true
-    }
-
-    pub(super) fn moving_label(&self, device: Device) -> String {
-        match device {
-            Device::Cpu => "CPU (Burn ndarray)".to_string(),
-            Device::WebGpu => format!("WebGPU ({})", self.gpu_name.as_deref().unwrap_or("adapter")),
-        }
     }
 
     /// A training action, with the training images there.
@@ -164,7 +157,7 @@ impl PageState {
                 self.view.hidden = hidden;
                 self.readout.step = step;
                 if let Some(device) = moved {
-                    self.status = format!("Now running on {}", self.moving_label(device));
+                    self.status = format!("Now running on {}", self.label(device));
                 }
                 if let Some(bytes) = fresh {
                     self.take_weights(bytes, Progress::default(), now);
