@@ -11,6 +11,12 @@ TFJS_VERSION=4.22.0
 
 say() { printf '[setup] %s\n' "$*"; }
 
+# The browser tests run with node's own test runner, on named files (Node 20 or newer).
+if ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' 2>/dev/null; then
+  say "Node.js 20 or newer is needed (found: $(node --version 2>/dev/null || echo none))"
+  exit 1
+fi
+
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown

@@ -26,7 +26,7 @@ trunk build --release
 echo "== browser tests (headless Chromium)"
 # The inspect test compares the page's numbers with the native CLI that `cargo test` built.
 export VAE_BIN="${CARGO_TARGET_DIR:-target}/debug/vae"
-node --test --test-concurrency=1 tests/browser/
+node --test --test-concurrency=1 tests/browser/*.test.mjs
 
 echo "== benchmark smoke run (short; no speed asserted)"
 mkdir -p tests/browser/out

@@ -60,8 +60,10 @@ export async function launch({ webgpu = false } = {}) {
 }
 
 /** Open the page and wait for the first decoded image. Collects console errors. */
-export async function openPlayground(browser, url) {
+export async function openPlayground(browser, url, { prepare } = {}) {
   const page = await browser.newPage();
+  // Listeners that must see the page from its first request.
+  prepare?.(page);
   const errors = [];
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   page.on('pageerror', (e) => errors.push(String(e)));

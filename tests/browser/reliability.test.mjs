@@ -55,6 +55,11 @@ test('CSP: only this origin and wasm compilation; no violation or off-origin req
     const frame = await (await host.waitForSelector('#strict')).contentFrame();
     await frame.waitForFunction(() => document.querySelector('[data-testid=decoded-panel]')?.dataset.shownVersion > 0, null, { timeout: 60_000 });
     assert.deepEqual(await host.evaluate(() => window.__csp), []);
+    // Every frame of the page that loaded the playground: the strict one, and the article's own
+    // embeds that have loaded (they are lazy).
+    const frames = host.frames().filter((f) => f !== host.mainFrame() && f.url().startsWith(server.url));
+    assert.ok(frames.includes(frame), frames.map((f) => f.url()).join(', '));
+    for (const f of frames) assert.deepEqual(await f.evaluate(() => window.__csp ?? 'no recorder'), [], f.url());
     assert.deepEqual(off, []);
     assert.deepEqual(hostOff, []);
   } finally {

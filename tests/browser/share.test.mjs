@@ -33,10 +33,15 @@ function offOrigin(page, origin) {
 const visible = (page, id) => page.locator(`[data-testid=${id}]`).count();
 
 test('served under a sub-path, every request stays under it and on the origin', async () => {
-  const page0 = await browser.newPage();
-  const off = offOrigin(page0, new URL(server.url).origin);
-  await page0.close();
-  const { page, errors } = await openPlayground(browser, server.url);
+  let off;
+  let seen = 0;
+  const { page, errors } = await openPlayground(browser, server.url, {
+    prepare: (p) => {
+      off = offOrigin(p, new URL(server.url).origin);
+      p.on('request', () => { seen += 1; });
+    },
+  });
+  assert.ok(seen > 3, `the listener saw the page load (${seen} requests)`);
   assert.ok(server.url.endsWith(PREFIX));
   const outside = server.requests.filter((p) => !p.startsWith(PREFIX));
   assert.deepEqual(outside, [], 'requests outside the sub-path');
