@@ -340,3 +340,21 @@ if (out) {
   await writeFile(out, JSON.stringify(results, null, 2));
   console.log(`\nwrote ${out}`);
 }
+
+// ---- like for like ----
+// Our trainer and the TF.js peer start from the same weights and walk the same batches with the
+// same noise, so their test -ELBOs after the same steps differ only by float rounding: 5e-5
+// nats after 10 steps and 0.05 after 300 (bench/results.json), at most 1.6e-4 nats a step.
+// Another seed alone moves it by 2.1 nats after 10 steps (0.2 a step). A bound of 1e-3 nats a
+// step sits between the two: past it, the comparison is no longer like for like.
+const ours = results.native?.quality;
+const peer = tf.wasm?.quality;
+if (ours && peer) {
+  const gap = Math.abs(ours.test.negElbo - peer.test.negElbo);
+  const bound = 1e-3 * ours.steps;
+  console.log(`\nlike for like: test -ELBO after ${ours.steps} steps, ours ${n(ours.test.negElbo, 4)}, TF.js ${n(peer.test.negElbo, 4)}: |difference| ${gap.toExponential(2)} nats (bound ${bound})`);
+  if (!(gap <= bound) || peer.steps !== ours.steps) {
+    console.error('the TF.js peer no longer learns the same thing step for step: the comparison is not like for like');
+    process.exit(1);
+  }
+}
