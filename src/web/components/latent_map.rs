@@ -12,6 +12,8 @@ use yew::prelude::*;
 
 use crate::analysis::evidence::Grid;
 use crate::data::PIXELS;
+
+use super::same_rc;
 use crate::page::url_state::MapView;
 
 /// Colour-blind-friendly categorical palette (Tableau 10), one colour per class; `www/style.css`
@@ -37,14 +39,10 @@ pub struct MapOverlay {
     pub line: Option<([f64; 2], [f64; 2])>,
 }
 
-/// Shared data compares by identity: the page makes a new `Rc` whenever the data changes, and
-/// comparing thousands of values on every render (each slider step) would cost more than it saves.
+/// Data on a grid: the same grid and the same `Rc` (see `same_rc`).
 fn same<T>(a: &Option<(Grid, Rc<T>)>, b: &Option<(Grid, Rc<T>)>) -> bool {
-    match (a, b) {
-        (Some((ga, a)), Some((gb, b))) => ga == gb && Rc::ptr_eq(a, b),
-        (None, None) => true,
-        _ => false,
-    }
+    a.as_ref().map(|(g, _)| g) == b.as_ref().map(|(g, _)| g)
+        && same_rc(a.as_ref().map(|(_, d)| d), b.as_ref().map(|(_, d)| d))
 }
 
 impl PartialEq for MapOverlay {

@@ -1,0 +1,282 @@
+//! The page layout: what the state shows, and which message each control sends. The panels
+//! that stand alone are function components with narrow props, one file each: the training
+//! controls, the inspector, keep and share; the layout reads the state directly.
+
+mod inspector;
+mod keep;
+mod share;
+mod training;
+
+use inspector::{inspector_props, InspectorPanel};
+use keep::KeepPanel;
+use share::SharePanel;
+use training::{metrics, TrainingControls};
+
+use std::rc::Rc;
+
+use web_sys::{HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+use super::app::App;
+use super::components::digit_pad::SIDE as DIGIT_PAD_SIDE;
+use super::components::{
+    same_rc, BoundBar, DecodedImage, DigitPad, LatentMap, LatentSliders, LossChart, MapOverlay,
+    NumberField, Thumb,
+};
+use crate::analysis::evidence::{Grid, Inspection};
+use crate::analysis::train::TrainSettings;
+use crate::data::{Dataset, Digits, Split, PIXELS};
+use crate::page::inspector::MANIFOLD_N;
+use crate::page::msg::{InspectMsg, KeepMsg, LoadMsg, Msg, ShareMsg, TrainMsg};
+use crate::page::readout::Readout;
+use crate::page::share::strip_embed;
+use crate::page::state::PageState;
+use crate::page::url_state::{Panel, Panels, BATCH_SIZE, BETA, HIDDEN, LEARNING_RATE, SIGMA};
+use crate::services::session::Device;
+use crate::vae::elbo::Likelihood;
+
+fn parse_input<T: std::str::FromStr>(e: &Event) -> Option<T> {
+    let input: HtmlInputElement = e.target_unchecked_into();
+    input.value().parse().ok()
+}
+
+fn select_value(e: &Event) -> String {
+    let select: HtmlSelectElement = e.target_unchecked_into();
+    select.value()
+}
+
+/// A callback that sends what `f` makes of its input, if anything.
+fn filtered<T: 'static, M: 'static>(
+    to: &Callback<M>,
+    f: impl Fn(T) -> Option<M> + 'static,
+) -> Callback<T> {
+    let to = to.clone();
+    Callback::from(move |input| {
+        if let Some(msg) = f(input) {
+            to.emit(msg)
+        }
+    })
+}
+
+fn checked(e: &Event) -> bool {
+    e.target_unchecked_into::<HtmlInputElement>().checked()
+}
+
+pub fn page(app: &App, ctx: &Context<App>) -> Html {
+    let link = ctx.link();
+    let st = &app.state;
+    // The preview model only paints: everything else waits for the whole model.
+    let ready = st.ready();
+    let backend_label = st
+        .device_label()
+        .unwrap_or_else(|| "detecting…".to_string());
+    let on_dataset = link.callback(|e: Event| {
+        Msg::Load(LoadMsg::DatasetChosen(
+            Dataset::from_key(&select_value(&e)).unwrap_or(Dataset::Mnist),
+        ))
+    });
+    let on_backend = link.callback(|e: Event| {
+        Msg::Train(TrainMsg::DeviceChosen(match select_value(&e).as_str() {
+            "gpu" => Device::WebGpu,
+            _ => Device::Cpu,
+        }))
+    });
+    let gpu_option = st.gpu_name.as_ref().map(|name| {
+        let selected = st.link.device() != Device::Cpu;
+        html! { <option value="gpu" {selected}>{ format!("WebGPU — {name}") }</option> }
+    });
+    let class_names = st.view.dataset.class_names();
+    let show = |p: Panel| st.view.panels.contains(p);
+    let embed = st.view.embed;
+
+    let dataset_select = html! {
+        <label>{ "Dataset " }
+            <select data-testid="dataset" aria-label="dataset" onchange={on_dataset}>
+                { for Dataset::ALL.iter().map(|d| html! {
+                    <option value={d.key()} selected={*d == st.view.dataset}>{ d.title() }</option>
+                }) }
+            </select>
+        </label>
+    };
+    let backend_text = html! {
+        <span class="backend" data-testid="backend" aria-live="polite">{ backend_label }</span>
+    };
+    let notices = html! {
+        <>
+            if !st.share.url_notices.is_empty() {
+                <div class="notice" role="alert" data-testid="url-notice">
+                    <strong>{ "Some of this link's settings were not used: " }</strong>
+                    <ul>{ for st.share.url_notices.iter().map(|n| html! { <li>{ n }</li> }) }</ul>
+                    <button class="dismiss" aria-label="dismiss" onclick={link.callback(|_| Msg::Share(ShareMsg::UrlNoticesDismissed))}>{ "×" }</button>
+                </div>
+            }
+            if let Some(notice) = &st.notice {
+                <div class="notice" role="alert" data-testid="notice">{ notice }
+                    <button class="dismiss" aria-label="dismiss" onclick={link.callback(|_| Msg::NoticeDismissed)}>{ "×" }</button>
+                </div>
+            }
+        </>
+    };
+
+    let decoded_panel = (show(Panel::Decoded) || show(Panel::Sliders)).then(|| html! {
+        <div class="panel decoded-panel" data-testid="decoded-panel"
+            data-model-version={st.slot.version().to_string()} data-shown-version={st.slot.shown_version().to_string()}
+            data-finite={st.slot.pixels().iter().all(|p| p.is_finite()).to_string()}
+            data-preview={st.slot.is_preview().to_string()}>
+            if !embed { <h2>{ "Decoded image" }</h2> }
+            if show(Panel::Decoded) {
+                <DecodedImage pixels={st.slot.pixels().clone()} label={format!("decoded image at z = ({:.2}, {:.2})", st.view.z[0], st.view.z[1])} />
+            }
+            if show(Panel::Sliders) {
+                <LatentSliders z={st.view.z} on_change={link.callback(Msg::ZMoved)} />
+            }
+        </div>
+    });
+    let map_panel = show(Panel::Map).then(|| {
+        html! {
+            <div class="panel map-panel">
+                if !embed { <h2>{ "Latent space" }</h2> }
+                <LatentMap means={st.means.clone()} labels={st.map_labels.clone()} {class_names}
+                    z={st.view.z} on_pick={link.callback(Msg::ZMoved)} overlay={map_overlay(st)}
+                    view={st.view.view} on_zoom={link.callback(Msg::MapZoomed)} fit={st.inspector.q_frame()} />
+            </div>
+        }
+    });
+    let on_train = app.send.train.clone();
+    let controls = html! {
+        <TrainingControls {ready} training={st.link.training()} settings={st.settings()}
+            hidden={st.view.hidden} seed={st.view.seed} split={st.view.training_set} on_msg={on_train} />
+    };
+    let metrics = metrics(&st.readout);
+    let controls_panel = (show(Panel::Controls) || show(Panel::Metrics)).then(|| {
+        html! {
+            <div class="panel controls">
+                if !embed { <h2>{ "Training" }</h2> }
+                if show(Panel::Controls) {
+                    if embed { <div class="toolbar">{ dataset_select.clone() }</div> }
+                    { controls }
+                }
+                if show(Panel::Metrics) { { metrics } }
+            </div>
+        }
+    });
+    let inspect = show(Panel::Inspect).then(|| {
+        let props = inspector_props(app);
+        html! { <InspectorPanel ..props /> }
+    });
+    let chart_panel = show(Panel::Chart).then(|| {
+        html! {
+            <div class="panel chart-panel">
+                if !embed { <h2>{ "Loss, split" }</h2> }
+                <LossChart history={st.readout.history.clone()} test_points={st.readout.test_points.clone()} />
+            </div>
+        }
+    });
+    let ignored = st.host.ignored.to_string();
+    let busy = st.link.busy().to_string();
+    // The step of the last weights read back: what a lost GPU falls back to.
+    let checkpoint = st
+        .checkpoint
+        .as_ref()
+        .map_or(String::new(), |(_, p)| p.step.to_string());
+
+    if embed {
+        return html! {
+            <main class="playground embed" data-testid="playground" data-embed="true" data-ignored-messages={ignored.clone()} data-checkpoint-step={checkpoint.clone()} data-trainer-busy={busy.clone()}>
+                { notices }
+                <div class="embed-grid">
+                    { for decoded_panel }
+                    { for map_panel }
+                    { for controls_panel }
+                    { for chart_panel }
+                    { for inspect.clone() }
+                </div>
+                <p class="embed-footer">
+                    { backend_text }
+                    <a href={format!("./{}", strip_embed(&st.share.url_for(&st.view)))} target="_blank" rel="noopener">{ "Open the full playground ↗" }</a>
+                </p>
+            </main>
+        };
+    }
+
+    let keep = html! {
+        <KeepPanel {ready} remember={st.keeper.remember} remembered_step={st.keeper.remembered_step}
+            on_msg={app.send.keep.clone()} on_file={app.send.file.clone()} />
+    };
+    let share = html! {
+        <SharePanel embed_panels={st.share.embed_panels} embed_code={st.share.embed_code.clone()}
+            on_msg={app.send.share.clone()} />
+    };
+    html! {
+        <main class="playground" data-testid="playground" data-embed="false" data-ignored-messages={ignored.clone()} data-checkpoint-step={checkpoint.clone()} data-trainer-busy={busy.clone()}>
+            <header class="masthead">
+                <h1>{ "VAE playground" }</h1>
+                <p class="lede">{ "A variational autoencoder with a 2-D latent space, running in your browser. Drag z to decode, train it, and watch its loss split into KL and reconstruction." }</p>
+                <div class="toolbar">
+                    { dataset_select }
+                    <label>{ "Backend " }
+                        <select data-testid="backend-select" aria-label="backend" onchange={on_backend}>
+                            <option value="cpu" selected={st.link.device() == Device::Cpu}>{ "CPU" }</option>
+                            { for gpu_option }
+                        </select>
+                    </label>
+                    { backend_text }
+                </div>
+            </header>
+            { notices }
+            <p class="status" data-testid="status" aria-live="polite">{ &st.status }</p>
+
+            if decoded_panel.is_some() || map_panel.is_some() {
+                <section class="explore" aria-label="explore the latent space">
+                    { for decoded_panel }
+                    { for map_panel }
+                </section>
+            }
+            if let Some(panel) = inspect {
+                <section class="inside" aria-label="inside the bound">{ panel }</section>
+            }
+            if controls_panel.is_some() || chart_panel.is_some() {
+                <section class="train" aria-label="train in the browser">
+                    { for controls_panel }
+                    { for chart_panel }
+                </section>
+            }
+            <section class="keep-share">
+                { keep }
+                { share }
+            </section>
+
+            <footer class="credits">
+                <p>{ "Built with Burn, Yew and Trunk; everything runs in this page. " }
+                    <a href="examples/blog-post.html">{ "An example article that embeds it" }</a>{ "." }</p>
+                <p data-testid="attribution">{ Dataset::Mnist.attribution() }{ ". " }{ Dataset::Fashion.attribution() }{ "." }</p>
+            </footer>
+        </main>
+    }
+}
+
+/// What the latent map draws for the inspected input.
+fn map_overlay(st: &PageState) -> MapOverlay {
+    let inspector = &st.inspector;
+    MapOverlay {
+        heat: inspector.heat.clone().filter(|_| inspector.show_heat),
+        ellipse: inspector.ellipse(),
+        manifold: inspector
+            .manifold
+            .clone()
+            .filter(|_| inspector.show_manifold),
+        line: inspector.line(),
+    }
+}
+
+fn within<T: PartialOrd>(v: &T, (lo, hi): (T, T)) -> bool {
+    (lo..=hi).contains(v)
+}
+
+fn number(v: Option<f64>, digits: usize) -> String {
+    match v {
+        Some(v) if v.is_finite() => format!("{v:.digits$}"),
+        Some(v) => format!("{v}"),
+        None => "–".into(),
+    }
+}

@@ -1,0 +1,45 @@
+//! Share or embed: a link, an embed code and its panels.
+
+use super::*;
+
+#[derive(Properties, PartialEq)]
+pub struct SharePanelProps {
+    pub embed_panels: Panels,
+    pub embed_code: String,
+    pub on_msg: Callback<ShareMsg>,
+}
+
+/// Copy a link or an embed code for the current state.
+#[function_component(SharePanel)]
+pub(super) fn share_panel(props: &SharePanelProps) -> Html {
+    let on_link = props
+        .on_msg
+        .reform(|_: MouseEvent| ShareMsg::CopyLinkClicked);
+    let on_embed = props
+        .on_msg
+        .reform(|_: MouseEvent| ShareMsg::CopyEmbedClicked);
+    html! {
+        <div class="panel share">
+            <h2>{ "Share or embed" }</h2>
+            <p class="units-note">{ "The address bar always holds this view: dataset, settings, seed and z." }</p>
+            <div class="buttons">
+                <button data-testid="copy-link" onclick={on_link}>{ "Copy link" }</button>
+                <button data-testid="copy-embed" onclick={on_embed}>{ "Copy embed code" }</button>
+            </div>
+            <fieldset class="panel-picks">
+                <legend>{ "Panels in the embed" }</legend>
+                { for Panel::ALL.iter().map(|p| {
+                    let p = *p;
+                    html! {
+                        <label><input type="checkbox" data-testid={format!("embed-panel-{}", p.key())}
+                            checked={props.embed_panels.contains(p)}
+                            onchange={props.on_msg.reform(move |_: Event| ShareMsg::EmbedPanelToggled(p))} />{ format!(" {}", p.key()) }</label>
+                    }
+                }) }
+            </fieldset>
+            if !props.embed_code.is_empty() {
+                <textarea data-testid="embed-code" readonly=true rows="3" aria-label="embed code" value={props.embed_code.clone()} />
+            }
+        </div>
+    }
+}
