@@ -94,6 +94,10 @@ export async function settledPixels(page) {
     const p = document.querySelector('[data-testid=decoded-panel]');
     return p && p.dataset.modelVersion === p.dataset.shownVersion && p.dataset.preview === 'false';
   }, null, { timeout: 60_000 });
+  // The canvas is painted by the image component's effect, after the panel's attributes are
+  // written: under load the two can straddle a frame (CI once read the preview's pixels here,
+  // one grey level off). Two frames later the paint is done.
+  await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
   return decodedPixels(page);
 }
 
