@@ -1,0 +1,97 @@
+// Recomputes the numbers in the README's tables from the committed JSON under bench/ and fails
+// on a mismatch, so no table states a number no file records.
+//   node scripts/check-readme.mjs           check (the test command runs this)
+//   node scripts/check-readme.mjs --write   rewrite the computed tables' rows from the JSON
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TABLE_HEADER, tableRows, n } from '../tests/browser/bench-table.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const json = (file) => JSON.parse(readFileSync(join(root, file), 'utf8'));
+const write = process.argv.includes('--write');
+let readme = readFileSync(join(root, 'README.md'), 'utf8');
+const faults = [];
+
+/** The rows of the table under `header`, recomputed: checked, or written with --write. */
+function table(header, rows, source) {
+  const lines = readme.split('\n');
+  const at = lines.indexOf(header);
+  if (at < 0) return faults.push(`README has no table headed ${header} (from ${source})`);
+  let end = at + 2;
+  while (end < lines.length && lines[end].startsWith('|')) end++;
+  const want = rows.map((r) => `| ${r.join(' | ')} |`);
+  const have = lines.slice(at + 2, end);
+  if (write) {
+    lines.splice(at + 2, end - at - 2, ...want);
+    readme = lines.join('\n');
+    return;
+  }
+  want.forEach((w, i) => { if (have[i] !== w) faults.push(`${source}:\n  README: ${have[i] ?? '(no row)'}\n  JSON:   ${w}`); });
+  if (have.length > want.length) faults.push(`${source}: README has rows the JSON does not give:\n  ${have.slice(want.length).join('\n  ')}`);
+}
+
+/** Each of `numbers` must appear in the README line that starts with `start`. */
+function mentions(start, numbers, source) {
+  const line = readme.split('\n').find((l) => l.startsWith(start));
+  if (!line) return faults.push(`README has no line starting ${start} (from ${source})`);
+  for (const x of numbers) if (!line.includes(x)) faults.push(`${source}: "${start}…" should say ${x}`);
+}
+
+// The benchmark's table, as bench.mjs printed it from bench/results.json.
+table(TABLE_HEADER, tableRows(json('bench/results.json')), 'bench/results.json');
+
+// The wasm modules.
+const sizes = json('bench/wasm-sizes.json');
+const kB = (b) => `${n(b / 1000, 1)} kB`;
+table('| module | gzip | raw |', [
+  ['the page (`playground-…_bg.wasm`): every visit', kB(sizes.page.gzip), kB(sizes.page.raw)],
+  ['the train worker (`train_worker_bg.wasm`, with wgpu): the first Train, Step or Reset', kB(sizes.trainWorker.gzip), kB(sizes.trainWorker.raw)],
+  ['the compute worker (`compute_worker_bg.wasm`): the first inspection', kB(sizes.computeWorker.gzip), kB(sizes.computeWorker.raw)],
+], 'bench/wasm-sizes.json');
+
+// Quality against the PyTorch reference runs.
+const runs = ['bench/mnist-10epochs.json', 'bench/mnist-10epochs-seed1.json', 'bench/mnist-10epochs-seed2.json'].map(json);
+const [seed0] = runs;
+const one = json('bench/mnist-1epoch.json');
+const torch = json('bench/pytorch-reference.json');
+const rate = json('bench/native-rate-20k-steps.json');
+const tenths = rate.images_per_second_by_tenth;
+const t10 = torch.test_neg_elbo['10'];
+const tps = torch.images_per_second_one_core;
+const mean = runs.reduce((s, r) => s + r.test.neg_elbo, 0) / runs.length;
+if (runs.some((r, i) => r.seed !== i || r.epochs !== 10) || one.epochs !== 1 || one.seed !== 0) faults.push('bench quality files: unexpected seed or epochs');
+table('| what | vae-playground | peer |', [
+  ['10-epoch test −ELBO, reference model (784-512-2, Adam 1e-3, batch 128, Bernoulli, 60k), seed 0', `**${n(seed0.test.neg_elbo, 2)}** (recon ${n(seed0.test.recon, 2)} + KL ${n(seed0.test.kl, 2)})`, `PyTorch ${n(t10.neg_elbo, 2)} (${n(t10.recon, 2)} + ${n(t10.kl, 2)})`],
+  ['same, seeds 0–2', `${runs.map((r) => n(r.test.neg_elbo, 2)).join(', ')} (mean ${n(mean, 2)})`, `PyTorch ${torch.seeds_0_2_10_epochs.mean} ± ${torch.seeds_0_2_10_epochs.sd}`],
+  ['1-epoch test −ELBO, seed 0', `${n(one.test.neg_elbo, 2)} (recon ${n(one.test.recon, 2)} + KL ${n(one.test.kl, 2)})`, `PyTorch ${n(torch.test_neg_elbo['1'].neg_elbo, 2)}`],
+  [`native training, one core (${n(rate.steps)} steps, \`bench/native-rate-20k-steps.json\`)`, `${n(rate.images_per_second)} images/s (tenths of the run ${n(Math.min(...tenths))}–${n(Math.max(...tenths))})`, `PyTorch ${n(tps.min)}–${n(tps.max)} (${(rate.images_per_second / tps.max).toFixed(1)}–${(rate.images_per_second / tps.min).toFixed(1)}×)`],
+], 'bench/mnist-*epoch*.json, bench/pytorch-reference.json, bench/native-rate-20k-steps.json');
+const fashion = json('bench/fashion-10epochs.json');
+mentions('Fashion-MNIST, same recipe, 10 epochs', [n(fashion.test.neg_elbo, 2), n(fashion.test.recon, 2), n(fashion.test.kl, 2)], 'bench/fashion-10epochs.json');
+
+// The soak row of the Reliability table.
+const soak = json('bench/soak.json');
+const first = soak.samples[0];
+const last = soak.samples.at(-1);
+const flushOnly = json('bench/soak-30min-moment-flush-only.json');
+const retained = soak.samples.map((s) => s.retainedHeapMiB);
+mentions('| 30 minutes of training |', [
+  `${n(last.step)} steps in ${soak.minutes} minutes`,
+  `${n(first.stepsPerSecond, 1)} steps/s in minute 1 and ${n(last.stepsPerSecond, 1)} in minute ${last.minute}`,
+  `${n(soak.verdict.rateRatio, 2)}`,
+  `${n(first.wasmMiB, 1)} → ${n(last.wasmMiB, 1)} MiB (+${n(soak.verdict.wasmGrowthMiB, 1)}`,
+  `${n(retained[0], 1)} MiB in minute 1 and at most ${n(Math.max(...retained.slice(1)), 1)} MiB after it (+${n(soak.verdict.heapGrowthMiB, 1)})`,
+  `between ${n(soak.verdict.heapSawtoothMiB[0], 1)} and ${n(soak.verdict.heapSawtoothMiB[1], 1)} MiB`,
+  `${n(flushOnly.samples.at(-1).step)} steps, ${n(flushOnly.samples[0].stepsPerSecond, 1)} → ${n(flushOnly.samples.at(-1).stepsPerSecond, 1)}`,
+], 'bench/soak.json, bench/soak-30min-moment-flush-only.json');
+
+if (write) {
+  writeFileSync(join(root, 'README.md'), readme);
+  console.log('README tables rewritten from bench/');
+} else if (faults.length) {
+  console.error(`README numbers that bench/ does not back (fix the README, or run with --write for computed tables):\n${faults.join('\n')}`);
+  process.exit(1);
+} else {
+  console.log('README numbers match bench/');
+}
