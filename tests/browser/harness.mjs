@@ -47,6 +47,39 @@ export async function serveMounts(mounts, home = '/') {
   return { origin, url: `${origin}${home}`, requests, close: () => server.close() };
 }
 
+/**
+ * A host page for the `postMessage` API, served from another origin of this machine
+ * (`localhost` against the playground's `127.0.0.1`; Chromium blocks public origins from
+ * framing loopback ones). `open(page, src)` loads a host page framing `src` as `#f`, which
+ * records every message it gets in `window.got` ({data, origin, t}) and the metrics' data in
+ * `window.metrics`, and resolves to the frame once its first image is painted.
+ */
+export async function serveHost() {
+  let html = '';
+  const server = createServer((req, res) => { res.writeHead(200, { 'content-type': 'text/html' }); res.end(html); });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  const origin = `http://localhost:${server.address().port}`;
+  let pages = 0;
+  return {
+    origin,
+    async open(page, src) {
+      html = `<!doctype html><script>window.got = []; window.metrics = [];
+        addEventListener('message', (e) => {
+          got.push({ data: e.data, origin: e.origin, t: performance.now() });
+          if (e.data && e.data.type === 'vae:metrics') metrics.push(e.data);
+        });</script><iframe id=f src="${src}" width=600 height=400></iframe>`;
+      pages += 1;
+      await page.goto(`${origin}/${pages}`);
+      const frame = await (await page.waitForSelector('#f')).contentFrame();
+      await frame.waitForFunction(() => document.querySelector('[data-testid=decoded-panel]')?.dataset.shownVersion > 0, null, { timeout: 60_000 });
+      return frame;
+    },
+    /** Post `msg` from the host page to its frame. */
+    post: (page, msg) => page.evaluate((m) => document.getElementById('f').contentWindow.postMessage(m, '*'), msg),
+    close: () => server.close(),
+  };
+}
+
 /** Headless Chromium as toolchain.md says it runs here; `webgpu` turns on its software adapter. */
 export async function launch({ webgpu = false } = {}) {
   const args = [

@@ -37,6 +37,17 @@ const magenta = (page) => page.evaluate(() => {
   return n;
 });
 
+/** Pixels of the latent map that are q(z|x)'s ellipses' teal (#0b7a75). */
+const teal = (page) => page.evaluate(() => {
+  const d = document.querySelector('[data-testid=latent-map]').getContext('2d').getImageData(0, 0, 360, 360).data;
+  let n = 0;
+  for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i] - 11) + Math.abs(d[i + 1] - 122) + Math.abs(d[i + 2] - 117) < 60) n++;
+  return n;
+});
+
+/** A 28×28 thumbnail's red channel. */
+const thumb = (page, id) => page.evaluate((id) => Array.from(document.querySelector(`[data-testid=${id}]`).getContext('2d').getImageData(0, 0, 28, 28).data.filter((_, i) => i % 4 === 0)), id);
+
 test('a test image: the shown numbers equal the native evaluation', async () => {
   const { page, errors } = await openPlayground(browser, server.url);
   const example = page.locator('[data-testid=example-2]');
@@ -87,9 +98,34 @@ test('drawing a digit gives an input, an encoding and a posterior picture', asyn
   const shown = await magenta(page);
   await page.click('[data-testid=toggle-heat]');
   await until(async () => (await magenta(page)) < shown / 2, 'the heat map to be hidden');
-  // Undo empties the pad and the input goes away.
+  // So can q(z|x)'s ellipses.
+  const ellipses = await teal(page);
+  assert.ok(ellipses > 20, `ellipse pixels ${ellipses}`);
+  await page.click('[data-testid=toggle-ellipse]');
+  await until(async () => (await teal(page)) < ellipses / 4, 'the ellipses to be hidden');
+  // A second stroke changes the input; Undo takes it back, Clear empties the pad.
+  const one = await thumb(page, 'inspect-input');
+  await page.mouse.move(...at(0.3, 0.3));
+  await page.mouse.down();
+  for (let k = 1; k <= 6; k++) await page.mouse.move(...at(0.3 + k * 0.07, 0.3));
+  await page.mouse.up();
+  await page.waitForFunction((one) => {
+    const d = document.querySelector('[data-testid=inspect-input]').getContext('2d').getImageData(0, 0, 28, 28).data;
+    return d.some((v, i) => i % 4 === 0 && v !== one[i / 4]);
+  }, one);
   await page.click('[data-testid=draw-undo]');
+  await page.waitForFunction((one) => {
+    const d = document.querySelector('[data-testid=inspect-input]').getContext('2d').getImageData(0, 0, 28, 28).data;
+    return d.every((v, i) => i % 4 !== 0 || v === one[i / 4]);
+  }, one);
+  const padInk = () => page.evaluate(() => {
+    const c = document.querySelector('[data-testid=draw-pad]');
+    return c.getContext('2d').getImageData(0, 0, c.width, c.height).data.filter((v, i) => i % 4 === 3 && v > 0).length;
+  });
+  assert.ok((await padInk()) > 0);
+  await page.click('[data-testid=draw-clear]');
   await page.waitForFunction(() => !document.querySelector('[data-testid=inspect-input]'));
+  assert.equal(await padInk(), 0, 'the pad is empty');
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -5,8 +5,7 @@ import assert from 'node:assert/strict';
 import { writeFile, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:http';
-import { serve, launch, openPlayground, decodedPixels, settledPixels, setSlider, text } from './harness.mjs';
+import { serve, serveHost, launch, openPlayground, decodedPixels, settledPixels, setSlider, text } from './harness.mjs';
 
 const PREFIX = '/posts/2026/vae/';
 let server;
@@ -93,13 +92,22 @@ test('a shared link restores the view; the address bar follows changes', async (
   await setSlider(page, 'z2', 2.25);
   await page.fill('[data-testid=beta]', '0.5');
   await page.locator('[data-testid=beta]').dispatchEvent('change');
-  await page.waitForFunction(() => /z=1.5,2.25/.test(location.search) && /beta=0.5/.test(location.search));
+  // σₓ is for the Gaussian decoder only.
+  assert.ok(await page.locator('[data-testid=sigma]').isDisabled(), 'no σₓ for the Bernoulli decoder');
+  await page.selectOption('[data-testid=decoder]', 'gaussian');
+  await page.locator('[data-testid=sigma]:not([disabled])').waitFor({ timeout: 5_000 });
+  await page.fill('[data-testid=sigma]', '0.25');
+  await page.locator('[data-testid=sigma]').dispatchEvent('change');
+  await page.waitForFunction(() => /z=1.5,2.25/.test(location.search) && /beta=0.5/.test(location.search) && /decoder=gaussian&sigma=0.25(&|$)/.test(location.search));
   const shared = page.url();
   const pixels = await settledPixels(page);
 
   const { page: again } = await openPlayground(browser, shared);
   assert.equal(await again.locator('[data-testid=dataset]').inputValue(), 'fashion');
   assert.equal(await again.locator('[data-testid=beta]').inputValue(), '0.5');
+  assert.equal(await again.locator('[data-testid=decoder]').inputValue(), 'gaussian');
+  assert.equal(await again.locator('[data-testid=sigma]').inputValue(), '0.25');
+  assert.ok(await again.locator('[data-testid=sigma]').isEnabled());
   assert.equal(Number(await again.locator('[data-testid=z2]').inputValue()), 2.25);
   assert.deepEqual(await settledPixels(again), pixels, 'same link, same decoded image');
   assert.deepEqual(errors, []);
@@ -120,11 +128,22 @@ test('bad URL values fall back to defaults with a visible notice', async () => {
   await page.close();
 });
 
-test('copy embed code gives an iframe for the current state', async () => {
-  const { page } = await openPlayground(browser, `${server.url}?beta=3`);
+test('copy link and copy embed code give the current state', async (t) => {
+  // A context that may read the clipboard back.
+  const context = await browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'] });
+  t.after(() => context.close());
+  const { page } = await openPlayground(context, `${server.url}?beta=3`);
+  // The copy is asynchronous: wait until the clipboard holds something new.
+  const copied = (old) => page.waitForFunction((old) => navigator.clipboard.readText().then((t) => t !== old && t), old).then((h) => h.jsonValue());
+  await page.evaluate(() => navigator.clipboard.writeText('before'));
+  await page.click('[data-testid=copy-link]');
+  const link = await copied('before');
+  assert.equal(link, page.url());
+  assert.match(link, /\?beta=3$/);
   await page.click('[data-testid=embed-panel-chart]');
   await page.click('[data-testid=copy-embed]');
   const code = await page.locator('[data-testid=embed-code]').inputValue();
+  assert.equal(await copied(link), code);
   assert.match(code, /^<iframe src="http:\/\/127\.0\.0\.1:\d+\/posts\/2026\/vae\/\?embed&amp;panels=decoded,map,chart,sliders|^<iframe src="[^"]*\?embed&amp;panels=[a-z,]*chart/);
   assert.match(code, /beta=3/);
   const src = code.match(/src="([^"]+)"/)[1].replaceAll('&amp;', '&');
@@ -136,44 +155,35 @@ test('copy embed code gives an iframe for the current state', async () => {
   await frame.close();
 });
 
-test('host API: allowed origins drive the frame, others and malformed messages are ignored', { timeout: 300_000 }, async (t) => {
-  const page = await browser.newPage();
-  // The host page is served from another origin (another port) of this machine: Chromium blocks
-  // public origins from framing loopback ones.
-  let html = '';
-  const hostServer = createServer((req, res) => { res.writeHead(200, { 'content-type': 'text/html' }); res.end(html); });
-  await new Promise((ok) => hostServer.listen(0, '127.0.0.1', ok));
-  t.after(() => hostServer.close());
-  const HOST = `http://localhost:${hostServer.address().port}`;
-  const hostPage = (frameSrc) => `<!doctype html><iframe id=f src="${frameSrc}" width=600 height=400></iframe>
-    <script>window.metrics = []; addEventListener('message', (e) => { if (e.data && e.data.type === 'vae:metrics') metrics.push(e.data); });</script>`;
-  const frameOf = async () => {
-    const el = await page.waitForSelector('#f');
-    const f = await el.contentFrame();
-    await f.waitForFunction(() => document.querySelector('[data-testid=decoded-panel]')?.dataset.shownVersion > 0, null, { timeout: 60_000 });
-    return f;
-  };
-  const post = (msg) => page.evaluate((m) => document.getElementById('f').contentWindow.postMessage(m, '*'), msg);
-  const ignored = (f) => f.evaluate(() => Number(document.querySelector('[data-testid=playground]').dataset.ignoredMessages));
+const playground = (f) => f.evaluate(() => document.querySelector('[data-testid=playground]').dataset);
 
-  // Not allowed: the frame was not told about host.test.
-  html = hostPage(`${server.url}?embed&panels=sliders,decoded`);
-  await page.goto(`${HOST}/a`);
-  let f = await frameOf();
+test('host API: allowed origins drive the frame, others and malformed messages are ignored', { timeout: 300_000 }, async (t) => {
+  const host = await serveHost();
+  t.after(host.close);
+  const page = await browser.newPage();
+  const post = (msg) => host.post(page, msg);
+  const ignored = async (f) => Number((await playground(f)).ignoredMessages);
+
+  // Not allowed: the frame was not told about the host's origin.
+  let f = await host.open(page, `${server.url}?embed&panels=sliders,decoded`);
   await post({ type: 'vae:set-z', z: [3, 3] });
   await f.waitForFunction(() => Number(document.querySelector('[data-testid=playground]').dataset.ignoredMessages) >= 1);
   assert.equal(Number(await f.locator('[data-testid=z1]').inputValue()), 0);
 
   // Allowed with host=: commands work, malformed ones are ignored and nothing breaks.
-  html = hostPage(`${server.url}?embed&panels=sliders,decoded,metrics&host=${HOST}`);
-  await page.goto(`${HOST}/b`);
-  f = await frameOf();
+  f = await host.open(page, `${server.url}?embed&panels=sliders,decoded,metrics&host=${host.origin}`);
   for (const bad of ['nonsense', 42, null, { type: 'vae:set-z', z: [1e9, 0] }, { type: 'vae:set-z', z: 'x' }, { type: 'vae:explode' }, { type: 'vae:set-dataset', dataset: '../../etc' }]) await post(bad);
   await f.waitForFunction(() => Number(document.querySelector('[data-testid=playground]').dataset.ignoredMessages) >= 7);
   assert.equal(await ignored(f), 7);
-  await post({ type: 'vae:set-z', z: [-1.25, 2] });
+  // Incoming commands have no rate limit (only metrics going out do): a burst of 30 valid ones
+  // in one task is all taken, none counted as ignored, and the last one wins.
+  await page.evaluate(() => {
+    const w = document.getElementById('f').contentWindow;
+    for (let k = 29; k >= 0; k--) w.postMessage({ type: 'vae:set-z', z: [-1.25 - k * 0.09, 2] }, '*');
+  });
   await f.waitForFunction(() => Number(document.querySelector('[data-testid=z1]').value) === -1.25);
   assert.equal(Number(await f.locator('[data-testid=z2]').inputValue()), 2);
+  assert.equal(await ignored(f), 7, 'a burst of valid commands is not refused');
   await post({ type: 'vae:subscribe' });
   await post({ type: 'vae:set-hyperparameters', beta: 2 });
   await post({ type: 'vae:train' });
@@ -183,7 +193,105 @@ test('host API: allowed origins drive the frame, others and malformed messages a
   const last = await page.evaluate(() => metrics.at(-1));
   assert.ok(Number.isFinite(last.kl) && Number.isFinite(last.recon), JSON.stringify(last));
   assert.ok(Math.abs(last.elbo - (last.kl + last.recon)) < 1e-6 * last.elbo);
+  assert.deepEqual(last.z, [-1.25, 2]);
   assert.equal(await ignored(f), 7);
+  await page.close();
+});
+
+test('host API: ready once, hyperparameters reach the trainer, metrics at most 10 a second until unsubscribed, dataset', { timeout: 300_000 }, async (t) => {
+  const host = await serveHost();
+  t.after(host.close);
+  const page = await browser.newPage();
+  const post = (msg) => host.post(page, msg);
+  const received = (type) => page.evaluate((type) => got.filter((m) => m.data?.type === type), type);
+  const search = () => f.evaluate(() => location.search);
+  const input = (id) => f.locator(`[data-testid=${id}]`).inputValue();
+  const legend = () => f.locator('.legend').textContent();
+  // Everything the frame posted before this returns has reached the host: a message of the
+  // frame's own window, after its earlier ones (messages from one window arrive in order).
+  const fence = async () => {
+    const mark = Math.random();
+    await f.evaluate((mark) => parent.postMessage({ type: 'fence', mark }, '*'), mark);
+    await page.waitForFunction((mark) => got.some((m) => m.data?.mark === mark), mark);
+    return (await received('vae:metrics')).length;
+  };
+
+  // Starting on Fashion-MNIST, so that ready's dataset is not the default.
+  const f = await host.open(page, `${server.url}?embed&panels=sliders,decoded,map,controls,metrics&dataset=fashion&host=${host.origin}`);
+  await page.waitForFunction(() => got.some((m) => m.data?.type === 'vae:ready'), null, { timeout: 60_000 });
+  const [ready] = await received('vae:ready');
+  assert.deepEqual(ready.data, { type: 'vae:ready', dataset: 'fashion' });
+  assert.equal(ready.origin, new URL(server.url).origin);
+  assert.match(await legend(), /Trouser/);
+
+  // Hyperparameters show in the frame's settings and address bar...
+  assert.equal(await input('beta'), '1');
+  await post({ type: 'vae:set-hyperparameters', lr: 10, beta: 2.5 });
+  await f.waitForFunction(() => document.querySelector('[data-testid=beta]').value === '2.5');
+  assert.equal(await input('lr'), '10');
+  await f.waitForFunction(() => /[?&]beta=2\.5(&|$)/.test(location.search) && /[?&]lr=10(&|$)/.test(location.search));
+
+  // Subscribing sends the metrics now: nothing trained yet.
+  await post({ type: 'vae:subscribe' });
+  await page.waitForFunction(() => metrics.length === 1);
+  assert.deepEqual(await page.evaluate(() => metrics[0]), {
+    type: 'vae:metrics', step: 0, epoch: 0, kl: null, recon: null, elbo: null, training: false, dataset: 'fashion', z: [0, 0],
+  });
+
+  // ...and reach the trainer: a learning rate of 10 diverges, is caught and explained, and the
+  // pause is posted.
+  await post({ type: 'vae:train' });
+  await f.locator('[data-testid=notice]').waitFor({ timeout: 120_000 });
+  assert.match(await f.locator('[data-testid=notice]').textContent(), /diverged.*learning rate of 0\.001/s);
+  await page.waitForFunction(() => metrics.length > 1 && metrics.at(-1).training === false, null, { timeout: 30_000 });
+
+  // Only the learning rate: β stays.
+  await post({ type: 'vae:set-hyperparameters', lr: 0.002 });
+  await f.waitForFunction(() => document.querySelector('[data-testid=lr]').value === '0.002');
+  assert.equal(await input('beta'), '2.5');
+  await f.waitForFunction(() => /[?&]lr=0\.002(&|$)/.test(location.search));
+  assert.match(await search(), /[?&]beta=2\.5(&|$)/);
+
+  // Metrics while training: the train worker reports every ~40 ms chunk (up to 25 a second),
+  // the host gets at most 10 a second.
+  const from = await fence();
+  await post({ type: 'vae:train' });
+  await page.waitForFunction((from) => metrics.slice(from).some((m) => m.training), from, { timeout: 60_000 });
+  await page.waitForTimeout(1_500);
+  const during = (await received('vae:metrics')).slice(from).filter((m) => m.data.training);
+  const span = during.at(-1).t - during[0].t;
+  assert.ok(during.length >= 5, `metrics flow while training (${during.length} in ${span.toFixed(0)} ms)`);
+  assert.ok(during.length <= span / 100 + 2, `at most 10 a second: ${during.length} in ${span.toFixed(0)} ms`);
+  for (let i = 1; i < during.length; i++) assert.ok(during[i].data.step > during[i - 1].data.step, 'each after a chunk');
+
+  // Unsubscribed: no more metrics while the frame goes on training, nor on pause.
+  await post({ type: 'vae:unsubscribe' });
+  await post({ type: 'vae:set-z', z: [0.5, 0.5] });
+  await f.waitForFunction(() => Number(document.querySelector('[data-testid=z1]').value) === 0.5);
+  const unsubscribed = await fence();
+  const step = Number(await f.locator('[data-testid=metric-step]').textContent());
+  await f.waitForFunction((s) => Number(document.querySelector('[data-testid=metric-step]').textContent) >= s + 15, step, { timeout: 60_000 });
+  assert.equal(await fence(), unsubscribed, 'no metrics after unsubscribing');
+  await post({ type: 'vae:pause' });
+  await f.waitForFunction(() => document.querySelector('[data-testid=playground]').dataset.trainerBusy === 'false', null, { timeout: 60_000 });
+  assert.equal(await fence(), unsubscribed, 'no metrics on pause either');
+
+  // Dataset: the legend, the select, the address bar and the model follow.
+  const fashion = await settledPixels(f);
+  await post({ type: 'vae:set-dataset', dataset: 'mnist' });
+  await f.waitForFunction(() => !/Trouser/.test(document.querySelector('.legend').textContent), null, { timeout: 60_000 });
+  assert.match(await legend(), /^0\s*1\s*2/);
+  assert.equal(await input('dataset'), 'mnist');
+  await f.waitForFunction(() => !/dataset=/.test(location.search));
+  await f.waitForFunction(() => document.querySelector('[data-testid=metric-step]').textContent === '0');
+  assert.notDeepEqual(await settledPixels(f), fashion, 'the MNIST model decodes z');
+  await post({ type: 'vae:subscribe' });
+  await page.waitForFunction((n) => metrics.length > n, unsubscribed);
+  const now = await page.evaluate(() => metrics.at(-1));
+  assert.equal(now.dataset, 'mnist');
+  assert.equal(now.step, 0);
+  assert.equal((await received('vae:ready')).length, 1, 'ready is posted once');
+  assert.equal(Number((await playground(f)).ignoredMessages), 0);
   await page.close();
 });
 
