@@ -22,9 +22,13 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
+# Trunk's own release profile is fat LTO with one codegen unit: most of its install time on two
+# cores. It only copies, hashes and runs our tools, so a plainly optimised build does, and
+# without the update check and TLS it never calls out (it builds offline here).
 if ! trunk --version 2>/dev/null | grep -q "$TRUNK_VERSION"; then
-  say "installing trunk $TRUNK_VERSION (about 10 minutes)"
-  cargo install --locked "trunk@$TRUNK_VERSION"
+  say "installing trunk $TRUNK_VERSION (a few minutes)"
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    cargo install --locked --no-default-features "trunk@$TRUNK_VERSION"
 fi
 
 if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then

@@ -1,34 +1,47 @@
 #!/usr/bin/env bash
 # Runs every test: formatting, lints, the native suite (cargo test), then the browser suite
 # (headless Chromium against a release build of the site), then a short smoke run of the
-# benchmark so it cannot rot (it asserts nothing about speed). Sets up what is missing first.
+# benchmark so it cannot rot (it asserts nothing about speed). Sets up what is missing first,
+# and prints each stage's time at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
 export PATH="$PWD/tools/node_modules/.bin:$PATH" TRUNK_SKIP_VERSION_CHECK=true
 
-echo "== format and lints"
-scripts/check-layers.sh
-cargo fmt --check
-cargo clippy --all-targets -- -D warnings
-cargo clippy --target wasm32-unknown-unknown --features gpu --lib --bins -- -D warnings
+stages=()
+stage() { # stage NAME COMMAND...: runs it and records how long it took
+  local name=$1 start=$SECONDS
+  shift
+  echo "== $name"
+  "$@"
+  stages+=("$(printf '%6d s  %s' $((SECONDS - start)) "$name")")
+}
+report() {
+  echo "== stage times"
+  printf '%s\n' "${stages[@]}"
+  printf '%6d s  in all\n' "$SECONDS"
+}
+trap report EXIT
+
+stage "set-up" scripts/setup.sh
+stage "layer check" scripts/check-layers.sh
+# Every number in the README's tables, recomputed from the committed JSON under bench/.
+stage "README numbers" node scripts/check-readme.mjs
+stage "format" cargo fmt --check
+# Native code is linted and tested with `gpu` on, once: one build of the dependency graph serves
+# clippy's check, every test and the wgpu kernel's test (a second feature set would rebuild Burn).
+stage "clippy, native" cargo clippy --all-targets --features gpu -- -D warnings
+stage "clippy, wasm (train worker)" cargo clippy --target wasm32-unknown-unknown --features gpu --lib --bins -- -D warnings
 # The page and the compute worker are built without `gpu` (index.html): lint them that way too.
-cargo clippy --target wasm32-unknown-unknown --lib --bins -- -D warnings
+stage "clippy, wasm (page)" cargo clippy --target wasm32-unknown-unknown --lib --bins -- -D warnings
+# Includes the wgpu backend's own matmul kernel on Mesa's software Vulkan (lavapipe).
+stage "native tests" cargo test --features gpu
+stage "release build of the site" trunk build --release
 
-echo "== native tests"
-cargo test
-# The wgpu backend's own matmul kernel, on Mesa's software Vulkan (lavapipe), against the CPU.
-cargo test --features gpu --test wgpu_matmul
-
-echo "== release build of the site"
-trunk build --release
-
-echo "== browser tests (headless Chromium)"
 # The inspect test compares the page's numbers with the native CLI that `cargo test` built.
 export VAE_BIN="${CARGO_TARGET_DIR:-target}/debug/vae"
-node --test --test-concurrency=1 tests/browser/*.test.mjs
+stage "browser tests (headless Chromium)" node --test --test-concurrency=1 tests/browser/*.test.mjs
 
-echo "== benchmark smoke run (short; no speed asserted)"
 mkdir -p tests/browser/out
-# cargo test built the debug `vae` CLI (integration tests build the bins): enough for a smoke run.
-node tests/browser/bench.mjs --short --vae "$VAE_BIN" --out tests/browser/out/bench-short.json
+# A few seconds of each measurement so the benchmark cannot rot; it asserts that our trainer
+# and the TF.js peer still learn the same thing, never a speed.
+stage "benchmark smoke run" node tests/browser/bench.mjs --short --vae "$VAE_BIN" --out tests/browser/out/bench-short.json

@@ -13,9 +13,11 @@ use std::rc::Rc;
 use std::sync::{Arc, OnceLock};
 
 use pollster::block_on;
-use vae_playground::analysis::train::TrainSettings;
+use vae_playground::analysis::history_csv;
+use vae_playground::analysis::train::{HistoryRow, TrainSettings};
 use vae_playground::data::{Dataset, Digits, Split};
 use vae_playground::page::effect::Effect;
+use vae_playground::page::host_bridge::RESIZE_EVERY_MS;
 use vae_playground::page::msg::{
     HostMsg, InspectMsg, KeepMsg, LoadMsg, Loaded, Msg, ShareMsg, TrainMsg,
 };
@@ -32,6 +34,12 @@ const MAX_TURNS: usize = 400;
 
 fn pretrained(dataset: Dataset) -> Vec<u8> {
     std::fs::read(common::weights_path(dataset)).expect("shipped weights")
+}
+
+fn shipped_history(dataset: Dataset) -> Vec<HistoryRow> {
+    let path = common::data_dir().join("..").join(dataset.history_path());
+    let text = std::fs::read_to_string(path).expect("shipped history");
+    history_csv::from_csv(&text).expect("a valid history")
 }
 
 fn train_data() -> Arc<Digits> {
@@ -160,6 +168,7 @@ impl Browser {
                     model,
                     test: test_data(),
                     remembered: None,
+                    history: Some(shipped_history(dataset)),
                 };
                 self.send(Msg::Load(LoadMsg::Loaded(Box::new(Ok(loaded)))));
             }
@@ -170,7 +179,8 @@ impl Browser {
             Effect::After { msg, .. } => self.send(msg),
             Effect::StartTrainWorker => {
                 if self.workers_allowed {
-                    self.worker = Some(TrainService::new(common::clock));
+                    // This browser's WebGPU adapter fails, whatever the native build has.
+                    self.worker = Some(TrainService::new(common::clock).without_webgpu());
                     self.workers_started += 1;
                 } else {
                     self.send(Msg::Train(TrainMsg::WorkerUnavailable));
@@ -464,8 +474,8 @@ fn a_lost_gpu_moves_training_to_the_cpu() {
         b.page.device_label().as_deref(),
         Some("WebGPU (Test adapter)")
     );
-    // This native build has no WebGPU: the trainer fails to start there, as on a browser
-    // whose adapter fails; then the device is lost.
+    // This test browser's adapter fails (`without_webgpu`): the trainer fails to start there;
+    // then the device is lost.
     b.send(Msg::Train(TrainMsg::StepClicked));
     b.settle();
     assert!(b
@@ -697,4 +707,120 @@ fn a_file_for_another_dataset_loads_that_dataset_first_and_a_bad_file_changes_no
         "{}",
         b.page.status
     );
+}
+
+#[test]
+fn the_chart_shows_the_pretrained_run_until_this_page_trains_or_replaces_the_model() {
+    let mut b = Browser::loaded();
+    let (rows, pretrained) = b.page.chart_history();
+    assert!(pretrained);
+    assert_eq!(*rows, shipped_history(Dataset::Mnist));
+    assert!(
+        rows.last().unwrap().step > 4000,
+        "the ten epochs that made the weights"
+    );
+    // Training here: the chart is this run's, from step 0.
+    b.send(Msg::Train(TrainMsg::StepClicked));
+    b.settle_with(2);
+    let (rows, pretrained) = b.page.chart_history();
+    assert!(!pretrained);
+    assert!(rows.iter().all(|r| r.step <= b.step()));
+    // Fresh weights never had that run.
+    b.send(Msg::Train(TrainMsg::ResetClicked));
+    b.settle();
+    let (rows, pretrained) = b.page.chart_history();
+    assert!(!pretrained && rows.is_empty());
+    // Restored, the pretrained model's run is its history again.
+    b.send(Msg::Train(TrainMsg::RestoreClicked));
+    b.settle();
+    assert!(b.page.chart_history().1);
+}
+
+#[test]
+fn an_embed_tells_its_host_its_height_at_most_every_quarter_second() {
+    let mut page = PageState::new(&Location {
+        origin: "https://play.example".into(),
+        base_url: "https://play.example/".into(),
+        query: "?embed&host=https://blog.example".into(),
+    });
+    let resizes = |effects: Vec<Effect>| -> (usize, Vec<(Vec<String>, String)>) {
+        let mut waits = 0;
+        let mut posts = Vec::new();
+        for e in effects {
+            match e {
+                Effect::After {
+                    msg: Msg::Host(HostMsg::ResizeDue),
+                    ms,
+                } => {
+                    assert_eq!(ms, RESIZE_EVERY_MS);
+                    waits += 1;
+                }
+                Effect::PostToParent { origins, json } => posts.push((origins, json)),
+                _ => {}
+            }
+        }
+        (waits, posts)
+    };
+    // A burst of heights: one wait, then the latest only, to the page's origin and the host's.
+    assert!(
+        !page.update(Msg::Host(HostMsg::HeightChanged(300)), 0.0),
+        "no render for it"
+    );
+    page.update(Msg::Host(HostMsg::HeightChanged(420)), 10.0);
+    page.update(Msg::Host(HostMsg::HeightChanged(510)), 20.0);
+    assert_eq!(resizes(page.take_effects()), (1, vec![]));
+    page.update(Msg::Host(HostMsg::ResizeDue), 250.0);
+    let (waits, posts) = resizes(page.take_effects());
+    assert_eq!(waits, 0);
+    assert_eq!(
+        posts,
+        vec![(
+            vec![
+                "https://play.example".to_string(),
+                "https://blog.example".to_string()
+            ],
+            r#"{"type":"vae:resize","height":510}"#.to_string()
+        )]
+    );
+    // The same height again says nothing; a new one waits its turn.
+    page.update(Msg::Host(HostMsg::HeightChanged(510)), 300.0);
+    assert_eq!(resizes(page.take_effects()), (0, vec![]));
+    page.update(Msg::Host(HostMsg::HeightChanged(640)), 310.0);
+    assert_eq!(resizes(page.take_effects()).0, 1);
+    page.update(Msg::Host(HostMsg::ResizeDue), 560.0);
+    assert_eq!(resizes(page.take_effects()).1.len(), 1);
+}
+
+#[test]
+fn the_embed_code_sets_a_height_for_its_panels_and_carries_the_host_script() {
+    use vae_playground::page::share::{embed_height, EMBED_WIDTH};
+    use vae_playground::page::url_state::{Panel, Panels};
+    let set = |ps: &[Panel]| ps.iter().copied().fold(Panels::NONE, Panels::with);
+    let trio = set(&[Panel::Decoded, Panel::Sliders, Panel::Map]);
+    // Panels that share a row cost no height; ones that wrap add theirs.
+    assert_eq!(embed_height(trio), embed_height(set(&[Panel::Map])));
+    assert!(
+        embed_height(set(&[Panel::Map, Panel::Chart])) > embed_height(set(&[Panel::Map])) + 300
+    );
+    assert!(embed_height(Panels::ALL) > embed_height(trio) + 1000);
+    let mut b = Browser::new("");
+    b.send(Msg::Share(ShareMsg::EmbedHostTyped("not an origin".into())));
+    b.settle();
+    assert!(b.page.share.embed_host_error.is_some());
+    b.send(Msg::Share(ShareMsg::EmbedHostTyped(
+        "https://Blog.Example/".into(),
+    )));
+    b.send(Msg::Share(ShareMsg::CopyEmbedClicked));
+    b.settle();
+    assert!(b.page.share.embed_host_error.is_none());
+    let code = &b.page.share.embed_code;
+    assert!(code.contains("&amp;host=https://blog.example\""), "{code}");
+    assert!(
+        code.contains(&format!(
+            "width=\"{EMBED_WIDTH}\" height=\"{}\"",
+            embed_height(trio)
+        )),
+        "{code}"
+    );
+    assert!(code.contains("d.type!==\"vae:resize\""), "{code}");
 }

@@ -573,10 +573,17 @@ fn events_carry_the_generation_and_a_switch_keeps_the_model_and_the_step() {
     );
 }
 
-#[cfg(not(feature = "gpu"))]
 #[test]
-fn without_the_gpu_feature_webgpu_is_refused_and_the_cpu_trainer_goes_on() {
-    let mut service = started_service(1);
+fn where_webgpu_fails_a_start_or_switch_there_is_refused_and_the_cpu_trainer_goes_on() {
+    let mut service = TrainService::new(common::clock).without_webgpu();
+    let (train, test) = data();
+    service.set_data(Dataset::Mnist, Split::Train10k, train.clone(), test);
+    let out = send(
+        &mut service,
+        start_command(1, None, Progress::default()),
+        Some(pretrained()),
+    );
+    expect_started(out, 1);
     let out = send(
         &mut service,
         TrainCommand::Switch {
@@ -604,6 +611,42 @@ fn without_the_gpu_feature_webgpu_is_refused_and_the_cpu_trainer_goes_on() {
     let events = drain(&mut service);
     assert_eq!(events.iter().map(|(e, _)| e.steps).sum::<usize>(), 2);
     assert_eq!(events.last().unwrap().0.step, 2);
+}
+
+// The test command builds native code with `gpu` (one build for every test), so this runs on
+// Mesa's software Vulkan there; the page's fallback without an adapter is a browser test.
+#[cfg(feature = "gpu")]
+#[test]
+fn a_switch_to_webgpu_keeps_the_step_count_and_trains_there() {
+    let mut service = started_service(1);
+    send(&mut service, TrainCommand::Step { steps: 2 }, None);
+    drain(&mut service);
+    let out = send(
+        &mut service,
+        TrainCommand::Switch {
+            generation: 2,
+            device: Device::WebGpu,
+        },
+        None,
+    );
+    assert_eq!(out.len(), 1, "one event: {out:?}");
+    match &out[0].event {
+        TrainEvent::Started {
+            generation,
+            device,
+            step,
+            ..
+        } => {
+            assert_eq!((*generation, *device, *step), (2, Device::WebGpu, 2));
+        }
+        other => panic!("expected Started on WebGPU, got {other:?}"),
+    }
+    send(&mut service, TrainCommand::Step { steps: 2 }, None);
+    let events = drain(&mut service);
+    assert_eq!(events.iter().map(|(e, _)| e.steps).sum::<usize>(), 2);
+    let last = &events.last().unwrap().0;
+    assert_eq!(last.step, 4);
+    assert!(!last.history.is_empty() && last.history.iter().all(|r| r.neg_elbo.is_finite()));
 }
 
 #[test]

@@ -198,3 +198,32 @@ fn the_training_set_can_grow_without_losing_the_model() {
     assert!(matches!(t.set_data(empty), Err(TrainError::NoData)));
     assert_eq!(t.train_len(), 3000);
 }
+
+#[test]
+fn a_loss_history_round_trips_through_csv_and_bad_ones_are_refused() {
+    use vae_playground::analysis::history_csv::{from_csv, to_csv, HistoryCsvError};
+    let text = std::fs::read_to_string(common::data_dir().join("../weights/mnist.history.csv"))
+        .expect("the shipped history");
+    let rows = from_csv(&text).expect("the shipped history parses");
+    assert_eq!(rows.len(), 93);
+    assert_eq!(from_csv(&to_csv(&rows)).unwrap(), rows);
+    assert_eq!(from_csv("a,b\n1,2\n"), Err(HistoryCsvError::Header));
+    let header = text.lines().next().unwrap();
+    for bad in [
+        "50,0.1,6400,nan,1,1,1,1,0.001,1",
+        "50,0.1",
+        "x,0.1,6400,1,1,1,1,1,0.001,1",
+    ] {
+        let err = from_csv(&format!("{header}\n{bad}\n")).unwrap_err();
+        assert!(
+            matches!(err, HistoryCsvError::Row { line: 2, .. }),
+            "{bad}: {err}"
+        );
+    }
+    let backwards = format!(
+        "{header}\n{}\n{}\n",
+        text.lines().nth(2).unwrap(),
+        text.lines().nth(1).unwrap()
+    );
+    assert!(from_csv(&backwards).is_err(), "steps must increase");
+}

@@ -4,4 +4,5 @@
 pub mod batches;
 pub mod eval;
 pub mod evidence;
+pub mod history_csv;
 pub mod train;

@@ -662,24 +662,7 @@ mod cli {
         if path.extension().is_some_and(|e| e == "json") {
             return write(path, serde_json::to_string_pretty(rows)?.as_bytes());
         }
-        let mut csv = String::from(
-            "step,epoch,images_seen,kl,recon,neg_elbo,loss,beta,learning_rate,wall_seconds\n",
-        );
-        for r in rows {
-            csv += &format!(
-                "{},{:.4},{},{:.4},{:.4},{:.4},{:.4},{},{},{:.3}\n",
-                r.step,
-                r.epoch,
-                r.images_seen,
-                r.kl,
-                r.recon,
-                r.neg_elbo,
-                r.loss,
-                r.beta,
-                r.learning_rate,
-                r.wall_seconds
-            );
-        }
+        let csv = vae_playground::analysis::history_csv::to_csv(rows);
         write(path, csv.as_bytes())
     }
 }

@@ -93,6 +93,12 @@ impl Dataset {
         format!("weights/{}.preview.vaew", self.key())
     }
 
+    /// The pretrained model's own loss history (`vae train --history`, the run that made its
+    /// weights), relative to the site root (`www/`).
+    pub fn history_path(self) -> String {
+        format!("weights/{}.history.csv", self.key())
+    }
+
     /// Credit line for where the data is shown.
     pub fn attribution(self) -> &'static str {
         match self {

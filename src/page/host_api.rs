@@ -119,6 +119,10 @@ pub enum HostEvent {
         dataset: &'static str,
         z: [f64; 2],
     },
+    /// Sent to the parent window (at each allowed origin) when an embed's content height
+    /// changes, at most every `RESIZE_EVERY_MS`: the frame's height that shows it all, in CSS px.
+    #[serde(rename = "vae:resize")]
+    Resize { height: u32 },
 }
 
 impl HostEvent {

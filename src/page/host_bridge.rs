@@ -7,6 +7,8 @@ use super::effect::WindowId;
 
 /// Subscribed hosts get metrics at most this often while training (ms).
 pub const METRICS_EVERY_MS: f64 = 100.0;
+/// An embed tells its host its height at most this often (ms).
+pub const RESIZE_EVERY_MS: u32 = 250;
 
 #[derive(Debug, Clone)]
 pub struct HostBridge {
@@ -17,6 +19,11 @@ pub struct HostBridge {
     last_sent: f64,
     /// Messages refused: a foreign origin, or not one of the API's shapes.
     pub ignored: u32,
+    /// The embed's content height: the latest measured, the last told, and whether a post is
+    /// already waiting.
+    height: Option<u32>,
+    height_told: Option<u32>,
+    resize_waiting: bool,
 }
 
 impl HostBridge {
@@ -28,6 +35,9 @@ impl HostBridge {
             subscribers: Vec::new(),
             last_sent: 0.0,
             ignored: 0,
+            height: None,
+            height_told: None,
+            resize_waiting: false,
         }
     }
 
@@ -63,6 +73,22 @@ impl HostBridge {
     pub fn unsubscribe(&mut self, window: WindowId, origin: &str) {
         self.subscribers
             .retain(|(w, o)| !(*w == window && o == origin));
+    }
+
+    /// The content is now `height` tall: whether to schedule a `resize_due` (none is waiting).
+    pub fn height_changed(&mut self, height: u32) -> bool {
+        self.height = Some(height);
+        let schedule = !self.resize_waiting && self.height != self.height_told;
+        self.resize_waiting |= schedule;
+        schedule
+    }
+
+    /// The wait is over: the height to tell the host, if it changed since it was last told.
+    pub fn resize_due(&mut self) -> Option<u32> {
+        self.resize_waiting = false;
+        let new = self.height.filter(|h| Some(*h) != self.height_told)?;
+        self.height_told = Some(new);
+        Some(new)
     }
 
     /// Whom to send metrics now: everyone when `force`, else at most every METRICS_EVERY_MS.

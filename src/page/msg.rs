@@ -3,7 +3,7 @@
 
 use std::rc::Rc;
 
-use crate::analysis::train::TrainSettings;
+use crate::analysis::train::{HistoryRow, TrainSettings};
 use crate::data::{Dataset, Digits, Split};
 use crate::page::url_state::{MapView, Panel};
 use crate::services::compute::ComputeReply;
@@ -34,6 +34,8 @@ pub struct Loaded {
     pub test: Rc<Digits>,
     /// The model this browser remembered for the dataset, if any (not yet checked).
     pub remembered: Option<Vec<u8>>,
+    /// The pretrained model's own loss history, if it loaded.
+    pub history: Option<Vec<HistoryRow>>,
 }
 
 pub enum LoadMsg {
@@ -94,6 +96,8 @@ pub enum KeepMsg {
 
 pub enum ShareMsg {
     EmbedPanelToggled(Panel),
+    /// The origin of the site the embed goes on, as typed.
+    EmbedHostTyped(String),
     CopyEmbedClicked,
     CopyLinkClicked,
     Copied(&'static str, Result<(), String>),
@@ -108,4 +112,8 @@ pub enum HostMsg {
         text: String,
         window: WindowId,
     },
+    /// An embed's content is now this tall (CSS px).
+    HeightChanged(u32),
+    /// The wait between two `vae:resize` posts is over.
+    ResizeDue,
 }

@@ -7,6 +7,8 @@ use crate::page::url_state::{self, Panel, Panels, ViewState};
 pub const URL_SYNC_MS: u32 = 300;
 /// The panels a copied embed code shows when the page shows them all.
 pub const EMBED_PANELS: [Panel; 3] = [Panel::Decoded, Panel::Sliders, Panel::Map];
+/// The width the embed code gives its frame (CSS px; narrower where the host's column is).
+pub const EMBED_WIDTH: u32 = 600;
 
 #[derive(Debug, Clone)]
 pub struct Share {
@@ -18,6 +20,11 @@ pub struct Share {
     pub embed_panels: Panels,
     /// The last embed code copied (shown so it can be copied by hand).
     pub embed_code: String,
+    /// The origin of the site the embed goes on, if the user gave it: named by `host=` in
+    /// the embed code, so the frame may tell that site its height and take its commands.
+    pub embed_host: Option<String>,
+    /// Why the last origin typed for it was refused.
+    pub embed_host_error: Option<String>,
     /// What the URL asked for that could not be used.
     pub url_notices: Vec<String>,
     sync_pending: bool,
@@ -36,6 +43,8 @@ impl Share {
                 panels
             },
             embed_code: String::new(),
+            embed_host: None,
+            embed_host_error: None,
             url_notices: parsed.notices.iter().map(|n| n.message.clone()).collect(),
             sync_pending: false,
             synced_query: query.trim_start_matches('?').to_string(),
@@ -59,16 +68,39 @@ impl Share {
         }
     }
 
+    /// The embed code: a frame of `EMBED_WIDTH` at the height its panels need there, and the
+    /// few lines that let the host page grow or shrink it to what the frame reports
+    /// (`vae:resize`, from this page's origin only) at whatever width it gets.
     pub fn embed_snippet(&self, state: &ViewState) -> String {
         let state = ViewState {
             embed: true,
             panels: self.embed_panels,
             ..*state
         };
+        let mut url = self.url_for(&state);
+        if let Some(host) = self.embed_host.as_ref().filter(|h| !self.hosts.contains(h)) {
+            url.push_str(if url.contains('?') { "&" } else { "?" });
+            url.push_str(&format!("host={host}"));
+        }
+        let height = embed_height(self.embed_panels);
+        let origin = origin_of(&self.base_url);
         format!(
-            "<iframe src=\"{}\" width=\"600\" height=\"400\" style=\"border:0;max-width:100%\" title=\"VAE playground\" loading=\"lazy\" sandbox=\"allow-scripts allow-same-origin allow-downloads\"></iframe>",
-            self.url_for(&state).replace('&', "&amp;")
+            "<iframe src=\"{src}\" width=\"{EMBED_WIDTH}\" height=\"{height}\" style=\"border:0;width:100%;max-width:{EMBED_WIDTH}px\" title=\"VAE playground\" loading=\"lazy\" sandbox=\"allow-scripts allow-same-origin allow-downloads\"></iframe>\n\
+             <script>addEventListener(\"message\",function(e){{var d=e.data;if(e.origin!==\"{origin}\"||!d||d.type!==\"vae:resize\")return;\
+             document.querySelectorAll(\"iframe\").forEach(function(f){{if(f.contentWindow===e.source)f.style.height=d.height+\"px\"}})}});</script>",
+            src = url.replace('&', "&amp;"),
         )
+    }
+
+    /// The user typed the origin of the site the embed goes on (empty: none).
+    pub fn set_embed_host(&mut self, text: &str) {
+        let text = text.trim().trim_end_matches('/');
+        match (text.is_empty(), url_state::parse_origin(text)) {
+            (true, _) => (self.embed_host, self.embed_host_error) = (None, None),
+            (false, Ok(origin)) => (self.embed_host, self.embed_host_error) = (Some(origin), None),
+            (false, Err(why)) => self.embed_host_error = Some(why),
+        }
+        self.embed_code.clear();
     }
 
     /// Tick or untick a panel of the embed; at least one stays.
@@ -102,6 +134,64 @@ impl Share {
         self.synced_query = query.clone();
         Some(query)
     }
+}
+
+/// The frame height (CSS px) the embed code sets for `panels` at `EMBED_WIDTH`: panels in the
+/// page's order fill rows of the frame as the stylesheet lays them out (`.embed` in style.css),
+/// each row as tall as its tallest panel. The heights were measured in Chromium at that width;
+/// the browser tests check every panel combination they try fits.
+pub fn embed_height(panels: Panels) -> u32 {
+    const INNER: u32 = EMBED_WIDTH - 2 * PAD;
+    const PAD: u32 = 6;
+    const GAP: u32 = 6;
+    /// The footer's line and margins.
+    const FOOTER: u32 = 26;
+    /// Room for fonts that set a little taller than Chromium's here.
+    const SLACK: u32 = 8;
+    let has = |p| panels.contains(p);
+    // (width, height) of each panel that shows, in the grid's order.
+    let boxes = [
+        (has(Panel::Decoded) || has(Panel::Sliders)).then(|| {
+            let height = match (has(Panel::Decoded), has(Panel::Sliders)) {
+                (true, true) => 238,
+                (true, false) => 194,
+                _ => 62,
+            };
+            (190, height)
+        }),
+        has(Panel::Map).then_some((316, 472)),
+        (has(Panel::Controls) || has(Panel::Metrics)).then(|| {
+            let height = match (has(Panel::Controls), has(Panel::Metrics)) {
+                (true, true) => 469,
+                (true, false) => 356,
+                _ => 130,
+            };
+            (300, height)
+        }),
+        has(Panel::Chart).then_some((INNER, 378)),
+        // Before anything is inspected; it grows after (the host script follows it).
+        has(Panel::Inspect).then_some((INNER, 508)),
+    ];
+    let (mut rows, mut row_width, mut row_height) = (Vec::new(), 0, 0);
+    for (width, height) in boxes.into_iter().flatten() {
+        if row_width > 0 && row_width + GAP + width > INNER {
+            rows.push(row_height);
+            (row_width, row_height) = (0, 0);
+        }
+        row_width += if row_width > 0 { GAP + width } else { width };
+        row_height = row_height.max(height);
+    }
+    rows.push(row_height);
+    let gaps = GAP * (rows.len() as u32 - 1);
+    2 * PAD + rows.iter().sum::<u32>() + gaps + FOOTER + SLACK
+}
+
+/// `scheme://host[:port]` of a page address.
+fn origin_of(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    url[after_scheme..]
+        .find('/')
+        .map_or(url, |i| &url[..after_scheme + i])
 }
 
 /// The full page's link for an embed URL: the same state without `embed` and `panels`.

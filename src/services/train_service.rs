@@ -175,6 +175,8 @@ pub struct TrainService {
     weights_every: f64,
     extras_every: f64,
     test_turn: bool,
+    /// Whether WebGPU trainers may start (a build with `gpu` on a working adapter).
+    webgpu: bool,
 }
 
 impl TrainService {
@@ -198,7 +200,24 @@ impl TrainService {
             weights_every: WEIGHTS_EVERY_MS,
             extras_every: EXTRAS_EVERY_MS,
             test_turn: false,
+            webgpu: true,
         }
+    }
+
+    /// A service that refuses WebGPU trainers, as on a machine whose adapter fails.
+    pub fn without_webgpu(self) -> Self {
+        Self {
+            webgpu: false,
+            ..self
+        }
+    }
+
+    /// Whether a trainer can run on `device` here.
+    fn supports(&self, device: Device) -> Result<(), String> {
+        if device == Device::WebGpu && !self.webgpu {
+            return Err("WebGPU is not available on this machine".into());
+        }
+        device.supported().map_err(|e| e.to_string())
     }
 
     fn now_ms(&self) -> f64 {
@@ -328,7 +347,7 @@ impl TrainService {
         settings: TrainSettings,
         weights: Option<Vec<u8>>,
     ) -> Result<Session, String> {
-        device.supported().map_err(|e| e.to_string())?;
+        self.supports(device)?;
         let data = self
             .train
             .clone()
@@ -346,7 +365,7 @@ impl TrainService {
     }
 
     async fn switch(&mut self, device: Device) -> Result<Session, String> {
-        device.supported().map_err(|e| e.to_string())?;
+        self.supports(device)?;
         let (Some(old), Some(data)) = (self.session.as_ref(), self.train.clone()) else {
             return Err("there is no trainer to move".into());
         };

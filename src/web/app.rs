@@ -49,6 +49,10 @@ pub struct App {
     /// Windows that posted to the page; a `WindowId` is an index here.
     windows: Vec<JsValue>,
     _message_listener: browser::MessageListener,
+    /// An embed's content-height observer (set on the first render, when embedded), and the
+    /// height last measured after a render.
+    height_listener: Option<browser::HeightListener>,
+    rendered_height: u32,
 }
 
 fn now_ms() -> f64 {
@@ -98,6 +102,8 @@ impl Component for App {
             compute: None,
             windows: Vec::new(),
             _message_listener: listener,
+            height_listener: None,
+            rendered_height: 0,
         }
     }
 
@@ -132,6 +138,27 @@ impl Component for App {
 
     fn view(&self, ctx: &Context<Self>) -> Html {
         views::page(self, ctx)
+    }
+
+    fn rendered(&mut self, ctx: &Context<Self>, first_render: bool) {
+        if !self.state.view.embed {
+            return;
+        }
+        // A CSS px height; `as` saturates whatever the browser says.
+        if first_render {
+            let link = ctx.link().clone();
+            self.height_listener = browser::on_height(move |height| {
+                link.send_message(Msg::Host(HostMsg::HeightChanged(height as u32)));
+            });
+        }
+        // Browsers pause a frame's resize observations while it is off screen; what a render
+        // changed is measured here as well, so the host hears of it before the reader scrolls.
+        let height = browser::content_height() as u32;
+        if height != self.rendered_height && self.height_listener.is_some() {
+            self.rendered_height = height;
+            ctx.link()
+                .send_message(Msg::Host(HostMsg::HeightChanged(height)));
+        }
     }
 }
 
@@ -179,10 +206,11 @@ impl App {
                             None
                         }
                     };
-                    let (weights, test, remembered) = futures::future::join3(
+                    let (weights, test, remembered, history) = futures::future::join4(
                         super::fetch::fetch_bytes(&assets::weights_url(dataset)),
                         assets::fetch_digits(dataset, Split::Test),
                         remembered,
+                        assets::fetch_history(dataset),
                     )
                     .await;
                     let weights = weights?;
@@ -193,6 +221,8 @@ impl App {
                         model,
                         test: std::rc::Rc::new(test?),
                         remembered,
+                        // Only the chart's curve before training: the model does without it.
+                        history: history.ok(),
                     })
                 }
                 .await;

@@ -1,6 +1,9 @@
 //! The page's assets: weights and data, always relative to the page. The paths themselves are
-//! [`Dataset::weights_path`], [`Dataset::preview_path`] and [`Split::file_paths`].
+//! [`Dataset::weights_path`], [`Dataset::preview_path`], [`Dataset::history_path`] and
+//! [`Split::file_paths`].
 
+use crate::analysis::history_csv;
+use crate::analysis::train::HistoryRow;
 use crate::data::{Dataset, Digits, Split};
 
 pub use super::fetch::fetch_bytes;
@@ -14,6 +17,13 @@ pub fn weights_url(dataset: Dataset) -> String {
 /// [`Dataset::preview_path`].
 pub fn preview_url(dataset: Dataset) -> String {
     dataset.preview_path()
+}
+
+/// The pretrained model's own loss history: [`Dataset::history_path`].
+pub async fn fetch_history(dataset: Dataset) -> Result<Vec<HistoryRow>, String> {
+    let bytes = fetch_bytes(&dataset.history_path()).await?;
+    let text = String::from_utf8(bytes).map_err(|_| "the loss history is not text".to_string())?;
+    history_csv::from_csv(&text).map_err(|e| e.to_string())
 }
 
 /// `split` of `dataset`, gunzipped by the browser (`DecompressionStream`), so the page's module

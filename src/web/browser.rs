@@ -31,6 +31,21 @@ extern "C" {
     pub fn replace_query(query: &str);
     #[wasm_bindgen(js_name = gunzip)]
     fn js_gunzip(bytes: &[u8]) -> js_sys::Promise;
+    #[wasm_bindgen(js_name = observeHeight)]
+    fn observe_height(handler: &HeightListener) -> bool;
+    /// The page's content height (CSS px).
+    #[wasm_bindgen(js_name = contentHeight)]
+    pub fn content_height() -> f64;
+}
+
+/// A content-height listener (CSS px).
+pub type HeightListener = Closure<dyn Fn(f64)>;
+
+/// Calls `handler` with the page's content height whenever it changes, if the page is in a
+/// frame and the browser can observe sizes.
+pub fn on_height(handler: impl Fn(f64) + 'static) -> Option<HeightListener> {
+    let closure = Closure::new(handler);
+    observe_height(&closure).then_some(closure)
 }
 
 /// The largest weights file the page reads (the biggest model the form allows is ~7 MB).

@@ -49,7 +49,8 @@ test('served under a sub-path, every request stays under it and on the origin', 
   await page.close();
 });
 
-test('embed mode shows only the chosen panels and fits 600x400 and 320 px', async () => {
+// Whether embeds fit their frames is embed.test.mjs's.
+test('embed mode shows only the chosen panels, without the page\'s chrome, never wider than its frame', async () => {
   const page = await browser.newPage({ viewport: { width: 600, height: 400 } });
   const off = offOrigin(page, new URL(server.url).origin);
   await page.goto(`${server.url}?embed&panels=sliders,decoded,chart`);

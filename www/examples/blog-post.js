@@ -24,6 +24,15 @@ document.addEventListener('click', (e) => {
   }
 });
 
+// Each frame reports the height that shows all of it (vae:resize): follow it, as the embed
+// code's host script does.
+window.addEventListener('message', (e) => {
+  if (e.origin !== origin || !e.data || e.data.type !== 'vae:resize') return;
+  for (const frame of [explorer, trainer]) {
+    if (frame.contentWindow === e.source) frame.style.height = `${e.data.height}px`;
+  }
+});
+
 const fmt = (v) => (v === null || v === undefined ? '–' : v.toFixed(1));
 window.addEventListener('message', (e) => {
   if (e.origin !== origin || e.source !== trainer.contentWindow) return;

@@ -1,16 +1,39 @@
 //! The host page's messages, each doing what the page's own control would, and metrics.
 
 use super::*;
+use crate::page::host_bridge::RESIZE_EVERY_MS;
 
 impl PageState {
-    pub(super) fn host(&mut self, msg: HostMsg, now: f64) {
-        let HostMsg::Received {
-            origin,
-            text,
-            window,
-        } = msg;
+    /// Whether to render: not for the embed's own height.
+    pub(super) fn host(&mut self, msg: HostMsg, now: f64) -> bool {
+        let (origin, text, window) = match msg {
+            HostMsg::Received {
+                origin,
+                text,
+                window,
+            } => (origin, text, window),
+            HostMsg::HeightChanged(height) => {
+                // The first post waits too, so a frame that is still laying out tells once.
+                if self.host.height_changed(height) {
+                    self.out.push(Effect::After {
+                        ms: RESIZE_EVERY_MS,
+                        msg: Msg::Host(HostMsg::ResizeDue),
+                    });
+                }
+                return false;
+            }
+            HostMsg::ResizeDue => {
+                if let Some(height) = self.host.resize_due() {
+                    self.out.push(Effect::PostToParent {
+                        origins: self.host.allowed().to_vec(),
+                        json: HostEvent::Resize { height }.to_json(),
+                    });
+                }
+                return false;
+            }
+        };
         let Some(command) = self.host.receive(&origin, &text) else {
-            return;
+            return true;
         };
         // Each command is what the page's own control would do.
         match command {
@@ -40,6 +63,7 @@ impl PageState {
             }
             HostCommand::Unsubscribe {} => self.host.unsubscribe(window, &origin),
         }
+        true
     }
 
     /// Metrics to subscribed hosts: now when `force`, else at most every METRICS_EVERY_MS.

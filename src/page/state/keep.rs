@@ -44,6 +44,7 @@ impl PageState {
         self.view.seed = header.config.seed;
         let bytes = Rc::new(bytes);
         self.start = Some((bytes.clone(), step));
+        self.on_pretrained = false;
         self.readout.restart_at(step);
         let progress = self.start_progress();
         self.start_from_weights(progress);

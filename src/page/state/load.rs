@@ -73,6 +73,8 @@ impl PageState {
         self.checkpoint = None;
         self.keeper.remembered_step = None;
         self.readout.restart_at(0);
+        self.pretrained_history = Rc::new(loaded.history.unwrap_or_default());
+        self.on_pretrained = true;
         self.status = "Ready. Drag z, or train.".into();
         if let Some(bytes) = self.keeper.pending_file.take() {
             self.adopt(bytes, WeightsSource::File, now);

@@ -12,7 +12,7 @@ mod train;
 
 use std::rc::Rc;
 
-use crate::analysis::train::{Progress, TrainSettings};
+use crate::analysis::train::{HistoryRow, Progress, TrainSettings};
 use crate::data::{Dataset, Digits};
 use crate::page::host_api::{HostCommand, HostEvent};
 use crate::page::url_state::{self, ViewState};
@@ -64,6 +64,10 @@ pub struct PageState {
     pub host: HostBridge,
     pub keeper: Keeper,
     pretrained: Option<Rc<Vec<u8>>>,
+    /// The loss history of the run that made the pretrained weights (empty if it did not load).
+    pretrained_history: Rc<Vec<HistoryRow>>,
+    /// Whether the model is the pretrained one, untrained here (the chart then shows its run).
+    on_pretrained: bool,
     pub test: Option<Rc<Digits>>,
     /// The map's points: encoded means of the first test images, and their labels.
     pub means: Rc<Vec<f32>>,
@@ -95,6 +99,8 @@ impl PageState {
             host: HostBridge::new(location.origin.clone(), &parsed.hosts),
             keeper: Keeper::new(!view.embed),
             pretrained: None,
+            pretrained_history: Rc::new(Vec::new()),
+            on_pretrained: false,
             test: None,
             means: Rc::new(Vec::new()),
             map_labels: Rc::new(Vec::new()),
@@ -114,6 +120,17 @@ impl PageState {
             batch_size: self.view.batch_size,
             likelihood: self.view.likelihood,
             log_every: LOG_EVERY,
+        }
+    }
+
+    /// What the chart draws: this page's training, or, before any, the run that made the
+    /// pretrained model (`true`) when that is the model shown.
+    pub fn chart_history(&self) -> (Rc<Vec<HistoryRow>>, bool) {
+        let untrained = self.readout.history.is_empty() && self.readout.step == 0;
+        if untrained && self.on_pretrained && !self.pretrained_history.is_empty() {
+            (self.pretrained_history.clone(), true)
+        } else {
+            (self.readout.history.clone(), false)
         }
     }
 
@@ -177,7 +194,7 @@ impl PageState {
             Msg::Inspect(msg) => return self.inspect(msg, now),
             Msg::Keep(msg) => return self.keep(msg, now),
             Msg::Share(msg) => return self.share(msg),
-            Msg::Host(msg) => self.host(msg, now),
+            Msg::Host(msg) => return self.host(msg, now),
         }
         true
     }

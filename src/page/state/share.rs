@@ -6,6 +6,7 @@ impl PageState {
     pub(super) fn share(&mut self, msg: ShareMsg) -> bool {
         match msg {
             ShareMsg::EmbedPanelToggled(panel) => self.share.toggle_panel(panel),
+            ShareMsg::EmbedHostTyped(text) => self.share.set_embed_host(&text),
             ShareMsg::CopyEmbedClicked => {
                 self.share.embed_code = self.share.embed_snippet(&self.view);
                 self.out.push(Effect::Copy {

@@ -101,6 +101,7 @@ impl PageState {
                     .with_hidden(self.view.hidden)
                     .with_seed(self.view.seed);
                 self.readout.restart_at(0);
+                self.on_pretrained = false;
                 self.checkpoint = None;
                 let settings = self.settings();
                 self.link.start(
@@ -123,6 +124,7 @@ impl PageState {
             Ok(model) => {
                 self.show_model(model, false);
                 self.start = Some((bytes, 0));
+                self.on_pretrained = true;
                 self.checkpoint = None;
                 self.readout.restart_at(0);
                 self.start_from_weights(Progress::default());

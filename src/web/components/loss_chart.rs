@@ -13,9 +13,21 @@ use crate::page::readout::TestPoint;
 pub struct LossChartProps {
     pub history: Rc<Vec<HistoryRow>>,
     pub test_points: Rc<Vec<TestPoint>>,
+    /// The history is the run that made the pretrained weights, not this page's training.
+    #[prop_or_default]
+    pub pretrained: bool,
+    /// What to say while there is nothing to draw (`None`: nothing).
+    #[prop_or_default]
+    pub hint: Option<&'static str>,
+    /// Narrow charts whose text stays legible in a small frame (embeds).
+    #[prop_or_default]
+    pub compact: bool,
 }
 
+/// The charts' width in SVG units: the full page's, and the compact one drawn at about its
+/// own size in CSS pixels (so 11.5-unit text stays at 11 px or more).
 const W: f64 = 420.0;
+const W_COMPACT: f64 = 300.0;
 const H: f64 = 150.0;
 const LEFT: f64 = 48.0;
 const RIGHT: f64 = 10.0;
@@ -93,7 +105,15 @@ fn polyline(points: &[(f64, f64)], x: Scale, y: Scale, class: &'static str) -> H
     html! { <polyline class={class} points={d} fill="none" /> }
 }
 
-fn axes(x: Scale, y: Scale, xr: (f64, f64), yr: (f64, f64), xlabel: &str, ylabel: &str) -> Html {
+fn axes(
+    w: f64,
+    x: Scale,
+    y: Scale,
+    xr: (f64, f64),
+    yr: (f64, f64),
+    xlabel: &str,
+    ylabel: &str,
+) -> Html {
     let xt = ticks(xr.0, xr.1).into_iter().map(|t| {
         let px = x.at(t);
         html! { <g class="tick"><line x1={px.to_string()} x2={px.to_string()} y1={TOP.to_string()} y2={(H - BOTTOM).to_string()} class="grid" />
@@ -101,15 +121,15 @@ fn axes(x: Scale, y: Scale, xr: (f64, f64), yr: (f64, f64), xlabel: &str, ylabel
     });
     let yt = ticks(yr.0, yr.1).into_iter().map(|t| {
         let py = y.at(t);
-        html! { <g class="tick"><line x1={LEFT.to_string()} x2={(W - RIGHT).to_string()} y1={py.to_string()} y2={py.to_string()} class="grid" />
+        html! { <g class="tick"><line x1={LEFT.to_string()} x2={(w - RIGHT).to_string()} y1={py.to_string()} y2={py.to_string()} class="grid" />
             <text x={(LEFT - 4.0).to_string()} y={(py + 3.5).to_string()} text-anchor="end">{ fmt_tick(t) }</text></g> }
     });
     html! {
         <>
             { for xt }{ for yt }
             <line class="axis" x1={LEFT.to_string()} x2={LEFT.to_string()} y1={TOP.to_string()} y2={(H - BOTTOM).to_string()} />
-            <line class="axis" x1={LEFT.to_string()} x2={(W - RIGHT).to_string()} y1={(H - BOTTOM).to_string()} y2={(H - BOTTOM).to_string()} />
-            <text class="axis-label" x={((LEFT + W - RIGHT) / 2.0).to_string()} y={(H - 3.0).to_string()} text-anchor="middle">{ xlabel.to_string() }</text>
+            <line class="axis" x1={LEFT.to_string()} x2={(w - RIGHT).to_string()} y1={(H - BOTTOM).to_string()} y2={(H - BOTTOM).to_string()} />
+            <text class="axis-label" x={((LEFT + w - RIGHT) / 2.0).to_string()} y={(H - 3.0).to_string()} text-anchor="middle">{ xlabel.to_string() }</text>
             <text class="axis-label" transform={format!("translate(11,{}) rotate(-90)", (TOP + H - BOTTOM) / 2.0)} text-anchor="middle">{ ylabel.to_string() }</text>
         </>
     }
@@ -144,7 +164,8 @@ pub fn loss_chart(props: &LossChartProps) -> Html {
     let thinned = thin(&props.history);
     let rows = &thinned;
     let tests = &props.test_points;
-    let x_px = (LEFT, W - RIGHT);
+    let w = if props.compact { W_COMPACT } else { W };
+    let x_px = (LEFT, w - RIGHT);
     let y_px = (H - BOTTOM, TOP);
     let empty = rows.is_empty();
 
@@ -207,10 +228,10 @@ pub fn loss_chart(props: &LossChartProps) -> Html {
         html! { <rect class="test-point" x={(cx - 3.5).to_string()} y={(cy - 3.5).to_string()} width="7" height="7"
             transform={format!("rotate(45 {cx:.1} {cy:.1})")} /> }
     });
-    let view_box = format!("0 0 {W} {H}");
+    let view_box = format!("0 0 {w} {H}");
 
     html! {
-        <figure class="loss-chart" data-testid="loss-chart" data-points={props.history.len().to_string()}
+        <figure class="loss-chart" data-testid="loss-chart" data-points={props.history.len().to_string()} data-pretrained={props.pretrained.to_string()}
             aria-label="loss chart: KL and reconstruction in nats per image">
             <div class="chart-legend">
                 <span class="key neg-elbo">{ "−ELBO = recon + KL" }</span>
@@ -219,22 +240,25 @@ pub fn loss_chart(props: &LossChartProps) -> Html {
                 <span class="key test">{ "◆ test split" }</span>
                 <span class="units">{ "nats per image · training-batch averages" }</span>
             </div>
-            if empty {
-                <p class="chart-empty">{ "Press Train or Step to start the chart." }</p>
+            if props.pretrained {
+                <p class="chart-note" data-testid="chart-pretrained">{ format!("The run that made the pretrained model (to step {}); training here replaces this curve.", rows.last().map_or(0, |r| r.step)) }</p>
+            }
+            if let (true, Some(hint)) = (empty, props.hint) {
+                <p class="chart-empty" data-testid="chart-empty">{ hint }</p>
             }
             <svg viewBox={view_box.clone()} class="chart" role="img" aria-label="-ELBO and reconstruction against step">
-                { axes(xs, ys_big, steps, big, "training step", "nats / image") }
+                { axes(w, xs, ys_big, steps, big, "training step", "nats / image") }
                 { polyline(&recon_line, xs, ys_big, "line recon") }
                 { polyline(&elbo_line, xs, ys_big, "line neg-elbo") }
                 { for test_marks(ys_big, |t| t.kl + t.recon) }
             </svg>
             <svg viewBox={view_box.clone()} class="chart" role="img" aria-label="KL against step">
-                { axes(xs, ys_kl, steps, kl, "training step", "KL, nats") }
+                { axes(w, xs, ys_kl, steps, kl, "training step", "KL, nats") }
                 { polyline(&kl_line, xs, ys_kl, "line kl") }
                 { for test_marks(ys_kl, |t| t.kl) }
             </svg>
             <svg viewBox={view_box} class="chart" role="img" aria-label="rate-distortion plane: KL against reconstruction">
-                { axes(rx, ry, rd_x, rd_y, "rate: KL, nats", "distortion, nats") }
+                { axes(w, rx, ry, rd_x, rd_y, "rate: KL, nats", "distortion, nats") }
                 { polyline(&trajectory, rx, ry, "line trajectory") }
                 { for rd_tests }
                 { for current }

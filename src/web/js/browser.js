@@ -101,3 +101,22 @@ export function replaceQuery(query) {
   try { history.replaceState(history.state, '', url); } catch { /* sandboxed: keep the old URL */ }
 }
 
+
+/**
+ * Calls `handler(height)` with the page's content height (CSS px) whenever it changes, when the
+ * page is in a frame. Returns whether it could (no ResizeObserver, or no frame: false).
+ */
+export function observeHeight(handler) {
+  const main = document.querySelector('main');
+  if (window.parent === window || typeof ResizeObserver !== 'function' || !main) return false;
+  new ResizeObserver(() => handler(contentHeight())).observe(main);
+  return true;
+}
+
+/** The page's content height (CSS px): where its `main` ends, with the body's margin. */
+export function contentHeight() {
+  const main = document.querySelector('main');
+  if (!main) return 0;
+  const margin = parseFloat(getComputedStyle(document.body).marginBottom) || 0;
+  return Math.ceil(main.getBoundingClientRect().bottom + window.scrollY + margin);
+}

@@ -165,10 +165,14 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
         html! { <InspectorPanel ..props /> }
     });
     let chart_panel = show(Panel::Chart).then(|| {
+        let (history, pretrained) = st.chart_history();
+        // A frame without the training controls cannot follow an instruction to press them.
+        let chart_hint = (!embed || show(Panel::Controls)).then_some("Press Train or Step to start the chart.");
         html! {
             <div class="panel chart-panel">
                 if !embed { <h2>{ "Loss, split" }</h2> }
-                <LossChart history={st.readout.history.clone()} test_points={st.readout.test_points.clone()} />
+                <LossChart history={history} {pretrained} test_points={st.readout.test_points.clone()}
+                    compact={embed} hint={chart_hint} />
             </div>
         }
     });
@@ -205,7 +209,7 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
     };
     let share = html! {
         <SharePanel embed_panels={st.share.embed_panels} embed_code={st.share.embed_code.clone()}
-            on_msg={app.send.share.clone()} />
+            embed_host_error={st.share.embed_host_error.clone()} on_msg={app.send.share.clone()} />
     };
     html! {
         <main class="playground" data-testid="playground" data-embed="false" data-ignored-messages={ignored.clone()} data-checkpoint-step={checkpoint.clone()} data-trainer-busy={busy.clone()}>

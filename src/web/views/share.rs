@@ -6,6 +6,7 @@ use super::*;
 pub struct SharePanelProps {
     pub embed_panels: Panels,
     pub embed_code: String,
+    pub embed_host_error: Option<String>,
     pub on_msg: Callback<ShareMsg>,
 }
 
@@ -18,6 +19,9 @@ pub(super) fn share_panel(props: &SharePanelProps) -> Html {
     let on_embed = props
         .on_msg
         .reform(|_: MouseEvent| ShareMsg::CopyEmbedClicked);
+    let on_host = props.on_msg.reform(|e: Event| {
+        ShareMsg::EmbedHostTyped(e.target_unchecked_into::<HtmlInputElement>().value())
+    });
     html! {
         <div class="panel share">
             <h2>{ "Share or embed" }</h2>
@@ -37,6 +41,11 @@ pub(super) fn share_panel(props: &SharePanelProps) -> Html {
                     }
                 }) }
             </fieldset>
+            <label class="embed-host">{ "Your site's origin (optional: the frame then tells it its height and takes its commands) " }
+                <input type="url" data-testid="embed-host" placeholder="https://your.blog" onchange={on_host} /></label>
+            if let Some(why) = &props.embed_host_error {
+                <p class="field-error" data-testid="embed-host-error" role="alert">{ why }</p>
+            }
             if !props.embed_code.is_empty() {
                 <textarea data-testid="embed-code" readonly=true rows="3" aria-label="embed code" value={props.embed_code.clone()} />
             }
