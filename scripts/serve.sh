@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sets everything up (first run: about 15 minutes of tool installs), then builds and serves the
+# Sets everything up (first run: about 10 minutes of tool installs), then builds and serves the
 # playground at http://127.0.0.1:8080/ with a release build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
