@@ -59,7 +59,11 @@ fn small() -> VaeConfig {
 
 /// A service with the training images loaded, and no trainer yet.
 fn service_with_data() -> TrainService {
-    let mut service = TrainService::new(common::clock);
+    with_data(TrainService::new(common::clock))
+}
+
+/// `service` with the training images loaded.
+fn with_data(mut service: TrainService) -> TrainService {
     let (train, test) = data();
     let loaded = service.set_data(Dataset::Mnist, Split::Train10k, train.clone(), test);
     assert_eq!(
@@ -140,7 +144,11 @@ fn expect_start_failed(out: Vec<Outgoing>, generation: u64) -> String {
 
 /// A service with a trainer from the pretrained weights, paused at step 0.
 fn started_service(generation: u64) -> TrainService {
-    let mut service = service_with_data();
+    started(service_with_data(), generation)
+}
+
+/// `service`, with its data loaded, given a trainer from the pretrained weights.
+fn started(mut service: TrainService, generation: u64) -> TrainService {
     let out = send(
         &mut service,
         start_command(generation, None, Progress::default()),
@@ -575,15 +583,10 @@ fn events_carry_the_generation_and_a_switch_keeps_the_model_and_the_step() {
 
 #[test]
 fn where_webgpu_fails_a_start_or_switch_there_is_refused_and_the_cpu_trainer_goes_on() {
-    let mut service = TrainService::new(common::clock).without_webgpu();
-    let (train, test) = data();
-    service.set_data(Dataset::Mnist, Split::Train10k, train.clone(), test);
-    let out = send(
-        &mut service,
-        start_command(1, None, Progress::default()),
-        Some(pretrained()),
+    let mut service = started(
+        with_data(TrainService::new(common::clock).without_webgpu()),
+        1,
     );
-    expect_started(out, 1);
     let out = send(
         &mut service,
         TrainCommand::Switch {
