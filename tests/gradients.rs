@@ -1,6 +1,8 @@
 //! The reparameterisation trick lets the reconstruction term's gradient reach the encoder, and
 //! the dense layers' own backward pass agrees with Burn's autodiff.
 
+mod common;
+
 use burn::module::{Module, Param};
 use burn::nn::LinearConfig;
 use burn::tensor::{Tensor, TensorData};
@@ -55,16 +57,6 @@ fn random_data<const D: usize>(rng: &mut SeededRng, shape: [usize; D]) -> Tensor
 
 fn f32s(t: Tensor<Cpu, 2>) -> Vec<f32> {
     t.into_data().to_vec::<f32>().unwrap()
-}
-
-/// Largest difference relative to the largest magnitude of `want`.
-fn relative_error(got: &[f32], want: &[f32]) -> f32 {
-    assert_eq!(got.len(), want.len());
-    let scale = want.iter().fold(1e-6f32, |m, v| m.max(v.abs()));
-    got.iter()
-        .zip(want)
-        .fold(0.0f32, |m, (g, w)| m.max((g - w).abs()))
-        / scale
 }
 
 /// Gradients of x, W and b (`None` where not tracked) for the loss sum(c * y^2), whose gradient
@@ -153,7 +145,7 @@ fn dense_gradients_match_burns_autodiff_of_the_plain_product() {
             assert_eq!(o.is_some(), tracked, "{case}: ours");
             assert_eq!(b.is_some(), tracked, "{case}: Burn's");
             if let (Some(o), Some(b)) = (o, b) {
-                let err = relative_error(o, b);
+                let err = common::relative_error(o, b);
                 eprintln!("{case}: relative error {err:e}");
                 assert!(err < 1e-5, "{case}: ours {o:?} vs Burn's {b:?}");
             }

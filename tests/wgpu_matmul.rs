@@ -29,16 +29,6 @@ fn random(shape: [usize; 2]) -> TensorData {
         .into_data()
 }
 
-/// Largest difference relative to the largest magnitude of `want`.
-fn relative_error(got: &[f32], want: &[f32]) -> f32 {
-    assert_eq!(got.len(), want.len());
-    let scale = want.iter().fold(1e-6f32, |m, v| m.max(v.abs()));
-    got.iter()
-        .zip(want)
-        .fold(0.0f32, |m, (g, w)| m.max((g - w).abs()))
-        / scale
-}
-
 /// `data` on `B`'s default device, through a transposed view if `transpose` (`data` is then
 /// stored transposed).
 fn operand<B: burn::tensor::backend::Backend>(data: TensorData, transpose: bool) -> Tensor<B, 2> {
@@ -63,7 +53,7 @@ fn check(m: usize, k: usize, n: usize, transpose_a: bool, transpose_b: bool) {
     );
     let cpu = operand::<Cpu>(da, transpose_a).matmul(operand::<Cpu>(db, transpose_b));
     assert_eq!(gpu.dims(), [m, n]);
-    let err = relative_error(&values(gpu), &values(cpu));
+    let err = common::relative_error(&values(gpu), &values(cpu));
     assert!(
         err < 1e-5,
         "{m}x{k}x{n} (transposed {transpose_a}, {transpose_b}): error {err}"
@@ -111,14 +101,14 @@ fn gradients_through_the_product_match_the_cpu() {
     let (gx, gw) = grads::<GpuTrain>(dx.clone(), dw.clone());
     let (cx, cw) = grads::<CpuTrain>(dx, dw);
     assert!(
-        relative_error(&gx, &cx) < 1e-5,
+        common::relative_error(&gx, &cx) < 1e-5,
         "d/dx: {}",
-        relative_error(&gx, &cx)
+        common::relative_error(&gx, &cx)
     );
     assert!(
-        relative_error(&gw, &cw) < 1e-5,
+        common::relative_error(&gw, &cw) < 1e-5,
         "d/dw: {}",
-        relative_error(&gw, &cw)
+        common::relative_error(&gw, &cw)
     );
 }
 
