@@ -14,9 +14,10 @@ use vae_playground::page::inspector::HEAT_N;
 use vae_playground::services::session::AnyVae;
 use vae_playground::vae::backend::Cpu;
 use vae_playground::vae::elbo::Likelihood;
+use vae_playground::vae::model::Vae;
 use vae_playground::vae::weights;
 
-fn shipped_model() -> (vae_playground::vae::model::Vae<Cpu>, weights::Header) {
+fn shipped_model() -> (Vae<Cpu>, weights::Header) {
     let bytes = std::fs::read(common::weights_path(Dataset::Mnist)).expect("shipped weights");
     weights::decode::<Cpu>(&bytes, &Default::default()).expect("shipped weights decode")
 }
@@ -33,6 +34,19 @@ fn quadrature(
         x,
         header.likelihood,
         n,
+        &Default::default(),
+    ))
+    .unwrap()
+}
+
+/// The IWAE estimate of ln p(x) with `k` samples from `seed`, on the CPU.
+fn iwae(model: &Vae<Cpu>, x: &[f32], likelihood: Likelihood, k: usize, seed: u64) -> f64 {
+    block_on(evidence_by_importance_sampling(
+        model,
+        x,
+        likelihood,
+        k,
+        seed,
         &Default::default(),
     ))
     .unwrap()
@@ -88,7 +102,6 @@ fn quadrature_is_stable_under_grid_refinement() {
 fn importance_sampling_approaches_quadrature_as_k_grows() {
     let (model, header) = shipped_model();
     let test = common::load(Dataset::Mnist, Split::Test);
-    let device = Default::default();
     let images: Vec<usize> = (0..8).collect();
     let quad: Vec<f64> = images
         .iter()
@@ -100,17 +113,7 @@ fn importance_sampling_approaches_quadrature_as_k_grows() {
         for (&i, q) in images.iter().zip(&quad) {
             let x = test.image_f32(i);
             let is: f64 = (0..seeds)
-                .map(|s| {
-                    block_on(evidence_by_importance_sampling(
-                        &model,
-                        &x,
-                        header.likelihood,
-                        k,
-                        s,
-                        &device,
-                    ))
-                    .unwrap()
-                })
+                .map(|s| iwae(&model, &x, header.likelihood, k, s))
                 .sum::<f64>()
                 / seeds as f64;
             total += q - is;
@@ -140,7 +143,6 @@ fn importance_sampling_approaches_quadrature_as_k_grows() {
 fn importance_sampling_agrees_with_quadrature_where_q_fits() {
     let (model, header) = shipped_model();
     let test = common::load(Dataset::Mnist, Split::Test);
-    let device = Default::default();
     let mut checked = 0;
     for i in 0..24 {
         let x = test.image_f32(i);
@@ -148,15 +150,7 @@ fn importance_sampling_agrees_with_quadrature_where_q_fits() {
         if quad.gap >= 0.5 {
             continue;
         }
-        let is = block_on(evidence_by_importance_sampling(
-            &model,
-            &x,
-            header.likelihood,
-            5000,
-            7,
-            &device,
-        ))
-        .unwrap();
+        let is = iwae(&model, &x, header.likelihood, 5000, 7);
         assert!(
             (is - quad.log_px).abs() < 0.1,
             "image {i}: IWAE(5000) {is} vs quadrature {} (gap {})",
@@ -177,23 +171,12 @@ fn importance_sampling_agrees_with_quadrature_where_q_fits() {
 fn iwae_with_one_sample_averages_to_the_grid_elbo() {
     let (model, header) = shipped_model();
     let test = common::load(Dataset::Mnist, Split::Test);
-    let device = Default::default();
     let seeds = 1500;
     for i in [4, 0] {
         let x = test.image_f32(i);
         let elbo = quadrature(&model, &header, &x, 64).elbo;
         let draws: Vec<f64> = (0..seeds)
-            .map(|s| {
-                block_on(evidence_by_importance_sampling(
-                    &model,
-                    &x,
-                    header.likelihood,
-                    1,
-                    s,
-                    &device,
-                ))
-                .unwrap()
-            })
+            .map(|s| iwae(&model, &x, header.likelihood, 1, s))
             .collect();
         let n = draws.len() as f64;
         let mean = draws.iter().sum::<f64>() / n;
@@ -289,10 +272,7 @@ fn gaussian_decoder_quadrature_and_importance_sampling_agree_where_q_covers_the_
             kl_p_q < 3.0,
             "image {i} no longer qualifies: KL(p(z|x) || q) {kl_p_q}"
         );
-        let is = block_on(evidence_by_importance_sampling(
-            &model, &x, likelihood, 5000, 7, &device,
-        ))
-        .unwrap();
+        let is = iwae(&model, &x, likelihood, 5000, 7);
         eprintln!(
             "image {i}: ln p(x) {:.3}, gap {:.1}, KL(p || q) {kl_p_q:.2}, IWAE(5000) {is:.3}",
             ev.log_px, ev.gap
@@ -470,7 +450,6 @@ fn heat_map_integrates_to_one_where_the_posterior_fits_the_view() {
 fn inspect_is_consistent_with_its_parts() {
     let (model, header) = shipped_model();
     let test = common::load(Dataset::Mnist, Split::Test);
-    let device = Default::default();
     let bytes = std::fs::read(common::weights_path(Dataset::Mnist)).unwrap();
     let page_model = AnyVae::from_weights(&bytes).unwrap();
     // Image 4 has a small gap (0.48 nat: q fits the posterior), image 3 a large one (9.8 nats).
@@ -480,15 +459,7 @@ fn inspect_is_consistent_with_its_parts() {
         let ins = block_on(page_model.inspect(&x, header.likelihood, view, 4, 256, 11)).unwrap();
         let ev = quadrature(&model, &header, &x, 64);
         assert_eq!(ins.evidence, ev, "image {i}");
-        let is = block_on(evidence_by_importance_sampling(
-            &model,
-            &x,
-            header.likelihood,
-            256,
-            11,
-            &device,
-        ))
-        .unwrap();
+        let is = iwae(&model, &x, header.likelihood, 256, 11);
         assert_eq!(ins.iwae, is, "image {i}: same samples as the IWAE function");
         assert_eq!(ins.iwae_k, 256);
         // IWAE(256) is within 0.5 nat of ln p(x) only where q is close to p(z|x); where the
