@@ -12,7 +12,9 @@ pub const EMBED_WIDTH: u32 = 600;
 
 #[derive(Debug, Clone)]
 pub struct Share {
-    /// The page's address without its query: `origin` + `pathname`.
+    /// The page's origin (the embed code's host script checks messages come from it), and its
+    /// address without the query: `origin` + `pathname`.
+    origin: String,
     base_url: String,
     /// Origins named by `host=`, kept in every link.
     hosts: Vec<String>,
@@ -32,9 +34,10 @@ pub struct Share {
 }
 
 impl Share {
-    pub fn new(base_url: String, query: &str, parsed: &url_state::Parsed) -> Self {
+    pub fn new(origin: String, base_url: String, query: &str, parsed: &url_state::Parsed) -> Self {
         let panels = parsed.state.panels;
         Self {
+            origin,
             base_url,
             hosts: parsed.hosts.clone(),
             embed_panels: if panels == Panels::ALL {
@@ -83,7 +86,7 @@ impl Share {
             url.push_str(&format!("host={host}"));
         }
         let height = embed_height(self.embed_panels);
-        let origin = origin_of(&self.base_url);
+        let origin = &self.origin;
         format!(
             "<iframe src=\"{src}\" width=\"{EMBED_WIDTH}\" height=\"{height}\" style=\"border:0;width:100%;max-width:{EMBED_WIDTH}px\" title=\"VAE playground\" loading=\"lazy\" sandbox=\"allow-scripts allow-same-origin allow-downloads\"></iframe>\n\
              <script>addEventListener(\"message\",function(e){{var d=e.data;if(e.origin!==\"{origin}\"||!d||d.type!==\"vae:resize\")return;\
@@ -184,14 +187,6 @@ pub fn embed_height(panels: Panels) -> u32 {
     rows.push(row_height);
     let gaps = GAP * (rows.len() as u32 - 1);
     2 * PAD + rows.iter().sum::<u32>() + gaps + FOOTER + SLACK
-}
-
-/// `scheme://host[:port]` of a page address.
-fn origin_of(url: &str) -> &str {
-    let after_scheme = url.find("://").map_or(0, |i| i + 3);
-    url[after_scheme..]
-        .find('/')
-        .map_or(url, |i| &url[..after_scheme + i])
 }
 
 /// The full page's link for an embed URL: the same state without `embed` and `panels`.

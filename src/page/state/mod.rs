@@ -95,7 +95,12 @@ impl PageState {
             slot: ModelSlot::default(),
             readout: Readout::default(),
             inspector: Inspector::default(),
-            share: Share::new(location.base_url.clone(), &location.query, &parsed),
+            share: Share::new(
+                location.origin.clone(),
+                location.base_url.clone(),
+                &location.query,
+                &parsed,
+            ),
             host: HostBridge::new(location.origin.clone(), &parsed.hosts),
             keeper: Keeper::new(!view.embed),
             pretrained: None,
