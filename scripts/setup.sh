@@ -7,6 +7,7 @@ TRUNK_VERSION=0.21.14
 WASM_BINDGEN_VERSION=0.2.129
 BINARYEN_VERSION=132.0.0
 PLAYWRIGHT_VERSION=1.64.1
+PUPPETEER_VERSION=24.43.1
 TFJS_VERSION=4.22.0
 
 say() { printf '[setup] %s\n' "$*"; }
@@ -40,18 +41,24 @@ need_apt=()
 [ -x /usr/bin/chromium ] || need_apt+=(chromium fonts-liberation)
 [ -x /usr/bin/chromedriver ] || need_apt+=(chromium-driver)
 [ -e /usr/share/vulkan/icd.d/lvp_icd.x86_64.json ] || need_apt+=(mesa-vulkan-drivers libvulkan1)
+# The other two engines the core browser tests run in: Gecko, and WebKitGTK's MiniBrowser with
+# its WebDriver, which needs a display (a virtual one: xvfb-run, which needs xauth).
+[ -x /usr/bin/firefox-esr ] || need_apt+=(firefox-esr)
+[ -x /usr/bin/WebKitWebDriver ] || need_apt+=(webkit2gtk-driver)
+[ -x /usr/bin/xvfb-run ] && [ -x /usr/bin/xauth ] || need_apt+=(xvfb xauth)
 if [ ${#need_apt[@]} -gt 0 ]; then
   say "installing ${need_apt[*]}"
   apt-get update -q
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need_apt[@]}"
 fi
 
-# wasm-opt (npm's binaryen: Debian's is too old for current rustc), Playwright's driver and
-# TensorFlow.js (the benchmark's peer page; browser builds only, never tfjs-node), kept in
+# wasm-opt (npm's binaryen: Debian's is too old for current rustc), Playwright's driver (for
+# Chromium), puppeteer-core (for Firefox, over WebDriver BiDi) and TensorFlow.js (the benchmark's peer page; browser builds only, never tfjs-node), kept in
 # tools/ so they never mix with the site. Versions are pinned in tools/package.json.
 if [ ! -x tools/node_modules/.bin/wasm-opt ] || [ ! -d tools/node_modules/playwright-core ] \
+  || [ ! -d tools/node_modules/puppeteer-core ] \
   || [ ! -f tools/node_modules/@tensorflow/tfjs-backend-webgpu/package.json ]; then
-  say "installing binaryen $BINARYEN_VERSION, playwright-core $PLAYWRIGHT_VERSION and TF.js $TFJS_VERSION (npm)"
+  say "installing binaryen $BINARYEN_VERSION, playwright-core $PLAYWRIGHT_VERSION, puppeteer-core $PUPPETEER_VERSION and TF.js $TFJS_VERSION (npm)"
   (cd tools && npm install --no-audit --no-fund --silent)
 fi
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: formatting, lints, the native suite (cargo test), then the browser suite
-# (headless Chromium against a release build of the site), then a short smoke run of the
-# benchmark so it cannot rot (it asserts nothing about speed). Sets up what is missing first,
-# and prints each stage's time at the end.
+# against a release build of the site (all of it in headless Chromium, its core also in Firefox
+# and WebKit), then a short smoke run of the benchmark so it cannot rot (it asserts nothing
+# about speed). Sets up what is missing first, and prints each stage's time at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/tools/node_modules/.bin:$PATH" TRUNK_SKIP_VERSION_CHECK=true
@@ -39,7 +39,10 @@ stage "release build of the site" trunk build --release
 
 # The inspect test compares the page's numbers with the native CLI that `cargo test` built.
 export VAE_BIN="${CARGO_TARGET_DIR:-target}/debug/vae"
-stage "browser tests (headless Chromium)" node --test --test-concurrency=1 tests/browser/*.test.mjs
+stage "browser tests, Chromium (all)" env VAE_ENGINES=chromium node --test --test-concurrency=1 tests/browser/*.test.mjs
+# The core (tests/browser/engines.test.mjs) in the other two engines.
+stage "browser tests, Firefox (core)" env VAE_ENGINES=firefox node --test tests/browser/engines.test.mjs
+stage "browser tests, WebKit (core)" env VAE_ENGINES=webkit node --test tests/browser/engines.test.mjs
 
 mkdir -p tests/browser/out
 # A few seconds of each measurement so the benchmark cannot rot; it asserts that our trainer

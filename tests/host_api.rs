@@ -2,6 +2,7 @@
 
 use proptest::prelude::*;
 use vae_playground::page::host_api::{HostApiError, HostCommand, HostEvent};
+use vae_playground::page::host_bridge::recipients;
 
 #[test]
 fn documented_commands_parse() {
@@ -86,6 +87,18 @@ fn metrics_event_is_plain_json_with_nulls_for_missing_numbers() {
     assert_eq!(v["step"], 3);
     assert!(v["kl"].is_null() && v["recon"].is_null());
     assert_eq!(v["elbo"], 150.0);
+}
+
+#[test]
+fn messages_to_the_parent_go_only_to_its_origin_when_known() {
+    let allowed = ["http://own".to_string(), "https://blog".to_string()];
+    let to = |parent| recipients(&allowed, parent).collect::<Vec<_>>();
+    assert_eq!(to(Some("https://blog")), ["https://blog"]);
+    assert_eq!(to(Some("http://own")), ["http://own"]);
+    // A parent that is not allowed is told nothing.
+    assert!(to(Some("https://elsewhere")).is_empty());
+    // Unknown: each allowed origin, and the browser delivers to the one that matches.
+    assert_eq!(to(None), ["http://own", "https://blog"]);
 }
 
 proptest! {

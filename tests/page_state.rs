@@ -264,6 +264,35 @@ fn the_preview_paints_first_then_the_whole_model_takes_over() {
 }
 
 #[test]
+fn a_digit_drawn_while_only_the_preview_is_in_is_inspected_once_the_whole_model_arrives() {
+    let mut b = Browser::new("");
+    b.deliver(Msg::Load(LoadMsg::GpuProbed(None)));
+    let preview = b.queue.pop_front().expect("the preview is fetched first");
+    b.deliver(preview);
+    assert!(!b.page.ready());
+    // A vertical stroke on a 64 x 64 pad: a "1".
+    let side = 64;
+    let mut ink = vec![0.0f32; side * side];
+    for y in 10..54 {
+        ink[y * side + 32] = 1.0;
+        ink[y * side + 33] = 1.0;
+    }
+    b.deliver(Msg::Inspect(InspectMsg::DigitDrawn(Some((
+        Rc::new(ink),
+        side,
+    )))));
+    b.settle();
+    assert!(b.page.ready());
+    let result = b
+        .page
+        .inspector
+        .result
+        .clone()
+        .expect("the drawing is inspected");
+    assert!(result.evidence.log_px.is_finite());
+}
+
+#[test]
 fn an_action_before_the_data_runs_once_the_data_is_in_and_only_the_last_one() {
     let mut b = Browser::loaded();
     b.send(Msg::Train(TrainMsg::StepClicked));

@@ -10,6 +10,19 @@ pub const METRICS_EVERY_MS: f64 = 100.0;
 /// An embed tells its host its height at most this often (ms).
 pub const RESIZE_EVERY_MS: u32 = 250;
 
+/// Which of `origins` a message to the parent goes to: the parent's own, when the browser says
+/// what it is (never one it is not), else each of them (the browser delivers to the one that
+/// matches).
+pub fn recipients<'a>(
+    origins: &'a [String],
+    parent: Option<&'a str>,
+) -> impl Iterator<Item = &'a str> {
+    origins
+        .iter()
+        .map(String::as_str)
+        .filter(move |o| parent.is_none_or(|p| p == *o))
+}
+
 #[derive(Debug, Clone)]
 pub struct HostBridge {
     /// The page's own origin and the `host=` ones.

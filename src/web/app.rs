@@ -8,6 +8,7 @@ use yew::prelude::*;
 
 use crate::data::Split;
 use crate::page::effect::{Effect, WindowId};
+use crate::page::host_bridge::recipients;
 use crate::page::msg::{HostMsg, InspectMsg, KeepMsg, LoadMsg, Loaded, Msg, ShareMsg, TrainMsg};
 use crate::page::state::{Location, PageState};
 use crate::services::session::AnyVae;
@@ -312,7 +313,8 @@ impl App {
             Effect::PostToParent { origins, json } => {
                 let parent = browser::parent_window();
                 if !parent.is_null() {
-                    for origin in &origins {
+                    let parent_origin = browser::parent_origin();
+                    for origin in recipients(&origins, parent_origin.as_deref()) {
                         browser::post_json(&parent, &json, origin);
                     }
                 }

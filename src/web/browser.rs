@@ -27,6 +27,8 @@ extern "C" {
     pub fn post_json(target: &JsValue, json: &str, origin: &str);
     #[wasm_bindgen(js_name = parentWindow)]
     pub fn parent_window() -> JsValue;
+    #[wasm_bindgen(js_name = parentOrigin)]
+    pub fn parent_origin() -> Option<String>;
     #[wasm_bindgen(js_name = replaceQuery)]
     pub fn replace_query(query: &str);
     #[wasm_bindgen(js_name = gunzip)]

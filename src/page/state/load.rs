@@ -67,7 +67,13 @@ impl PageState {
         self.show_model(loaded.model, false);
         let test = loaded.test;
         self.map_labels = Rc::new(test.labels()[..MAP_POINTS.min(test.len())].to_vec());
-        self.inspector.new_dataset(first_of_each_class(&test));
+        let examples = first_of_each_class(&test);
+        if first {
+            // A digit drawn while only the preview was in is inspected below.
+            self.inspector.examples = examples;
+        } else {
+            self.inspector.new_dataset(examples);
+        }
         self.test = Some(test);
         self.link.new_dataset();
         self.checkpoint = None;
@@ -83,6 +89,7 @@ impl PageState {
         }
         self.slot.decode(self.view.z);
         self.refresh_map();
+        self.request_inspect(now);
         if first {
             let json = HostEvent::Ready {
                 dataset: self.view.dataset.key(),

@@ -95,6 +95,19 @@ export function parentWindow() {
   return window.parent !== window ? window.parent : null;
 }
 
+/**
+ * The parent's origin when it can be known: readable when same-origin, else from
+ * `location.ancestorOrigins` (Chromium, WebKit) or the referrer (Firefox has neither list).
+ * Posting to another origin than the parent's is an error in Firefox's console.
+ */
+export function parentOrigin() {
+  if (window.parent === window) return null;
+  try { return window.parent.location.origin; } catch { /* cross-origin */ }
+  const ancestors = window.location.ancestorOrigins;
+  if (ancestors && ancestors.length) return ancestors[0];
+  try { return document.referrer ? new URL(document.referrer).origin : null; } catch { return null; }
+}
+
 export function replaceQuery(query) {
   const url = new URL(window.location.href);
   url.search = query;
