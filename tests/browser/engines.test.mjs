@@ -37,6 +37,14 @@ async function settled(tab) {
   return pixels(tab);
 }
 
+/** Wait until the latent map shows the test images' means (coloured dots on white). */
+const mapPainted = (tab) => tab.waitFor(() => {
+  const d = document.querySelector('[data-testid=latent-map]').getContext('2d').getImageData(0, 0, 360, 360).data;
+  let n = 0;
+  for (let i = 0; i < d.length; i += 4) if (Math.max(d[i], d[i + 1], d[i + 2]) - Math.min(d[i], d[i + 1], d[i + 2]) > 60) n++;
+  return n > 500;
+}, null, { what: 'the latent map painted' });
+
 /** Set a range input as a user's drag does, firing `input`. */
 const setSlider = (tab, id, v) => tab.eval(([id, v]) => {
   const el = document.querySelector(`[data-testid=${id}]`);
@@ -74,6 +82,7 @@ for (const engine of ENGINES) {
       await setSlider(tab, 'z1', 2.5);
       await tab.waitFor(() => document.querySelector('[data-testid=z1-value]').textContent === '+2.50');
       assert.notDeepEqual(await settled(tab), before, 'z1 changes the image');
+      await mapPainted(tab);
       // A click in the map's top-left quadrant: z1 < 0, z2 > 0 (the whole map is ±4).
       await tab.pointer('[data-testid=latent-map]', [[0.25, 0.25]]);
       await tab.waitFor(() => Number(document.querySelector('[data-testid=z1]').value) < -1.5, null, { what: 'the click to move z' });
@@ -121,6 +130,11 @@ for (const engine of ENGINES) {
   test(`${version}: a drawn digit becomes the inspected input`, async () => {
     const tab = await open(server.url);
     try {
+      // Drawn once the page is idle: WebKitGTK's driver loses pointer events dispatched while
+      // the page's thread is busy (building the whole model, encoding the map). A digit drawn
+      // over the preview is inspected once the model is in: tests/page_state.rs checks that.
+      await settled(tab);
+      await mapPainted(tab);
       await tab.pointer('[data-testid=draw-pad]', Array.from({ length: 13 }, (_, k) => [0.5, 0.15 + k * 0.06]));
       await tab.waitFor(() => document.querySelector('[data-testid=inspect-panel]')?.dataset.inspected === 'true', null, { what: 'the drawing inspected' });
       const label = await tab.eval(() => document.querySelector('[data-testid=inspect-input]').getAttribute('aria-label'));
