@@ -26,6 +26,7 @@ use vae_playground::page::trainer_link::{Phase, RESTART_LIMIT};
 use vae_playground::services::compute::Computer;
 use vae_playground::services::session::{AnyVae, Device};
 use vae_playground::services::train_service::{TrainCommand, TrainEvent, TrainService};
+use vae_playground::vae::gpu_limits::{AdapterLimits, GpuAdapter};
 
 /// Training images the worker stand-in trains on.
 const TRAIN_IMAGES: usize = 256;
@@ -493,10 +494,51 @@ fn no_worker_at_all_says_so_and_exploring_goes_on() {
     assert_eq!(b.page.slot.shown_version(), b.page.slot.version());
 }
 
+fn adapter(limits: AdapterLimits) -> GpuAdapter {
+    GpuAdapter {
+        name: "Test adapter".into(),
+        limits,
+    }
+}
+
+#[test]
+fn an_adapter_short_of_what_training_needs_is_not_used_and_the_page_says_why() {
+    // WebGPU's compatibility mode allows 128 invocations per workgroup; our kernel uses 256.
+    let compat = AdapterLimits {
+        max_compute_invocations_per_workgroup: 128.0,
+        max_compute_workgroup_size_x: 128.0,
+        ..AdapterLimits::WEBGPU_DEFAULTS
+    };
+    let mut b = Browser::new("");
+    b.send(Msg::Load(LoadMsg::GpuProbed(Some(adapter(compat)))));
+    b.settle();
+    assert_eq!(b.page.link.device(), Device::Cpu);
+    assert!(b.page.gpu_name.is_none(), "WebGPU is not offered");
+    let notice = b.page.notice.clone().expect("a notice says why");
+    assert!(
+        notice.contains("Test adapter")
+            && notice.contains("maxComputeInvocationsPerWorkgroup: 128 (needs 256)"),
+        "{notice}"
+    );
+    b.send(Msg::Train(TrainMsg::StepClicked));
+    b.settle_with(5);
+    assert_eq!(b.step(), 1, "training works on the CPU");
+
+    // The defaults are enough: WebGPU, and no notice.
+    let mut b = Browser::new("");
+    b.send(Msg::Load(LoadMsg::GpuProbed(Some(adapter(
+        AdapterLimits::WEBGPU_DEFAULTS,
+    )))));
+    b.settle();
+    assert!(b.page.gpu_name.is_some() && b.page.notice.is_none());
+}
+
 #[test]
 fn a_lost_gpu_moves_training_to_the_cpu() {
     let mut b = Browser::new("");
-    b.send(Msg::Load(LoadMsg::GpuProbed(Some("Test adapter".into()))));
+    b.send(Msg::Load(LoadMsg::GpuProbed(Some(adapter(
+        AdapterLimits::WEBGPU_DEFAULTS,
+    )))));
     b.settle();
     assert_eq!(b.page.link.device(), Device::WebGpu);
     assert_eq!(

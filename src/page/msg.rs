@@ -9,6 +9,7 @@ use crate::page::url_state::{MapView, Panel};
 use crate::services::compute::ComputeReply;
 use crate::services::session::{AnyVae, Device};
 use crate::services::train_service::TrainEvent;
+use crate::vae::gpu_limits::GpuAdapter;
 
 use super::effect::WindowId;
 
@@ -40,7 +41,7 @@ pub struct Loaded {
 
 pub enum LoadMsg {
     /// The WebGPU probe answered: the adapter's name, if the browser has one.
-    GpuProbed(Option<String>),
+    GpuProbed(Option<GpuAdapter>),
     PreviewLoaded(Dataset, Box<Result<AnyVae, String>>),
     /// The preview's image is on the page: time to load the rest.
     PreviewShown(Dataset),

@@ -4,6 +4,7 @@
 pub mod backend;
 pub mod dense;
 pub mod elbo;
+pub mod gpu_limits;
 pub mod model;
 pub mod optim;
 pub mod rng;

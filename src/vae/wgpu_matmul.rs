@@ -17,9 +17,7 @@ use cubecl::{CubeCount, CubeDim};
 
 use crate::vae::backend::Gpu;
 use crate::vae::dense::VaeBackend;
-
-/// Invocations per workgroup.
-const WORKGROUP: u32 = 256;
+use crate::vae::gpu_limits::MATMUL_WORKGROUP;
 
 /// The kernel for one shape (the sizes are compiled in, so each shape is its own pipeline).
 #[derive(Debug)]
@@ -35,7 +33,7 @@ impl KernelSource for RegisterTiledMatmul {
             .register("m4", (self.m / 4).to_string())
             .register("k4", (self.k / 4).to_string())
             .register("n4", (self.n / 4).to_string())
-            .register("workgroup", WORKGROUP.to_string())
+            .register("workgroup", MATMUL_WORKGROUP.to_string())
     }
 
     fn id(&self) -> KernelId {
@@ -45,7 +43,7 @@ impl KernelSource for RegisterTiledMatmul {
 
 /// Workgroups for an `m × n` output: one invocation per 4 × 4 block.
 fn workgroups(m: usize, n: usize) -> usize {
-    ((m / 4) * (n / 4)).div_ceil(WORKGROUP as usize)
+    ((m / 4) * (n / 4)).div_ceil(MATMUL_WORKGROUP as usize)
 }
 
 /// The sizes `(m, k, n)` of `lhs · rhs` if the kernel covers it: 2-D f32 operands whose sizes
@@ -84,7 +82,10 @@ impl VaeBackend for Gpu {
             DType::F32,
         );
         let groups = workgroups(m, n) as u32;
-        let kernel = SourceKernel::new(RegisterTiledMatmul { m, k, n }, CubeDim::new_1d(WORKGROUP));
+        let kernel = SourceKernel::new(
+            RegisterTiledMatmul { m, k, n },
+            CubeDim::new_1d(MATMUL_WORKGROUP),
+        );
         client.launch(
             Box::new(kernel),
             CubeCount::Static(groups, 1, 1),

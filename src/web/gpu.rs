@@ -3,15 +3,19 @@
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-/// A name for the adapter `navigator.gpu.requestAdapter()` gives, or `None` when there is
-/// none. Asked before the train worker is told to start Burn on WebGPU, because Burn's set-up
-/// panics when there is no adapter.
-pub async fn webgpu_adapter() -> Option<String> {
+use crate::vae::gpu_limits::{AdapterLimits, GpuAdapter};
+
+/// The adapter `navigator.gpu.requestAdapter()` gives (its name and limits), or `None` when
+/// there is none. Asked before the train worker is told to start Burn on WebGPU, because
+/// Burn's set-up panics when there is no adapter; the page checks the limits.
+pub async fn webgpu_adapter() -> Option<GpuAdapter> {
     let adapter = request_adapter().await?;
-    let info = js_sys::Reflect::get(&adapter, &JsValue::from_str("info")).ok();
+    let get =
+        |from: &JsValue, name: &str| js_sys::Reflect::get(from, &JsValue::from_str(name)).ok();
+    let info = get(&adapter, "info");
     let field = |name: &str| {
         info.as_ref()
-            .and_then(|i| js_sys::Reflect::get(i, &JsValue::from_str(name)).ok())
+            .and_then(|i| get(i, name))
             .and_then(|v| v.as_string())
             .filter(|s| !s.is_empty())
     };
@@ -20,17 +24,34 @@ pub async fn webgpu_adapter() -> Option<String> {
         .filter_map(|f| field(f))
         .collect();
     parts.dedup();
-    let fallback = js_sys::Reflect::get(&adapter, &JsValue::from_str("isFallbackAdapter"))
-        .ok()
-        .and_then(|v| v.as_bool())
-        .unwrap_or(false);
+    // `info.isFallbackAdapter` now (Firefox has only that), `adapter.isFallbackAdapter` before.
+    let fallback = [info.as_ref(), Some(&adapter)]
+        .into_iter()
+        .flatten()
+        .any(|o| get(o, "isFallbackAdapter").and_then(|v| v.as_bool()) == Some(true));
+    if parts.is_empty() {
+        parts.push("unnamed adapter".into());
+    }
     if fallback {
         parts.push("software".into());
     }
-    Some(if parts.is_empty() {
-        "adapter".into()
-    } else {
-        parts.join(" ")
+    let limits = get(&adapter, "limits").unwrap_or(JsValue::UNDEFINED);
+    // A limit the browser does not report reads as NaN, which no need is met by.
+    let limit = |name: &str| {
+        get(&limits, name)
+            .and_then(|v| v.as_f64())
+            .unwrap_or(f64::NAN)
+    };
+    Some(GpuAdapter {
+        name: parts.join(" "),
+        limits: AdapterLimits {
+            max_storage_buffer_binding_size: limit("maxStorageBufferBindingSize"),
+            max_buffer_size: limit("maxBufferSize"),
+            max_compute_invocations_per_workgroup: limit("maxComputeInvocationsPerWorkgroup"),
+            max_compute_workgroup_size_x: limit("maxComputeWorkgroupSizeX"),
+            max_storage_buffers_per_shader_stage: limit("maxStorageBuffersPerShaderStage"),
+            max_compute_workgroups_per_dimension: limit("maxComputeWorkgroupsPerDimension"),
+        },
     })
 }
 

@@ -27,10 +27,12 @@ export function engineVersion(engine) {
   return `WebKitGTK ${lib.split('-')[0]}`;
 }
 
-/** Launch `engine`; `open(url, {width, height})` gives a Tab. Close it when done. */
-export async function launchEngine(engine) {
-  if (engine === 'chromium') return chromiumEngine();
-  if (engine === 'firefox') return firefoxEngine();
+/** Launch `engine`; `open(url, {width, height})` gives a Tab. Close it when done. `webgpu`
+ *  turns on what the engine has: Chromium's software adapter (SwiftShader), Firefox's WebGPU
+ *  (behind a pref on Linux; on Mesa's lavapipe here). WebKitGTK has none. */
+export async function launchEngine(engine, { webgpu = false } = {}) {
+  if (engine === 'chromium') return chromiumEngine(webgpu);
+  if (engine === 'firefox') return firefoxEngine(webgpu);
   if (engine === 'webkit') return webkitEngine();
   throw new Error(`unknown engine ${engine}`);
 }
@@ -66,8 +68,8 @@ function box(tab, selector) {
   }, selector);
 }
 
-async function chromiumEngine() {
-  const browser = await launchChromium();
+async function chromiumEngine(webgpu) {
+  const browser = await launchChromium({ webgpu });
   return {
     engine: 'chromium',
     async open(url, { width = 1280, height = 900 } = {}) {
@@ -99,9 +101,10 @@ async function chromiumEngine() {
   };
 }
 
-async function firefoxEngine() {
+async function firefoxEngine(webgpu) {
   const puppeteer = require('puppeteer-core');
-  const browser = await puppeteer.launch({ browser: 'firefox', executablePath: FIREFOX, headless: true, protocol: 'webDriverBiDi' });
+  const extraPrefsFirefox = webgpu ? { 'dom.webgpu.enabled': true, 'dom.webgpu.workers.enabled': true, 'gfx.webgpu.ignore-blocklist': true } : {};
+  const browser = await puppeteer.launch({ browser: 'firefox', executablePath: FIREFOX, headless: true, protocol: 'webDriverBiDi', extraPrefsFirefox });
   return {
     engine: 'firefox',
     async open(url, { width = 1280, height = 900 } = {}) {

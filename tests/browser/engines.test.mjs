@@ -219,6 +219,39 @@ for (const engine of ENGINES) {
     } finally { await tab.close(); host.close(); }
   });
 
+  test(`${version}: WebGPU where the engine offers it, training as the CPU does step for step`, async () => {
+    const gpuBrowser = await launchEngine(engine, { webgpu: true });
+    try {
+      const read = (tab) => Promise.all(['metric-elbo', 'metric-kl', 'metric-recon'].map(async (id) => Number(await text(tab, id))));
+      const gpuTab = await gpuBrowser.open(server.url);
+      await firstImage(gpuTab);
+      await settled(gpuTab);
+      const offered = await gpuTab.eval(async () => Boolean(navigator.gpu && await navigator.gpu.requestAdapter()));
+      if (!offered) {
+        // Nothing to use: the CPU, with no WebGPU choice and no complaint.
+        assert.match(await text(gpuTab, 'backend'), /CPU/);
+        assert.equal(await gpuTab.eval(() => document.querySelector('[data-testid=backend-select] option[value=gpu]')), null);
+        await noErrors(gpuTab);
+        return;
+      }
+      assert.match(await text(gpuTab, 'backend'), /WebGPU/);
+      await stepTimes(gpuTab, 3);
+      const onGpu = await read(gpuTab);
+      await noErrors(gpuTab);
+      await gpuTab.close();
+      // The same pretrained weights and seed on the CPU, chosen before the first step.
+      const cpuTab = await gpuBrowser.open(server.url);
+      await firstImage(cpuTab);
+      await settled(cpuTab);
+      await cpuTab.eval(() => { const s = document.querySelector('[data-testid=backend-select]'); s.value = 'cpu'; s.dispatchEvent(new Event('change', { bubbles: true })); });
+      await cpuTab.waitFor(() => /CPU/.test(document.querySelector('[data-testid=backend]').textContent), null, { what: 'the CPU backend' });
+      await stepTimes(cpuTab, 3);
+      const onCpu = await read(cpuTab);
+      await cpuTab.close();
+      for (let j = 0; j < 3; j++) assert.ok(Math.abs(onGpu[j] - onCpu[j]) <= 1e-3 * Math.abs(onCpu[j]) + 0.01, `after 3 steps: WebGPU ${onGpu}, CPU ${onCpu}`);
+    } finally { await gpuBrowser.close(); }
+  });
+
   test(`${version}: close`, async () => { await browser?.close(); });
 }
 

@@ -152,6 +152,33 @@ test('a lost WebGPU device: the page moves to the CPU with the weights and keeps
   }
 });
 
+test('a WebGPU adapter short of what training needs is not used: the CPU, and a notice saying which limit', async () => {
+  const browser = await launch({ webgpu: true });
+  try {
+    const { page, errors } = await openPlayground(browser, server.url, {
+      // SwiftShader, reporting WebGPU compatibility mode's 128 invocations per workgroup.
+      prepare: (p) => p.addInitScript(() => {
+        if (!self.GPUAdapter) return;
+        const limits = Object.getOwnPropertyDescriptor(GPUAdapter.prototype, 'limits');
+        Object.defineProperty(GPUAdapter.prototype, 'limits', {
+          get() {
+            const real = limits.get.call(this);
+            return new Proxy(real, { get: (t, k) => (k === 'maxComputeInvocationsPerWorkgroup' ? 128 : Reflect.get(t, k)) });
+          },
+        });
+      }),
+    });
+    assert.match(await text(page, 'backend'), /CPU/);
+    assert.match(await text(page, 'notice'), /WebGPU adapter .* falls short .*maxComputeInvocationsPerWorkgroup: 128 \(needs 256\).*CPU/s);
+    assert.equal(await page.locator('[data-testid=backend-select] option[value=gpu]').count(), 0, 'WebGPU is not offered');
+    await trainUntil(page, 3);
+    await pause(page);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
 test('a train worker that stops is replaced by one on the CPU from the last weights, and training goes on', async () => {
   const browser = await launch();
   try {

@@ -1,12 +1,26 @@
 //! Loading: the WebGPU probe, the preview, the whole model and test split, another dataset.
 
 use super::*;
+use crate::page::url_state::{BATCH_SIZE, HIDDEN};
 
 impl PageState {
     pub(super) fn load(&mut self, msg: LoadMsg, now: f64) {
         match msg {
-            LoadMsg::GpuProbed(name) => {
+            LoadMsg::GpuProbed(adapter) => {
                 self.probed = true;
+                // An adapter short of what training needs is not offered: the CPU, and why.
+                let shortfalls = adapter
+                    .as_ref()
+                    .map(|a| a.limits.shortfalls(BATCH_SIZE.1, HIDDEN.1))
+                    .unwrap_or_default();
+                if let (Some(adapter), false) = (&adapter, shortfalls.is_empty()) {
+                    self.notice = Some(format!(
+                        "This browser's WebGPU adapter ({}) falls short of what training needs ({}); training runs on the CPU.",
+                        adapter.name,
+                        shortfalls.join("; ")
+                    ));
+                }
+                let name = adapter.filter(|_| shortfalls.is_empty()).map(|a| a.name);
                 let device = if name.is_some() {
                     Device::WebGpu
                 } else {
