@@ -179,6 +179,37 @@ test('a WebGPU adapter short of what training needs is not used: the CPU, and a 
   }
 });
 
+test('a browser that cannot run the page says why instead of showing a blank page', async () => {
+  const browser = await launch();
+  try {
+    // No WebAssembly SIMD (Safari before 16.4, old Firefox): the check before the module says so.
+    const old = await browser.newPage();
+    await old.addInitScript(() => {
+      WebAssembly.validate = () => false;
+      const refuse = () => Promise.reject(new WebAssembly.CompileError('invalid opcode 0xfd'));
+      WebAssembly.instantiateStreaming = refuse;
+      WebAssembly.instantiate = refuse;
+    });
+    await old.goto(server.url);
+    await old.locator('#unsupported').waitFor({ timeout: 30_000 });
+    assert.match(await old.locator('#unsupported').textContent(), /cannot run in this browser: it lacks WebAssembly SIMD/);
+    assert.equal(await old.getAttribute('#unsupported', 'role'), 'alert');
+    await old.close();
+    // The page's module fails to load: said too.
+    const broken = await browser.newPage();
+    await broken.route(/playground-[^/]*_bg\.wasm$/, (route) => route.fulfill({ status: 404, body: '' }));
+    await broken.goto(server.url);
+    await broken.locator('#unsupported').waitFor({ timeout: 30_000 });
+    assert.match(await broken.locator('#unsupported').textContent(), /WebAssembly did not start/);
+    await broken.close();
+    // A browser that runs it shows no such line.
+    const { page } = await openPlayground(browser, server.url);
+    assert.equal(await page.locator('#unsupported').count(), 0);
+  } finally {
+    await browser.close();
+  }
+});
+
 test('a train worker that stops is replaced by one on the CPU from the last weights, and training goes on', async () => {
   const browser = await launch();
   try {
