@@ -86,6 +86,15 @@ mentions('| 30 minutes of training |', [
   `${n(flushOnly.samples.at(-1).step)} steps, ${n(flushOnly.samples[0].stepsPerSecond, 1)} → ${n(flushOnly.samples.at(-1).stepsPerSecond, 1)}`,
 ], 'bench/soak.json, bench/soak-30min-moment-flush-only.json');
 
+// Training speed per engine, with and without wasm SIMD.
+const engines = json('bench/engines.json');
+const noSimd = json('bench/engines-no-simd.json');
+const chromium = (r) => r.engines.find((e) => e.engine === 'chromium').wallImagesPerSecond;
+table('| engine | images/s (wall clock) | images/s (page read-out: in steps) | vs Chromium | without wasm SIMD |', engines.engines.map((e) => {
+  const plain = noSimd.engines.find((x) => x.engine === e.engine);
+  return [e.version, n(e.wallImagesPerSecond), n(e.readoutImagesPerSecond), `${(e.wallImagesPerSecond / chromium(engines)).toFixed(2)}x`, `${n(plain.wallImagesPerSecond)} (${(plain.wallImagesPerSecond / chromium(noSimd)).toFixed(2)}x)`];
+}), 'bench/engines.json, bench/engines-no-simd.json');
+
 if (write) {
   writeFileSync(join(root, 'README.md'), readme);
   console.log('README tables rewritten from bench/');

@@ -1,6 +1,6 @@
 // Benchmark (not a test): CPU training speed of the built site in each engine, one after the
 // other on the same machine, written as bench/engines.json and printed as a table.
-//   node tests/browser/engines-bench.mjs [--out bench/engines.json] [--windows 5] [--window-ms 3000]
+//   node tests/browser/engines-bench.mjs [--out bench/engines.json] [--windows 5] [--window-ms 3000] [--dist DIR]
 // Per engine: the page from the pretrained MNIST model on the CPU path (batch 128, the first
 // 10k images), Train pressed, 4 s of warm-up, then windows timed from one step read-out change
 // to another. Two rates: images/s over the wall clock (what a reader sees the step counter do),
@@ -62,8 +62,9 @@ async function measure(engine) {
   }
 }
 
-const server = await serve();
-const result = { date: new Date().toISOString(), machine: { cpu: cpus()[0]?.model, cores: cpus().length, loadStart: loadavg()[0] }, windows: WINDOWS, windowMs: WINDOW_MS, engines: [] };
+const dist = arg('--dist', undefined);
+const server = await serve(dist);
+const result = { date: new Date().toISOString(), dist: dist ?? 'dist', machine: { cpu: cpus()[0]?.model, cores: cpus().length, loadStart: loadavg()[0] }, windows: WINDOWS, windowMs: WINDOW_MS, engines: [] };
 try {
   for (const engine of ENGINES) {
     console.error(`[engines-bench] ${engine}`);
