@@ -184,6 +184,23 @@ for (const engine of ENGINES) {
     } finally { await tab.close(); }
   });
 
+  test(`${version}: a phone-sized window (390 × 844): one column, no sideways scrolling`, async () => {
+    const tab = await open(server.url, { width: 390, height: 844 });
+    try {
+      await settled(tab);
+      const layout = await tab.eval(() => ({
+        overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+        width: document.documentElement.clientWidth,
+        lefts: [...new Set([...document.querySelectorAll('.panel')].map((p) => Math.round(p.getBoundingClientRect().left)))],
+      }));
+      // MiniBrowser's window will not shrink below its toolbar's width: about 450 px of page.
+      assert.ok(layout.width <= (engine === 'webkit' ? 460 : 390) && layout.width > 300, `viewport ${layout.width} px`);
+      assert.equal(layout.overflow, 0, 'no sideways scrolling');
+      assert.equal(layout.lefts.length, 1, `one column: panel left edges ${layout.lefts}`);
+      await noErrors(tab);
+    } finally { await tab.close(); }
+  });
+
   test(`${version}: a shared link restores the view, and the address bar follows`, async () => {
     const tab = await open(`${server.url}?dataset=fashion&beta=2.5&batch=64&seed=7&z=1.5,-0.5`);
     try {
