@@ -5,6 +5,7 @@
 use burn::tensor::{Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::gap_split::{split_gap, GapSplit, HostDecoder, GAP_NODES};
 use crate::vae::backend::{read_f32, ReadbackError};
 use crate::vae::dense::VaeBackend;
 use crate::vae::elbo::{Likelihood, LN_2PI};
@@ -377,10 +378,14 @@ pub struct Inspection {
     /// (index j * n + i as in Grid), using ln p(x) from the quadrature above.
     pub heat: Vec<f64>,
     pub view: Grid,
-    /// Decoded pixel means at z = mu (784 values in [0,1]).
+    /// Decoded pixel means at z = mu (784 values in [0,1]; the decoder's mean, see
+    /// [`Likelihood::mean_of_logit`]).
     pub reconstruction: Vec<f32>,
     /// `samples` images decoded at z ~ q(z|x), 784 each, concatenated.
     pub samples: Vec<f32>,
+    /// The gap split into approximation and amortisation, with q* (2-D latents): exactly
+    /// [`split_gap`] with [`GAP_NODES`] against `evidence.log_px`.
+    pub gap_split: Option<GapSplit>,
 }
 
 /// Grid side of the quadrature behind [`Inspection::evidence`].
@@ -395,7 +400,8 @@ pub const INSPECT_QUADRATURE_N: usize = 64;
 ///   is its final grid);
 /// - `reconstruction`: the decoder's pixel means at z = mu;
 /// - `samples`: `samples` images decoded at z ~ q(z|x), drawn from the same seeded generator
-///   after the IWAE samples.
+///   after the IWAE samples;
+/// - `gap_split`: [`split_gap`] with [`GAP_NODES`] nodes per axis against `evidence.log_px`.
 ///
 /// The decoder runs in batches of up to 4096 points; the cost is dominated by the quadrature
 /// (about 10-16k decoder evaluations) and the heat map (n² more unless `view` is the
@@ -431,7 +437,7 @@ pub async fn inspect<B: VaeBackend>(
     let iwae = importance_given_q(model, x, likelihood, q, iwae_k, &mut rng, device).await?;
 
     let mu: Vec<f32> = q.mu.iter().map(|&v| v as f32).collect();
-    let reconstruction = decode_flat(model, &mu, device).await?;
+    let reconstruction = decode_flat(model, &mu, likelihood, device).await?;
     let drawn: Vec<f32> = sample_q(q, samples, &mut rng)
         .into_iter()
         .flatten()
@@ -440,8 +446,11 @@ pub async fn inspect<B: VaeBackend>(
     let samples = if drawn.is_empty() {
         Vec::new()
     } else {
-        decode_flat(model, &drawn, device).await?
+        decode_flat(model, &drawn, likelihood, device).await?
     };
+
+    let decoder = HostDecoder::from_model(model).await?;
+    let gap_split = split_gap(&decoder, x, likelihood, q, log_px, GAP_NODES);
 
     Ok(Inspection {
         evidence,
@@ -451,14 +460,16 @@ pub async fn inspect<B: VaeBackend>(
         view,
         reconstruction,
         samples,
+        gap_split,
     })
 }
 
-/// Decoded pixel means for `z`, points of k (the model's latent size) coordinates, flattened;
-/// a trailing partial point is ignored. One batched decoder call.
+/// Decoded pixel means under `likelihood` for `z`, points of k (the model's latent size)
+/// coordinates, flattened; a trailing partial point is ignored. One batched decoder call.
 pub async fn decode_flat<B: VaeBackend>(
     model: &Vae<B>,
     z: &[f32],
+    likelihood: Likelihood,
     device: &B::Device,
 ) -> Result<Vec<f32>, ReadbackError> {
     let k = model.dec_hidden.weight.dims()[0];
@@ -467,7 +478,14 @@ pub async fn decode_flat<B: VaeBackend>(
         return Ok(Vec::new());
     }
     let z = Tensor::<B, 2>::from_data(TensorData::new(z[..n * k].to_vec(), [n, k]), device);
-    read_f32(model.decode(z)).await
+    match likelihood {
+        Likelihood::ContinuousBernoulli => Ok(read_f32(model.decode_logits(z))
+            .await?
+            .into_iter()
+            .map(|l| likelihood.mean_of_logit(l as f64) as f32)
+            .collect()),
+        _ => read_f32(model.decode(z)).await,
+    }
 }
 
 fn row<B: VaeBackend>(x: &[f32], device: &B::Device) -> Tensor<B, 2> {

@@ -5,6 +5,8 @@
 //! cargo run --release --bin vae -- eval --weights www/weights/mnist.vaew
 //! cargo run --release --bin vae -- evidence --weights www/weights/mnist.vaew --index 0
 //! cargo run --release --bin vae -- evidence --weights www/weights/mnist.vaew --all --gap-check
+//! cargo run --release --bin vae -- evidence --weights www/weights/mnist.vaew --index 0 --gap-split
+//! cargo run --release --bin vae -- evidence --weights www/weights/mnist.vaew --all --gap-split --count 1000
 //! cargo run --release --bin vae -- inspect --weights www/weights/mnist.vaew --index 0
 //! ```
 
@@ -30,8 +32,9 @@ mod cli {
 
     use vae_playground::analysis::eval::evaluate;
     use vae_playground::analysis::evidence::{
-        evidence_by_importance_sampling, evidence_by_quadrature, Grid,
+        evidence_by_importance_sampling, evidence_by_quadrature, Evidence, Grid,
     };
+    use vae_playground::analysis::gap_split::{split_gap, GapSplit, HostDecoder, GAP_NODES};
     use vae_playground::analysis::train::{TrainSettings, Trainer};
     use vae_playground::data::{Dataset, Digits, Split};
     use vae_playground::services::session::AnyVae;
@@ -43,7 +46,7 @@ mod cli {
     #[derive(Parser)]
     #[command(
         name = "vae",
-        about = "Train and evaluate 2-D latent VAEs on MNIST / Fashion-MNIST"
+        about = "Train and evaluate 2-D latent VAEs on MNIST / Fashion-MNIST / binarised MNIST"
     )]
     struct Cli {
         /// Directory holding the `*.u8.gz` data files.
@@ -57,6 +60,8 @@ mod cli {
     enum DatasetArg {
         Mnist,
         Fashion,
+        /// MNIST binarised: training images afresh each epoch, the test split once (fixed seed).
+        MnistBin,
     }
 
     impl From<DatasetArg> for Dataset {
@@ -64,6 +69,7 @@ mod cli {
             match d {
                 DatasetArg::Mnist => Dataset::Mnist,
                 DatasetArg::Fashion => Dataset::Fashion,
+                DatasetArg::MnistBin => Dataset::MnistBin,
             }
         }
     }
@@ -72,6 +78,8 @@ mod cli {
     enum DecoderArg {
         Bernoulli,
         Gaussian,
+        /// A density on [0, 1] per pixel (Loaiza-Ganem & Cunningham, 2019).
+        ContinuousBernoulli,
     }
 
     #[derive(Subcommand)]
@@ -162,13 +170,18 @@ mod cli {
         /// Importance samples.
         #[arg(long, default_value_t = 5000)]
         samples: usize,
-        /// Every test image (or the first `--count`) instead of `--index`; needs `--gap-check`.
-        #[arg(long, requires = "gap_check")]
+        /// Every test image (or the first `--count`) instead of `--index`; needs `--gap-check`
+        /// or `--gap-split`.
+        #[arg(long)]
         all: bool,
         /// With `--all`: check ln p(x) - ELBO(x) >= 0 by quadrature for each image and print
         /// the smallest gap, how many fall below 0 and below -1e-3 nat, and the time taken.
         #[arg(long, requires = "all")]
         gap_check: bool,
+        /// Split the gap into approximation and amortisation (q*, the best Gaussian for the
+        /// image, by Newton's method on a Gauss–Hermite ELBO). With `--all`: their averages.
+        #[arg(long, conflicts_with = "gap_check")]
+        gap_split: bool,
         /// With `--all`: only this many test images.
         #[arg(long)]
         count: Option<usize>,
@@ -304,6 +317,7 @@ mod cli {
         let likelihood = match decoder {
             DecoderArg::Bernoulli => Likelihood::Bernoulli,
             DecoderArg::Gaussian => Likelihood::Gaussian { sigma },
+            DecoderArg::ContinuousBernoulli => Likelihood::ContinuousBernoulli,
         };
         let settings = TrainSettings {
             learning_rate: lr,
@@ -432,10 +446,17 @@ mod cli {
         let bytes = args.model.read()?;
         let (model, header) = weights::decode::<Cpu>(&bytes, &device)?;
         let (_, test) = args.model.test_split(data_dir, header.dataset)?;
-        if args.all && args.gap_check {
+        if args.all {
             let from = args.from.min(test.len());
             let n = args.count.unwrap_or(test.len()).min(test.len() - from);
-            let summary = check_gaps(&model, &test, header.likelihood, args.grid, from..from + n)?;
+            let range = from..from + n;
+            let summary = if args.gap_check {
+                check_gaps(&model, &test, header.likelihood, args.grid, range)?
+            } else if args.gap_split {
+                average_gap_split(&model, &test, header.likelihood, args.grid, range)?
+            } else {
+                return Err("--all needs --gap-check or --gap-split".into());
+            };
             println!("{}", serde_json::to_string_pretty(&summary)?);
             return Ok(());
         }
@@ -456,9 +477,18 @@ mod cli {
             0,
             &device,
         ))?;
-        let summary = json!({
+        let split = if args.gap_split {
+            let start = Instant::now();
+            let split = gap_split_of(&model, &x, header.likelihood, &ev)?;
+            let ms = start.elapsed().as_secs_f64() * 1e3;
+            Some(json!({"split": split, "total_gap": split.total_gap(), "ms": ms}))
+        } else {
+            None
+        };
+        let mut summary = json!({
             "index": index,
             "label": test.label(index),
+            "reading": header.likelihood.reading(&x),
             "log_px_quadrature": ev.log_px,
             "log_px_importance": is,
             "importance_samples": args.samples,
@@ -469,8 +499,106 @@ mod cli {
             "posterior": ev.posterior,
             "grid": ev.grid,
         });
+        if let Some(split) = split {
+            summary["gap_split"] = split;
+        }
         println!("{}", serde_json::to_string_pretty(&summary)?);
         Ok(())
+    }
+
+    /// The gap split of `x`, from its evidence by quadrature (what the page's inspection does).
+    fn gap_split_of(
+        model: &vae_playground::vae::model::Vae<Cpu>,
+        x: &[f32],
+        likelihood: Likelihood,
+        ev: &Evidence,
+    ) -> Result<GapSplit, Error> {
+        let decoder = block_on(HostDecoder::from_model(model))?;
+        split_gap(&decoder, x, likelihood, &ev.posterior, ev.log_px, GAP_NODES)
+            .ok_or_else(|| "the gap split needs a 2-D latent space".into())
+    }
+
+    /// Means of the gap split's numbers over the test images in `range`.
+    fn average_gap_split(
+        model: &vae_playground::vae::model::Vae<Cpu>,
+        test: &Digits,
+        likelihood: Likelihood,
+        grid: usize,
+        range: std::ops::Range<usize>,
+    ) -> Result<serde_json::Value, Error> {
+        let device = Default::default();
+        let count = range.len();
+        let first = range.start;
+        let bar = progress_bar(count as u64, false);
+        let decoder = block_on(HostDecoder::from_model(model))?;
+        let start = Instant::now();
+        let mut split_seconds = 0.0;
+        // Sums of: ln p(x), ELBO (the inspector's grid), ELBO(q_phi), ELBO(q*), ELBO(full q*),
+        // approximation, amortisation and full-covariance approximation gaps.
+        let mut sums = [0.0f64; 8];
+        let (mut not_converged, mut max_iterations) = (0usize, 0usize);
+        let mut min_approximation = (f64::INFINITY, first);
+        for i in range {
+            let x = test.image_f32(i);
+            let ev = block_on(evidence_by_quadrature(model, &x, likelihood, grid, &device))?;
+            let split_start = Instant::now();
+            let s = split_gap(
+                &decoder,
+                &x,
+                likelihood,
+                &ev.posterior,
+                ev.log_px,
+                GAP_NODES,
+            )
+            .ok_or("the gap split needs a 2-D latent space")?;
+            split_seconds += split_start.elapsed().as_secs_f64();
+            let values = [
+                ev.log_px,
+                ev.elbo,
+                s.elbo_encoder,
+                s.diagonal.elbo,
+                s.full.elbo,
+                s.approximation_gap,
+                s.amortisation_gap,
+                s.full_approximation_gap,
+            ];
+            if let Some(bad) = values.iter().find(|v| !v.is_finite()) {
+                return Err(format!("image {i}: a number of its split is {bad}").into());
+            }
+            for (sum, v) in sums.iter_mut().zip(values) {
+                *sum += v;
+            }
+            not_converged += usize::from(!s.diagonal.converged || !s.full.converged);
+            max_iterations = max_iterations.max(s.diagonal.iterations.max(s.full.iterations));
+            if s.approximation_gap < min_approximation.0 {
+                min_approximation = (s.approximation_gap, i);
+            }
+            bar.inc(1);
+        }
+        bar.finish();
+        let n = count.max(1) as f64;
+        let mean = |k: usize| sums[k] / n;
+        Ok(json!({
+            "images": count,
+            "from": first,
+            "grid": grid,
+            "gauss_hermite_nodes": GAP_NODES,
+            "mean_log_px": mean(0),
+            "mean_elbo_grid": mean(1),
+            "mean_elbo_encoder": mean(2),
+            "mean_elbo_diagonal_q_star": mean(3),
+            "mean_elbo_full_q_star": mean(4),
+            "mean_total_gap": mean(0) - mean(2),
+            "mean_approximation_gap": mean(5),
+            "mean_amortisation_gap": mean(6),
+            "mean_full_approximation_gap": mean(7),
+            "min_approximation_gap": min_approximation.0,
+            "min_approximation_gap_index": min_approximation.1,
+            "not_converged": not_converged,
+            "max_iterations": max_iterations,
+            "seconds": start.elapsed().as_secs_f64(),
+            "split_ms_per_image": 1e3 * split_seconds / n,
+        }))
     }
 
     fn preview(args: PreviewArgs) -> Result<(), Error> {

@@ -124,11 +124,11 @@ impl Inspector {
 
     /// The compute worker stopped: what was in flight is to be asked for again (the caller
     /// asks for the inspection and the manifold; the strip comes back from here).
-    pub fn compute_lost(&mut self) -> Option<ComputeRequest> {
+    pub fn compute_lost(&mut self, likelihood: Likelihood) -> Option<ComputeRequest> {
         self.in_flight = false;
         self.manifold_pending = None;
         self.strip_pending.take()?;
-        self.strip_request()
+        self.strip_request(likelihood)
     }
 
     pub fn set_manifold_n(&mut self, n: usize) {
@@ -194,8 +194,14 @@ impl Inspector {
         requests
     }
 
-    /// The decoded manifold over `view`, if it is shown and none is being decoded.
-    pub fn manifold_request(&mut self, view: MapView, now: f64) -> Option<ComputeRequest> {
+    /// The decoded manifold over `view` (`likelihood`'s means), if it is shown and none is being
+    /// decoded.
+    pub fn manifold_request(
+        &mut self,
+        view: MapView,
+        likelihood: Likelihood,
+        now: f64,
+    ) -> Option<ComputeRequest> {
         if !self.show_manifold || self.manifold_pending.is_some() {
             return None;
         }
@@ -211,18 +217,18 @@ impl Inspector {
             .flatten()
             .flat_map(|p| [p[0] as f32, p[1] as f32])
             .collect();
-        Some(ComputeRequest::Decode { id, z })
+        Some(ComputeRequest::Decode { id, z, likelihood })
     }
 
     /// Set an interpolation end to the mean of q(z|x); the strip when both are set.
-    pub fn set_end(&mut self, end: usize) -> Option<ComputeRequest> {
+    pub fn set_end(&mut self, end: usize, likelihood: Likelihood) -> Option<ComputeRequest> {
         let mu = &self.result.as_ref()?.evidence.posterior.mu;
         self.ends[end.min(1)] = Some([mu[0], mu[1]]);
-        self.strip_request()
+        self.strip_request(likelihood)
     }
 
     /// The images along the line from A to B, if both are set.
-    fn strip_request(&mut self) -> Option<ComputeRequest> {
+    fn strip_request(&mut self, likelihood: Likelihood) -> Option<ComputeRequest> {
         let [Some(a), Some(b)] = self.ends else {
             return None;
         };
@@ -237,7 +243,7 @@ impl Inspector {
             .collect();
         let id = self.decode_id();
         self.strip_pending = Some(id);
-        Some(ComputeRequest::Decode { id, z })
+        Some(ComputeRequest::Decode { id, z, likelihood })
     }
 
     /// z at `frame` of the walk from A to B, if both ends are set.
