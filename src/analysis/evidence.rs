@@ -5,7 +5,7 @@
 use burn::tensor::{Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
-use crate::analysis::gap_split::{split_gap, GapSplit, HostDecoder, GAP_NODES};
+use crate::analysis::gap_split::{gap_split, GapSplit, Gaussian2};
 use crate::vae::backend::{read_f32, ReadbackError};
 use crate::vae::dense::VaeBackend;
 use crate::vae::elbo::{Likelihood, LN_2PI};
@@ -198,21 +198,15 @@ async fn quadrature_given_q<B: VaeBackend>(
     let (log_joint, _) = log_joint_on(model, x, likelihood, &grid, device).await?;
     let log_px = log_sum_exp(&log_joint) + grid.cell_area().ln();
 
-    // E_q[ln p(x|z)], with q's weights normalised over a grid that covers q.
-    let q_grid = Grid {
-        z1: (q.mu[0] - SIGMAS * q.sigma(0), q.mu[0] + SIGMAS * q.sigma(0)),
-        z2: (q.mu[1] - SIGMAS * q.sigma(1), q.mu[1] + SIGMAS * q.sigma(1)),
+    let expected_ll = expected_log_likelihood(
+        model,
+        x,
+        likelihood,
+        &Gaussian2::from_diagonal(&q),
         n,
-    };
-    let points = grid_points(&q_grid);
-    let log_lik = log_likelihood(model, x, likelihood, &points, device).await?;
-    let log_q: Vec<f64> = points.iter().map(|z| q.log_density(z)).collect();
-    let log_norm = log_sum_exp(&log_q);
-    let expected_ll: f64 = log_q
-        .iter()
-        .zip(&log_lik)
-        .map(|(lq, ll)| (lq - log_norm).exp() * ll)
-        .sum();
+        device,
+    )
+    .await?;
     let recon = -expected_ll;
     let kl = q.kl_to_prior();
     let elbo = -(recon + kl);
@@ -226,6 +220,37 @@ async fn quadrature_given_q<B: VaeBackend>(
         grid,
     };
     Ok((evidence, log_joint))
+}
+
+/// E_q[ln p(x|z)] for a 2-D Gaussian q = N(mu, L L^T) by the midpoint rule on an `n` x `n`
+/// grid of its standardised coordinates u over [-6, 6]^2 (z = mu + L u), weighted by
+/// N(u; 0, I) normalised over the grid. For a diagonal q this is a grid over mu +- 6 sigma.
+pub async fn expected_log_likelihood<B: VaeBackend>(
+    model: &Vae<B>,
+    x: &[f32],
+    likelihood: Likelihood,
+    q: &Gaussian2,
+    n: usize,
+    device: &B::Device,
+) -> Result<f64, ReadbackError> {
+    let u_grid = Grid {
+        z1: (-SIGMAS, SIGMAS),
+        z2: (-SIGMAS, SIGMAS),
+        n,
+    };
+    let u = u_grid.points();
+    let points: Vec<Vec<f64>> = u.iter().map(|&u| q.at(u).to_vec()).collect();
+    let log_lik = log_likelihood(model, x, likelihood, &points, device).await?;
+    let log_w: Vec<f64> = u
+        .iter()
+        .map(|u| -0.5 * (u[0] * u[0] + u[1] * u[1]))
+        .collect();
+    let log_norm = log_sum_exp(&log_w);
+    Ok(log_w
+        .iter()
+        .zip(&log_lik)
+        .map(|(lw, ll)| (lw - log_norm).exp() * ll)
+        .sum())
 }
 
 fn grid_points(grid: &Grid) -> Vec<Vec<f64>> {
@@ -384,7 +409,7 @@ pub struct Inspection {
     /// `samples` images decoded at z ~ q(z|x), 784 each, concatenated.
     pub samples: Vec<f32>,
     /// The gap split into approximation and amortisation, with q* (2-D latents): exactly
-    /// [`split_gap`] with [`GAP_NODES`] against `evidence.log_px`.
+    /// [`gap_split`] of `evidence`.
     pub gap_split: Option<GapSplit>,
 }
 
@@ -401,7 +426,7 @@ pub const INSPECT_QUADRATURE_N: usize = 64;
 /// - `reconstruction`: the decoder's pixel means at z = mu;
 /// - `samples`: `samples` images decoded at z ~ q(z|x), drawn from the same seeded generator
 ///   after the IWAE samples;
-/// - `gap_split`: [`split_gap`] with [`GAP_NODES`] nodes per axis against `evidence.log_px`.
+/// - `gap_split`: [`gap_split`] of `evidence`.
 ///
 /// The decoder runs in batches of up to 4096 points; the cost is dominated by the quadrature
 /// (about 10-16k decoder evaluations) and the heat map (n² more unless `view` is the
@@ -449,8 +474,7 @@ pub async fn inspect<B: VaeBackend>(
         decode_flat(model, &drawn, likelihood, device).await?
     };
 
-    let decoder = HostDecoder::from_model(model).await?;
-    let gap_split = split_gap(&decoder, x, likelihood, q, log_px, GAP_NODES);
+    let gap_split = gap_split(model, x, likelihood, &evidence, device).await?;
 
     Ok(Inspection {
         evidence,
