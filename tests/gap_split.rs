@@ -4,15 +4,17 @@
 mod common;
 
 use pollster::block_on;
-use vae_playground::analysis::evidence::{evidence_by_quadrature, Evidence, Grid};
+use vae_playground::analysis::evidence::{
+    evidence_by_quadrature, evidence_with_gap_split, Evidence, Grid,
+};
 use vae_playground::analysis::gap_split::{
-    gap_split, gauss_hermite, ElboObjective, GapSplit, Gaussian2, HostDecoder, GAP_NODES,
-    GAP_TOLERANCE,
+    gauss_hermite, ElboObjective, GapSplit, Gaussian2, HostDecoder, GAP_NODES, GAP_TOLERANCE,
 };
 use vae_playground::data::{Dataset, Split};
+use vae_playground::page::inspector::reading_text;
 use vae_playground::services::compute::{ComputeReply, ComputeRequest, Computer};
 use vae_playground::vae::backend::Cpu;
-use vae_playground::vae::elbo::Likelihood;
+use vae_playground::vae::elbo::{Likelihood, Reading};
 use vae_playground::vae::model::Vae;
 use vae_playground::vae::weights;
 
@@ -80,16 +82,15 @@ fn q_star_is_a_stationary_point_at_least_as_good_as_the_encoder() {
     let test = common::load(Dataset::Mnist, Split::Test);
     for i in IMAGES {
         let x = test.image_f32(i);
-        let ev = evidence(&model, &x, header.likelihood);
-        let s = block_on(gap_split(
+        let (ev, s) = block_on(evidence_with_gap_split(
             &model,
             &x,
             header.likelihood,
-            &ev,
+            64,
             &Default::default(),
         ))
-        .unwrap()
         .unwrap();
+        let s = s.expect("a 2-D model has a gap split");
         assert!(
             s.diagonal.converged && s.full.converged,
             "image {i}: {s:#?}"
@@ -251,8 +252,50 @@ fn the_page_s_numbers_equal_the_cli_s() {
         Some(page.evidence.log_px)
     );
     assert_eq!(cli["elbo"].as_f64(), Some(page.evidence.elbo));
+    assert_eq!(cli["reading"], serde_json::to_value(page.reading).unwrap());
     assert_eq!(
         cli["gap_split"]["total_gap"].as_f64(),
         Some(page_split.total_gap())
     );
+}
+
+#[test]
+fn the_page_says_which_density_ln_p_x_is() {
+    let grey = common::load(Dataset::Mnist, Split::Test).image_f32(0);
+    let binary = common::load(Dataset::MnistBin, Split::Test).image_f32(0);
+    let cases = [
+        (Likelihood::Bernoulli, &grey, Reading::Score),
+        (Likelihood::Bernoulli, &binary, Reading::LogProbability),
+        (
+            Likelihood::ContinuousBernoulli,
+            &grey,
+            Reading::LogDensityOnUnitCube,
+        ),
+        (
+            Likelihood::Gaussian { sigma: 0.1 },
+            &grey,
+            Reading::LogDensityOnReals,
+        ),
+    ];
+    for (likelihood, x, want) in cases {
+        assert_eq!(likelihood.reading(x), want, "{likelihood:?}");
+    }
+    // The score is called one, with the reason and where to find a likelihood.
+    let (label, note) = reading_text(Reading::Score);
+    assert!(label.contains("score"), "{label}");
+    for needle in [
+        "not a log-likelihood",
+        "integrate to 1",
+        "continuous Bernoulli",
+        "binarised",
+    ] {
+        assert!(note.contains(needle), "{note}");
+    }
+    for reading in [Reading::LogProbability, Reading::LogDensityOnUnitCube] {
+        let (label, note) = reading_text(reading);
+        assert!(
+            !label.contains("score") && !note.contains("score"),
+            "{label} {note}"
+        );
+    }
 }

@@ -5,10 +5,12 @@
 use burn::tensor::{Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
-use crate::analysis::gap_split::{gap_split, GapSplit, Gaussian2};
+use crate::analysis::gap_split::{
+    gap_split, optimise, GapSplit, Gaussian2, HostDecoder, GAP_NODES,
+};
 use crate::vae::backend::{read_f32, ReadbackError};
 use crate::vae::dense::VaeBackend;
-use crate::vae::elbo::{Likelihood, LN_2PI};
+use crate::vae::elbo::{Likelihood, Reading, LN_2PI};
 use crate::vae::model::Vae;
 use crate::vae::rng::SeededRng;
 
@@ -179,22 +181,64 @@ pub async fn evidence_by_quadrature<B: VaeBackend>(
     device: &B::Device,
 ) -> Result<Evidence, ReadbackError> {
     let q = posterior(model, x, device).await?;
-    Ok(quadrature_given_q(model, x, likelihood, q, n, device)
+    Ok(quadrature_given_q(model, x, likelihood, q, &[], n, device)
         .await?
         .0)
 }
 
-/// [`evidence_by_quadrature`] for a known q(z|x); also returns ln p(x|z) + ln p(z) at every
-/// point of the final grid (`Evidence::grid`), for reuse.
+/// [`evidence_by_quadrature`] with its gap split: q* is found first, and the quadrature's box
+/// covers q*'s regions as well as q(z|x)'s. (Where the likelihood outweighs the prior, as with
+/// the continuous Bernoulli, q* can sit dozens of q's standard deviations from q and outside
+/// the box q alone leads to: test image 0 of `mnist-continuous-bernoulli.vaew`, where ln p(x)
+/// came out 1 nat below ELBO(q*) before.) What `inspect` and `vae evidence --gap-split` compute.
+pub async fn evidence_with_gap_split<B: VaeBackend>(
+    model: &Vae<B>,
+    x: &[f32],
+    likelihood: Likelihood,
+    n: usize,
+    device: &B::Device,
+) -> Result<(Evidence, Option<GapSplit>), ReadbackError> {
+    let (evidence, split, _) = quadrature_and_split(model, x, likelihood, n, device).await?;
+    Ok((evidence, split))
+}
+
+/// [`evidence_with_gap_split`], with ln p(x|z) + ln p(z) at every point of the final grid.
+async fn quadrature_and_split<B: VaeBackend>(
+    model: &Vae<B>,
+    x: &[f32],
+    likelihood: Likelihood,
+    n: usize,
+    device: &B::Device,
+) -> Result<(Evidence, Option<GapSplit>, Vec<f64>), ReadbackError> {
+    let q = posterior(model, x, device).await?;
+    let decoder = HostDecoder::from_model(model).await?;
+    let optimum = optimise(&decoder, x, likelihood, &q, GAP_NODES);
+    let regions: Vec<Gaussian2> = optimum.iter().flat_map(|(d, f)| [d.q, f.q]).collect();
+    let (evidence, log_joint) =
+        quadrature_given_q(model, x, likelihood, q, &regions, n, device).await?;
+    let split = match optimum {
+        Some((diagonal, full)) => {
+            Some(gap_split(model, x, likelihood, &evidence, diagonal, full, device).await?)
+        }
+        None => None,
+    };
+    Ok((evidence, split, log_joint))
+}
+
+/// [`evidence_by_quadrature`] for a known q(z|x), with the box also covering `also`; returns
+/// ln p(x|z) + ln p(z) at every point of the final grid (`Evidence::grid`) too, for reuse.
 async fn quadrature_given_q<B: VaeBackend>(
     model: &Vae<B>,
     x: &[f32],
     likelihood: Likelihood,
     q: Gaussian,
+    also: &[Gaussian2],
     n: usize,
     device: &B::Device,
 ) -> Result<(Evidence, Vec<f64>), ReadbackError> {
-    let grid = posterior_box(model, x, likelihood, &q, n, device).await?;
+    let mut regions = vec![Gaussian2::from_diagonal(&q)];
+    regions.extend_from_slice(also);
+    let grid = posterior_box(model, x, likelihood, &regions, n, device).await?;
     let (log_joint, _) = log_joint_on(model, x, likelihood, &grid, device).await?;
     let log_px = log_sum_exp(&log_joint) + grid.cell_area().ln();
 
@@ -307,12 +351,22 @@ async fn posterior_box<B: VaeBackend>(
     model: &Vae<B>,
     x: &[f32],
     likelihood: Likelihood,
-    q: &Gaussian,
+    regions: &[Gaussian2],
     n: usize,
     device: &B::Device,
 ) -> Result<Grid, ReadbackError> {
-    let half = (0..2)
-        .map(|j| q.mu[j].abs() + SIGMAS * q.sigma(j))
+    // Each region's box, mu +- 6 sigma per coordinate.
+    let spans: Vec<[(f64, f64); 2]> = regions
+        .iter()
+        .map(|g| {
+            let s = g.sigma();
+            [0, 1].map(|j| (g.mu[j] - SIGMAS * s[j], g.mu[j] + SIGMAS * s[j]))
+        })
+        .collect();
+    let half = spans
+        .iter()
+        .flatten()
+        .map(|(lo, hi)| lo.abs().max(hi.abs()))
         .fold(4.5_f64, f64::max);
     let mut grid = Grid {
         z1: (-half, half),
@@ -322,16 +376,16 @@ async fn posterior_box<B: VaeBackend>(
     for _ in 0..MAX_ZOOMS {
         let (log_joint, points) = log_joint_on(model, x, likelihood, &grid, device).await?;
         let mass = mass_box(&grid, &log_joint, &points);
-        // Always keep q's own region: a sharp peak near mu can fall between coarse points.
+        // Always keep the regions' own boxes: a sharp peak near mu can fall between coarse
+        // points.
+        let widen = |(lo, hi): (f64, f64), j: usize| {
+            spans
+                .iter()
+                .fold((lo, hi), |(lo, hi), s| (lo.min(s[j].0), hi.max(s[j].1)))
+        };
         let next = Grid {
-            z1: (
-                mass.z1.0.min(q.mu[0] - SIGMAS * q.sigma(0)),
-                mass.z1.1.max(q.mu[0] + SIGMAS * q.sigma(0)),
-            ),
-            z2: (
-                mass.z2.0.min(q.mu[1] - SIGMAS * q.sigma(1)),
-                mass.z2.1.max(q.mu[1] + SIGMAS * q.sigma(1)),
-            ),
+            z1: widen(mass.z1, 0),
+            z2: widen(mass.z2, 1),
             n: ZOOM_N,
         };
         let area = |g: &Grid| (g.z1.1 - g.z1.0) * (g.z2.1 - g.z2.0);
@@ -408,9 +462,10 @@ pub struct Inspection {
     pub reconstruction: Vec<f32>,
     /// `samples` images decoded at z ~ q(z|x), 784 each, concatenated.
     pub samples: Vec<f32>,
-    /// The gap split into approximation and amortisation, with q* (2-D latents): exactly
-    /// [`gap_split`] of `evidence`.
+    /// The gap split into approximation and amortisation, with q* (2-D latents).
     pub gap_split: Option<GapSplit>,
+    /// What ln p(x) is for this x under the decoder: a log-probability, a log-density or a score.
+    pub reading: Reading,
 }
 
 /// Grid side of the quadrature behind [`Inspection::evidence`].
@@ -418,7 +473,7 @@ pub const INSPECT_QUADRATURE_N: usize = 64;
 
 /// Everything the page shows for one input `x` (784 pixels in [0, 1]), for a 2-D latent:
 ///
-/// - `evidence`: exactly [`evidence_by_quadrature`] with n = 64;
+/// - `evidence` and `gap_split`: exactly [`evidence_with_gap_split`] with n = 64;
 /// - `iwae`: exactly [`evidence_by_importance_sampling`] with `iwae_k` samples and `seed`
 ///   (`iwae_k` = 0 counts as 1);
 /// - `heat`: p(z|x) at the cell centres of `view` (reusing the quadrature's values when `view`
@@ -426,7 +481,6 @@ pub const INSPECT_QUADRATURE_N: usize = 64;
 /// - `reconstruction`: the decoder's pixel means at z = mu;
 /// - `samples`: `samples` images decoded at z ~ q(z|x), drawn from the same seeded generator
 ///   after the IWAE samples;
-/// - `gap_split`: [`gap_split`] of `evidence`.
 ///
 /// The decoder runs in batches of up to 4096 points; the cost is dominated by the quadrature
 /// (about 10-16k decoder evaluations) and the heat map (n² more unless `view` is the
@@ -442,9 +496,8 @@ pub async fn inspect<B: VaeBackend>(
     seed: u64,
     device: &B::Device,
 ) -> Result<Inspection, ReadbackError> {
-    let q = posterior(model, x, device).await?;
-    let (evidence, log_joint) =
-        quadrature_given_q(model, x, likelihood, q, INSPECT_QUADRATURE_N, device).await?;
+    let (evidence, gap_split, log_joint) =
+        quadrature_and_split(model, x, likelihood, INSPECT_QUADRATURE_N, device).await?;
     let log_px = evidence.log_px;
     let q = &evidence.posterior;
 
@@ -474,8 +527,6 @@ pub async fn inspect<B: VaeBackend>(
         decode_flat(model, &drawn, likelihood, device).await?
     };
 
-    let gap_split = gap_split(model, x, likelihood, &evidence, device).await?;
-
     Ok(Inspection {
         evidence,
         iwae,
@@ -485,6 +536,7 @@ pub async fn inspect<B: VaeBackend>(
         reconstruction,
         samples,
         gap_split,
+        reading: likelihood.reading(x),
     })
 }
 

@@ -549,21 +549,18 @@ impl GapSplit {
     }
 }
 
-/// The gap split of `x` from its `evidence` (ln p(x), ELBO(q_phi) and q_phi by quadrature):
-/// [`optimise`] with [`GAP_NODES`], then ELBO(q*) on the grid of `evidence`'s ELBO. `None`
-/// unless the latent space is 2-D.
+/// The gap split of `x` from its `evidence` (ln p(x), ELBO(q_phi) and q_phi by quadrature) and
+/// the optima [`optimise`] found: ELBO(q*) on the grid of `evidence`'s ELBO. See
+/// `evidence::evidence_with_gap_split`, which also widens the quadrature's box to cover q*.
 pub async fn gap_split<B: VaeBackend>(
     model: &Vae<B>,
     x: &[f32],
     likelihood: Likelihood,
     evidence: &Evidence,
+    diagonal: Optimum,
+    full: Optimum,
     device: &B::Device,
-) -> Result<Option<GapSplit>, ReadbackError> {
-    let decoder = HostDecoder::from_model(model).await?;
-    let Some((diagonal, full)) = optimise(&decoder, x, likelihood, &evidence.posterior, GAP_NODES)
-    else {
-        return Ok(None);
-    };
+) -> Result<GapSplit, ReadbackError> {
     let n = evidence.grid.n;
     let elbo = |q: Gaussian2| async move {
         let expected = expected_log_likelihood(model, x, likelihood, &q, n, device).await?;
@@ -572,7 +569,7 @@ pub async fn gap_split<B: VaeBackend>(
     let elbo_diagonal = elbo(diagonal.q).await?;
     let elbo_full = elbo(full.q).await?;
     let (log_px, elbo_encoder) = (evidence.log_px, evidence.elbo);
-    Ok(Some(GapSplit {
+    Ok(GapSplit {
         log_px,
         elbo_encoder,
         elbo_diagonal,
@@ -583,5 +580,5 @@ pub async fn gap_split<B: VaeBackend>(
         diagonal,
         full,
         nodes: GAP_NODES,
-    }))
+    })
 }

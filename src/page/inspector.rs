@@ -7,7 +7,30 @@ use std::rc::Rc;
 use crate::analysis::evidence::{Grid, Inspection};
 use crate::page::url_state::MapView;
 use crate::services::compute::{ComputeReply, ComputeRequest};
-use crate::vae::elbo::Likelihood;
+use crate::vae::elbo::{Likelihood, Reading};
+
+/// What the page calls ln p(x), and the line that says which density it is (vae-math.md,
+/// "Which numbers are densities").
+pub fn reading_text(reading: Reading) -> (&'static str, &'static str) {
+    match reading {
+        Reading::Score => (
+            "ln p(x) score, quadrature",
+            "A score, not a log-likelihood: with the Bernoulli decoder on grey pixels, exp(−BCE) does not integrate to 1 over [0, 1]^784. For a likelihood, choose the continuous Bernoulli decoder or binarised MNIST.",
+        ),
+        Reading::LogProbability => (
+            "ln p(x), quadrature",
+            "A log-probability: the Bernoulli decoder's, of this binary image.",
+        ),
+        Reading::LogDensityOnUnitCube => (
+            "ln p(x), quadrature",
+            "A log-density on [0, 1]^784 (continuous Bernoulli). Decoded images show its mean, not the sigmoid of the logits.",
+        ),
+        Reading::LogDensityOnReals => (
+            "ln p(x), quadrature",
+            "A log-density on ℝ^784 (Gaussian decoder).",
+        ),
+    }
+}
 
 /// The true-posterior heat map's grid side, over the map's square.
 pub const HEAT_N: usize = 64;
@@ -41,6 +64,8 @@ pub struct Inspector {
     pub manifold_ms: f64,
     pub show_heat: bool,
     pub show_ellipse: bool,
+    /// q*'s ellipses beside q(z|x)'s.
+    pub show_q_star: bool,
     pub show_manifold: bool,
     pub manifold_n: usize,
     pub manifold: Option<(Grid, Rc<Vec<f32>>)>,
@@ -73,6 +98,7 @@ impl Default for Inspector {
             manifold_ms: 0.0,
             show_heat: true,
             show_ellipse: true,
+            show_q_star: true,
             show_manifold: false,
             manifold_n: 12,
             manifold: None,
@@ -328,6 +354,13 @@ impl Inspector {
         let r = self.result.as_ref().filter(|_| self.show_ellipse)?;
         let q = &r.evidence.posterior;
         Some(([q.mu[0], q.mu[1]], [q.sigma(0), q.sigma(1)]))
+    }
+
+    /// q*'s (the best diagonal Gaussian for x) mean and standard deviations, if shown.
+    pub fn q_star_ellipse(&self) -> Option<([f64; 2], [f64; 2])> {
+        let r = self.result.as_ref().filter(|_| self.show_q_star)?;
+        let q = &r.gap_split.as_ref()?.diagonal.q;
+        Some((q.mu, q.sigma()))
     }
 
     pub fn line(&self) -> Option<([f64; 2], [f64; 2])> {

@@ -39,8 +39,10 @@ pub enum Likelihood {
 pub enum Reading {
     /// A log-probability of a binary image (Bernoulli on pixels in {0, 1}).
     LogProbability,
-    /// A log-density: on [0, 1]^D (continuous Bernoulli) or on R^D (Gaussian).
-    LogDensity,
+    /// A log-density on [0, 1]^D (continuous Bernoulli).
+    LogDensityOnUnitCube,
+    /// A log-density on R^D (Gaussian).
+    LogDensityOnReals,
     /// Bernoulli on grey levels: a training score, not the log of a normalised density.
     Score,
 }
@@ -71,7 +73,8 @@ impl Likelihood {
                 Reading::LogProbability
             }
             Likelihood::Bernoulli => Reading::Score,
-            Likelihood::Gaussian { .. } | Likelihood::ContinuousBernoulli => Reading::LogDensity,
+            Likelihood::ContinuousBernoulli => Reading::LogDensityOnUnitCube,
+            Likelihood::Gaussian { .. } => Reading::LogDensityOnReals,
         }
     }
 

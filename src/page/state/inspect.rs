@@ -47,6 +47,7 @@ impl PageState {
             }
             InspectMsg::HeatToggled(on) => self.inspector.show_heat = on,
             InspectMsg::EllipseToggled(on) => self.inspector.show_ellipse = on,
+            InspectMsg::QStarToggled(on) => self.inspector.show_q_star = on,
             InspectMsg::ManifoldToggled(on) => {
                 self.inspector.show_manifold = on;
                 self.request_manifold(now);
