@@ -11,8 +11,9 @@ use vae_playground::analysis::gap_split::{
     gauss_hermite, ElboObjective, GapSplit, Gaussian2, HostDecoder, GAP_NODES, GAP_TOLERANCE,
 };
 use vae_playground::data::{Dataset, Split};
-use vae_playground::page::inspector::reading_text;
-use vae_playground::services::compute::{ComputeReply, ComputeRequest, Computer};
+use vae_playground::page::inspector::{reading_text, Inspector};
+use vae_playground::page::url_state::MapView;
+use vae_playground::services::compute::{ComputeRequest, Computer};
 use vae_playground::vae::backend::Cpu;
 use vae_playground::vae::elbo::{Likelihood, Reading};
 use vae_playground::vae::model::Vae;
@@ -224,7 +225,7 @@ fn the_page_s_numbers_equal_the_cli_s() {
     worker.set_weights(&bytes).unwrap();
     let request = ComputeRequest::Inspect {
         id: 1,
-        x,
+        x: x.clone(),
         likelihood: header.likelihood,
         view: Grid {
             z1: (-4.0, 4.0),
@@ -237,13 +238,24 @@ fn the_page_s_numbers_equal_the_cli_s() {
     };
     // As the page gets it: through the worker's JSON.
     let reply = serde_json::to_string(&block_on(worker.handle(request))).unwrap();
-    let ComputeReply::Inspect {
-        result: Ok(page), ..
-    } = serde_json::from_str(&reply).unwrap()
-    else {
-        panic!("no inspection: {reply}");
-    };
-    let page_split = page.gap_split.expect("a 2-D model has a gap split");
+    // The page's inspector takes the reply for its input (the first, so id 1).
+    let mut inspector = Inspector::default();
+    inspector.set_input(std::rc::Rc::new(x), "test image".into());
+    let taken = inspector.reply(serde_json::from_str(&reply).unwrap(), MapView::WHOLE, 0.0);
+    assert_eq!(taken.problem, None);
+    let page = inspector
+        .result
+        .clone()
+        .expect("the inspector kept the reply");
+    let page_split = page.gap_split.clone().expect("a 2-D model has a gap split");
+    // q*'s ellipses on the map are the diagonal optimum's, and the toggle hides them.
+    let q_star = page_split.diagonal.q;
+    assert_eq!(
+        inspector.q_star_ellipse(),
+        Some((q_star.mu, q_star.sigma()))
+    );
+    inspector.show_q_star = false;
+    assert_eq!(inspector.q_star_ellipse(), None);
     let cli = cli_gap_split(Dataset::Mnist, index);
     let cli_split: GapSplit = serde_json::from_value(cli["gap_split"]["split"].clone()).unwrap();
     assert_eq!(page_split, cli_split);

@@ -80,7 +80,7 @@ pub fn gauss_hermite(n: usize) -> Vec<(f64, f64)> {
         .collect()
 }
 
-/// The decoder in f64 on the host, for ln p(x|z) with its gradient and Hessian in z.
+/// The decoder in f64 on the host: ln p(x|z) at many z, precise enough for Newton steps.
 #[derive(Debug, Clone)]
 pub struct HostDecoder {
     /// `[k][H]`, `[H]`, `[H][D]`, `[D]`, as in [`PointDecoder`].
@@ -242,12 +242,6 @@ impl Gaussian2 {
     pub fn sigma(&self) -> [f64; 2] {
         let [l11, l21, l22] = self.chol;
         [l11, (l21 * l21 + l22 * l22).sqrt()]
-    }
-
-    /// The covariance [[s11, s12], [s12, s22]].
-    pub fn covariance(&self) -> [[f64; 2]; 2] {
-        let [l11, l21, l22] = self.chol;
-        [[l11 * l11, l11 * l21], [l11 * l21, l21 * l21 + l22 * l22]]
     }
 
     /// KL(N(mu, L L^T) || N(0, I)) = (tr S + |mu|^2 - 2)/2 - ln L11 - ln L22.
