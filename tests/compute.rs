@@ -72,11 +72,32 @@ fn the_worker_answers_like_the_model_after_a_json_round_trip() {
     match block_on(worker.handle(ComputeRequest::Decode {
         id: 8,
         z: z.clone(),
+        likelihood: Likelihood::Bernoulli,
     })) {
         ComputeReply::Decode {
             id: 8,
             result: Ok(p),
         } => assert_eq!(p, block_on(model.decode(&z)).unwrap()),
+        other => panic!("unexpected {other:?}"),
+    }
+    // The continuous Bernoulli's images are its means, pulled towards 1/2 from the sigmoid's.
+    let cb = Likelihood::ContinuousBernoulli;
+    match block_on(worker.handle(ComputeRequest::Decode {
+        id: 10,
+        z: z.clone(),
+        likelihood: cb,
+    })) {
+        ComputeReply::Decode {
+            id: 10,
+            result: Ok(p),
+        } => {
+            let sigmoid = block_on(model.decode(&z)).unwrap();
+            assert_eq!(p, block_on(model.decode_mean(&z, cb)).unwrap());
+            for (m, s) in p.iter().zip(&sigmoid) {
+                assert!((m - 0.5).abs() <= (s - 0.5).abs() + 1e-6, "{m} vs {s}");
+            }
+            assert!(p.iter().zip(&sigmoid).any(|(m, s)| (m - s).abs() > 0.05));
+        }
         other => panic!("unexpected {other:?}"),
     }
     let short = ComputeRequest::Inspect {

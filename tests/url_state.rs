@@ -33,6 +33,18 @@ fn a_full_link_is_read() {
 }
 
 #[test]
+fn the_continuous_bernoulli_decoder_and_binarised_mnist_are_named_in_links() {
+    let p = parse("decoder=continuous-bernoulli&dataset=mnist-bin");
+    assert!(p.notices.is_empty(), "{:?}", p.notices);
+    assert_eq!(p.state.likelihood, Likelihood::ContinuousBernoulli);
+    assert_eq!(p.state.dataset, Dataset::MnistBin);
+    assert_eq!(
+        to_query(&p.state),
+        "dataset=mnist-bin&decoder=continuous-bernoulli"
+    );
+}
+
+#[test]
 fn bad_values_keep_defaults_and_say_which() {
     let p = parse("lr=abc&beta=-1&batch=0&hidden=99999&seed=-3&z=9,0&view=0,0,0&dataset=cifar&panels=nope&train=5&decoder=poisson&sigma=NaN&embed=maybe&host=javascript:alert(1)&colour=red");
     assert_eq!(p.state, ViewState::default());
@@ -91,12 +103,16 @@ prop_compose! {
     fn states()(
         embed in any::<bool>(),
         panels in panels(),
-        fashion in any::<bool>(),
+        dataset in proptest::sample::select(Dataset::ALL.to_vec()),
         full in any::<bool>(),
         learning_rate in 1e-6f64..=10.0,
         beta in 0.0f64..=100.0,
         batch_size in 1usize..=1024,
-        sigma in proptest::option::of(0.001f64..=10.0),
+        likelihood in prop_oneof![
+            Just(Likelihood::Bernoulli),
+            Just(Likelihood::ContinuousBernoulli),
+            (0.001f64..=10.0).prop_map(|sigma| Likelihood::Gaussian { sigma }),
+        ],
         hidden in 8usize..=1024,
         seed in any::<u64>(),
         z in [-Z_LIMIT..=Z_LIMIT, -Z_LIMIT..=Z_LIMIT],
@@ -105,12 +121,12 @@ prop_compose! {
         ViewState {
             embed,
             panels,
-            dataset: if fashion { Dataset::Fashion } else { Dataset::Mnist },
+            dataset,
             training_set: if full { Split::Train } else { Split::Train10k },
             learning_rate,
             beta,
             batch_size,
-            likelihood: sigma.map_or(Likelihood::Bernoulli, |sigma| Likelihood::Gaussian { sigma }),
+            likelihood,
             hidden,
             seed,
             z,

@@ -76,6 +76,24 @@ fn unsealed(bytes: &[u8]) -> Vec<u8> {
 }
 
 #[test]
+fn the_header_names_the_continuous_bernoulli_decoder_and_binarised_mnist() {
+    let model = small_model(2);
+    let provenance = Provenance {
+        dataset: Some(Dataset::MnistBin),
+        likelihood: vae_playground::vae::elbo::Likelihood::ContinuousBernoulli,
+        ..Default::default()
+    };
+    let bytes = block_on(weights::encode(&model, 3, &provenance)).unwrap();
+    let h = u32::from_le_bytes(bytes[12..16].try_into().unwrap()) as usize;
+    let json: serde_json::Value = serde_json::from_slice(&bytes[16..16 + h]).unwrap();
+    assert_eq!(json["likelihood"]["kind"], "continuous-bernoulli");
+    assert_eq!(json["dataset"], "mnist-bin");
+    let (_, header) = decode(&bytes).unwrap();
+    assert_eq!(header.likelihood, provenance.likelihood);
+    assert_eq!(header.dataset, provenance.dataset);
+}
+
+#[test]
 fn round_trip_is_bit_exact() {
     let model = small_model(42);
     let bytes = encoded(&model);
@@ -250,6 +268,7 @@ fn decoded(model: &Vae<Cpu>) -> Vec<f32> {
     block_on(vae_playground::analysis::evidence::decode_flat(
         model,
         &z,
+        vae_playground::vae::elbo::Likelihood::Bernoulli,
         &Default::default(),
     ))
     .unwrap()

@@ -5,9 +5,12 @@
 use burn::tensor::{Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::gap_split::{
+    gap_split, optimise, GapSplit, Gaussian2, HostDecoder, GAP_NODES,
+};
 use crate::vae::backend::{read_f32, ReadbackError};
 use crate::vae::dense::VaeBackend;
-use crate::vae::elbo::{Likelihood, LN_2PI};
+use crate::vae::elbo::{Likelihood, Reading, LN_2PI};
 use crate::vae::model::Vae;
 use crate::vae::rng::SeededRng;
 
@@ -178,40 +181,76 @@ pub async fn evidence_by_quadrature<B: VaeBackend>(
     device: &B::Device,
 ) -> Result<Evidence, ReadbackError> {
     let q = posterior(model, x, device).await?;
-    Ok(quadrature_given_q(model, x, likelihood, q, n, device)
+    Ok(quadrature_given_q(model, x, likelihood, q, &[], n, device)
         .await?
         .0)
 }
 
-/// [`evidence_by_quadrature`] for a known q(z|x); also returns ln p(x|z) + ln p(z) at every
-/// point of the final grid (`Evidence::grid`), for reuse.
+/// [`evidence_by_quadrature`] with its gap split: q* is found first, and the quadrature's box
+/// covers q*'s regions as well as q(z|x)'s. (Where the likelihood outweighs the prior, as with
+/// the continuous Bernoulli, q* can sit dozens of q's standard deviations from q and outside
+/// the box q alone leads to: test image 0 of `mnist-continuous-bernoulli.vaew`, where ln p(x)
+/// came out 1 nat below ELBO(q*) before.) What `inspect` and `vae evidence --gap-split` compute.
+pub async fn evidence_with_gap_split<B: VaeBackend>(
+    model: &Vae<B>,
+    x: &[f32],
+    likelihood: Likelihood,
+    n: usize,
+    device: &B::Device,
+) -> Result<(Evidence, Option<GapSplit>), ReadbackError> {
+    let (evidence, split, _) = quadrature_and_split(model, x, likelihood, n, device).await?;
+    Ok((evidence, split))
+}
+
+/// [`evidence_with_gap_split`], with ln p(x|z) + ln p(z) at every point of the final grid.
+async fn quadrature_and_split<B: VaeBackend>(
+    model: &Vae<B>,
+    x: &[f32],
+    likelihood: Likelihood,
+    n: usize,
+    device: &B::Device,
+) -> Result<(Evidence, Option<GapSplit>, Vec<f64>), ReadbackError> {
+    let q = posterior(model, x, device).await?;
+    let decoder = HostDecoder::from_model(model).await?;
+    let optimum = optimise(&decoder, x, likelihood, &q, GAP_NODES);
+    let regions: Vec<Gaussian2> = optimum.iter().flat_map(|(d, f)| [d.q, f.q]).collect();
+    let (evidence, log_joint) =
+        quadrature_given_q(model, x, likelihood, q, &regions, n, device).await?;
+    let split = match optimum {
+        Some((diagonal, full)) => {
+            Some(gap_split(model, x, likelihood, &evidence, diagonal, full, device).await?)
+        }
+        None => None,
+    };
+    Ok((evidence, split, log_joint))
+}
+
+/// [`evidence_by_quadrature`] for a known q(z|x), with the box also covering `also`; returns
+/// ln p(x|z) + ln p(z) at every point of the final grid (`Evidence::grid`) too, for reuse.
 async fn quadrature_given_q<B: VaeBackend>(
     model: &Vae<B>,
     x: &[f32],
     likelihood: Likelihood,
     q: Gaussian,
+    also: &[Gaussian2],
     n: usize,
     device: &B::Device,
 ) -> Result<(Evidence, Vec<f64>), ReadbackError> {
-    let grid = posterior_box(model, x, likelihood, &q, n, device).await?;
+    let mut regions = vec![Gaussian2::from_diagonal(&q)];
+    regions.extend_from_slice(also);
+    let grid = posterior_box(model, x, likelihood, &regions, n, device).await?;
     let (log_joint, _) = log_joint_on(model, x, likelihood, &grid, device).await?;
     let log_px = log_sum_exp(&log_joint) + grid.cell_area().ln();
 
-    // E_q[ln p(x|z)], with q's weights normalised over a grid that covers q.
-    let q_grid = Grid {
-        z1: (q.mu[0] - SIGMAS * q.sigma(0), q.mu[0] + SIGMAS * q.sigma(0)),
-        z2: (q.mu[1] - SIGMAS * q.sigma(1), q.mu[1] + SIGMAS * q.sigma(1)),
+    let expected_ll = expected_log_likelihood(
+        model,
+        x,
+        likelihood,
+        &Gaussian2::from_diagonal(&q),
         n,
-    };
-    let points = grid_points(&q_grid);
-    let log_lik = log_likelihood(model, x, likelihood, &points, device).await?;
-    let log_q: Vec<f64> = points.iter().map(|z| q.log_density(z)).collect();
-    let log_norm = log_sum_exp(&log_q);
-    let expected_ll: f64 = log_q
-        .iter()
-        .zip(&log_lik)
-        .map(|(lq, ll)| (lq - log_norm).exp() * ll)
-        .sum();
+        device,
+    )
+    .await?;
     let recon = -expected_ll;
     let kl = q.kl_to_prior();
     let elbo = -(recon + kl);
@@ -225,6 +264,37 @@ async fn quadrature_given_q<B: VaeBackend>(
         grid,
     };
     Ok((evidence, log_joint))
+}
+
+/// E_q[ln p(x|z)] for a 2-D Gaussian q = N(mu, L L^T) by the midpoint rule on an `n` x `n`
+/// grid of its standardised coordinates u over [-6, 6]^2 (z = mu + L u), weighted by
+/// N(u; 0, I) normalised over the grid. For a diagonal q this is a grid over mu +- 6 sigma.
+pub async fn expected_log_likelihood<B: VaeBackend>(
+    model: &Vae<B>,
+    x: &[f32],
+    likelihood: Likelihood,
+    q: &Gaussian2,
+    n: usize,
+    device: &B::Device,
+) -> Result<f64, ReadbackError> {
+    let u_grid = Grid {
+        z1: (-SIGMAS, SIGMAS),
+        z2: (-SIGMAS, SIGMAS),
+        n,
+    };
+    let u = u_grid.points();
+    let points: Vec<Vec<f64>> = u.iter().map(|&u| q.at(u).to_vec()).collect();
+    let log_lik = log_likelihood(model, x, likelihood, &points, device).await?;
+    let log_w: Vec<f64> = u
+        .iter()
+        .map(|u| -0.5 * (u[0] * u[0] + u[1] * u[1]))
+        .collect();
+    let log_norm = log_sum_exp(&log_w);
+    Ok(log_w
+        .iter()
+        .zip(&log_lik)
+        .map(|(lw, ll)| (lw - log_norm).exp() * ll)
+        .sum())
 }
 
 fn grid_points(grid: &Grid) -> Vec<Vec<f64>> {
@@ -281,12 +351,22 @@ async fn posterior_box<B: VaeBackend>(
     model: &Vae<B>,
     x: &[f32],
     likelihood: Likelihood,
-    q: &Gaussian,
+    regions: &[Gaussian2],
     n: usize,
     device: &B::Device,
 ) -> Result<Grid, ReadbackError> {
-    let half = (0..2)
-        .map(|j| q.mu[j].abs() + SIGMAS * q.sigma(j))
+    // Each region's box, mu +- 6 sigma per coordinate.
+    let spans: Vec<[(f64, f64); 2]> = regions
+        .iter()
+        .map(|g| {
+            let s = g.sigma();
+            [0, 1].map(|j| (g.mu[j] - SIGMAS * s[j], g.mu[j] + SIGMAS * s[j]))
+        })
+        .collect();
+    let half = spans
+        .iter()
+        .flatten()
+        .map(|(lo, hi)| lo.abs().max(hi.abs()))
         .fold(4.5_f64, f64::max);
     let mut grid = Grid {
         z1: (-half, half),
@@ -296,16 +376,16 @@ async fn posterior_box<B: VaeBackend>(
     for _ in 0..MAX_ZOOMS {
         let (log_joint, points) = log_joint_on(model, x, likelihood, &grid, device).await?;
         let mass = mass_box(&grid, &log_joint, &points);
-        // Always keep q's own region: a sharp peak near mu can fall between coarse points.
+        // Always keep the regions' own boxes: a sharp peak near mu can fall between coarse
+        // points.
+        let widen = |(lo, hi): (f64, f64), j: usize| {
+            spans
+                .iter()
+                .fold((lo, hi), |(lo, hi), s| (lo.min(s[j].0), hi.max(s[j].1)))
+        };
         let next = Grid {
-            z1: (
-                mass.z1.0.min(q.mu[0] - SIGMAS * q.sigma(0)),
-                mass.z1.1.max(q.mu[0] + SIGMAS * q.sigma(0)),
-            ),
-            z2: (
-                mass.z2.0.min(q.mu[1] - SIGMAS * q.sigma(1)),
-                mass.z2.1.max(q.mu[1] + SIGMAS * q.sigma(1)),
-            ),
+            z1: widen(mass.z1, 0),
+            z2: widen(mass.z2, 1),
             n: ZOOM_N,
         };
         let area = |g: &Grid| (g.z1.1 - g.z1.0) * (g.z2.1 - g.z2.0);
@@ -377,10 +457,15 @@ pub struct Inspection {
     /// (index j * n + i as in Grid), using ln p(x) from the quadrature above.
     pub heat: Vec<f64>,
     pub view: Grid,
-    /// Decoded pixel means at z = mu (784 values in [0,1]).
+    /// Decoded pixel means at z = mu (784 values in [0,1]; the decoder's mean, see
+    /// [`Likelihood::mean_of_logit`]).
     pub reconstruction: Vec<f32>,
     /// `samples` images decoded at z ~ q(z|x), 784 each, concatenated.
     pub samples: Vec<f32>,
+    /// The gap split into approximation and amortisation, with q* (2-D latents).
+    pub gap_split: Option<GapSplit>,
+    /// What ln p(x) is for this x under the decoder: a log-probability, a log-density or a score.
+    pub reading: Reading,
 }
 
 /// Grid side of the quadrature behind [`Inspection::evidence`].
@@ -388,14 +473,14 @@ pub const INSPECT_QUADRATURE_N: usize = 64;
 
 /// Everything the page shows for one input `x` (784 pixels in [0, 1]), for a 2-D latent:
 ///
-/// - `evidence`: exactly [`evidence_by_quadrature`] with n = 64;
+/// - `evidence` and `gap_split`: exactly [`evidence_with_gap_split`] with n = 64;
 /// - `iwae`: exactly [`evidence_by_importance_sampling`] with `iwae_k` samples and `seed`
 ///   (`iwae_k` = 0 counts as 1);
 /// - `heat`: p(z|x) at the cell centres of `view` (reusing the quadrature's values when `view`
 ///   is its final grid);
 /// - `reconstruction`: the decoder's pixel means at z = mu;
 /// - `samples`: `samples` images decoded at z ~ q(z|x), drawn from the same seeded generator
-///   after the IWAE samples.
+///   after the IWAE samples;
 ///
 /// The decoder runs in batches of up to 4096 points; the cost is dominated by the quadrature
 /// (about 10-16k decoder evaluations) and the heat map (n² more unless `view` is the
@@ -411,9 +496,8 @@ pub async fn inspect<B: VaeBackend>(
     seed: u64,
     device: &B::Device,
 ) -> Result<Inspection, ReadbackError> {
-    let q = posterior(model, x, device).await?;
-    let (evidence, log_joint) =
-        quadrature_given_q(model, x, likelihood, q, INSPECT_QUADRATURE_N, device).await?;
+    let (evidence, gap_split, log_joint) =
+        quadrature_and_split(model, x, likelihood, INSPECT_QUADRATURE_N, device).await?;
     let log_px = evidence.log_px;
     let q = &evidence.posterior;
 
@@ -431,7 +515,7 @@ pub async fn inspect<B: VaeBackend>(
     let iwae = importance_given_q(model, x, likelihood, q, iwae_k, &mut rng, device).await?;
 
     let mu: Vec<f32> = q.mu.iter().map(|&v| v as f32).collect();
-    let reconstruction = decode_flat(model, &mu, device).await?;
+    let reconstruction = decode_flat(model, &mu, likelihood, device).await?;
     let drawn: Vec<f32> = sample_q(q, samples, &mut rng)
         .into_iter()
         .flatten()
@@ -440,7 +524,7 @@ pub async fn inspect<B: VaeBackend>(
     let samples = if drawn.is_empty() {
         Vec::new()
     } else {
-        decode_flat(model, &drawn, device).await?
+        decode_flat(model, &drawn, likelihood, device).await?
     };
 
     Ok(Inspection {
@@ -451,14 +535,17 @@ pub async fn inspect<B: VaeBackend>(
         view,
         reconstruction,
         samples,
+        gap_split,
+        reading: likelihood.reading(x),
     })
 }
 
-/// Decoded pixel means for `z`, points of k (the model's latent size) coordinates, flattened;
-/// a trailing partial point is ignored. One batched decoder call.
+/// Decoded pixel means under `likelihood` for `z`, points of k (the model's latent size)
+/// coordinates, flattened; a trailing partial point is ignored. One batched decoder call.
 pub async fn decode_flat<B: VaeBackend>(
     model: &Vae<B>,
     z: &[f32],
+    likelihood: Likelihood,
     device: &B::Device,
 ) -> Result<Vec<f32>, ReadbackError> {
     let k = model.dec_hidden.weight.dims()[0];
@@ -467,7 +554,14 @@ pub async fn decode_flat<B: VaeBackend>(
         return Ok(Vec::new());
     }
     let z = Tensor::<B, 2>::from_data(TensorData::new(z[..n * k].to_vec(), [n, k]), device);
-    read_f32(model.decode(z)).await
+    match likelihood {
+        Likelihood::ContinuousBernoulli => Ok(read_f32(model.decode_logits(z))
+            .await?
+            .into_iter()
+            .map(|l| likelihood.mean_of_logit(l as f64) as f32)
+            .collect()),
+        _ => read_f32(model.decode(z)).await,
+    }
 }
 
 fn row<B: VaeBackend>(x: &[f32], device: &B::Device) -> Tensor<B, 2> {

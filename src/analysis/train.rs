@@ -289,10 +289,14 @@ impl<B: TrainBackend> Trainer<B> {
         let mut counts = Vec::with_capacity(n);
         let mut images = 0u64;
         for _ in 0..n {
+            // The epoch this batch belongs to (the cursor moves on once its last batch is out).
+            let epoch = self.cursor.epoch() as u64;
             let indices = self.cursor.next_batch(settings.batch_size);
             images += indices.len() as u64;
             counts.push((indices.len() as u64, self.cursor.epoch_progress()));
-            let x = self.data.batch::<B>(&indices, &self.device);
+            let x = self
+                .data
+                .training_batch::<B>(&indices, self.config.seed, epoch, &self.device);
             let eps = self.noise_tensor(indices.len());
             let out = self.model.forward(x.clone(), eps);
             let kl = kl_standard_normal(&out.posterior).mean();

@@ -5,6 +5,8 @@
 //! cargo run --release --bin vae -- eval --weights www/weights/mnist.vaew
 //! cargo run --release --bin vae -- evidence --weights www/weights/mnist.vaew --index 0
 //! cargo run --release --bin vae -- evidence --weights www/weights/mnist.vaew --all --gap-check
+//! cargo run --release --bin vae -- evidence --weights www/weights/mnist.vaew --index 0 --gap-split
+//! cargo run --release --bin vae -- evidence --weights www/weights/mnist.vaew --all --gap-split --count 1000
 //! cargo run --release --bin vae -- inspect --weights www/weights/mnist.vaew --index 0
 //! ```
 
@@ -30,8 +32,10 @@ mod cli {
 
     use vae_playground::analysis::eval::evaluate;
     use vae_playground::analysis::evidence::{
-        evidence_by_importance_sampling, evidence_by_quadrature, Grid,
+        evidence_by_importance_sampling, evidence_by_quadrature, evidence_with_gap_split, Evidence,
+        Grid,
     };
+    use vae_playground::analysis::gap_split::{GapSplit, GAP_NODES};
     use vae_playground::analysis::train::{TrainSettings, Trainer};
     use vae_playground::data::{Dataset, Digits, Split};
     use vae_playground::services::session::AnyVae;
@@ -43,7 +47,7 @@ mod cli {
     #[derive(Parser)]
     #[command(
         name = "vae",
-        about = "Train and evaluate 2-D latent VAEs on MNIST / Fashion-MNIST"
+        about = "Train and evaluate 2-D latent VAEs on MNIST / Fashion-MNIST / binarised MNIST"
     )]
     struct Cli {
         /// Directory holding the `*.u8.gz` data files.
@@ -57,6 +61,8 @@ mod cli {
     enum DatasetArg {
         Mnist,
         Fashion,
+        /// MNIST binarised: training images afresh each epoch, the test split once (fixed seed).
+        MnistBin,
     }
 
     impl From<DatasetArg> for Dataset {
@@ -64,6 +70,7 @@ mod cli {
             match d {
                 DatasetArg::Mnist => Dataset::Mnist,
                 DatasetArg::Fashion => Dataset::Fashion,
+                DatasetArg::MnistBin => Dataset::MnistBin,
             }
         }
     }
@@ -72,6 +79,8 @@ mod cli {
     enum DecoderArg {
         Bernoulli,
         Gaussian,
+        /// A density on [0, 1] per pixel (Loaiza-Ganem & Cunningham, 2019).
+        ContinuousBernoulli,
     }
 
     #[derive(Subcommand)]
@@ -162,13 +171,18 @@ mod cli {
         /// Importance samples.
         #[arg(long, default_value_t = 5000)]
         samples: usize,
-        /// Every test image (or the first `--count`) instead of `--index`; needs `--gap-check`.
-        #[arg(long, requires = "gap_check")]
+        /// Every test image (or the first `--count`) instead of `--index`; needs `--gap-check`
+        /// or `--gap-split`.
+        #[arg(long)]
         all: bool,
         /// With `--all`: check ln p(x) - ELBO(x) >= 0 by quadrature for each image and print
         /// the smallest gap, how many fall below 0 and below -1e-3 nat, and the time taken.
         #[arg(long, requires = "all")]
         gap_check: bool,
+        /// Split the gap into approximation and amortisation (q*, the best Gaussian for the
+        /// image, by Newton's method on a Gauss–Hermite ELBO). With `--all`: their averages.
+        #[arg(long, conflicts_with = "gap_check")]
+        gap_split: bool,
         /// With `--all`: only this many test images.
         #[arg(long)]
         count: Option<usize>,
@@ -304,6 +318,7 @@ mod cli {
         let likelihood = match decoder {
             DecoderArg::Bernoulli => Likelihood::Bernoulli,
             DecoderArg::Gaussian => Likelihood::Gaussian { sigma },
+            DecoderArg::ContinuousBernoulli => Likelihood::ContinuousBernoulli,
         };
         let settings = TrainSettings {
             learning_rate: lr,
@@ -432,22 +447,32 @@ mod cli {
         let bytes = args.model.read()?;
         let (model, header) = weights::decode::<Cpu>(&bytes, &device)?;
         let (_, test) = args.model.test_split(data_dir, header.dataset)?;
-        if args.all && args.gap_check {
+        if args.all {
             let from = args.from.min(test.len());
             let n = args.count.unwrap_or(test.len()).min(test.len() - from);
-            let summary = check_gaps(&model, &test, header.likelihood, args.grid, from..from + n)?;
+            let range = from..from + n;
+            let summary = if args.gap_check {
+                check_gaps(&model, &test, header.likelihood, args.grid, range)?
+            } else if args.gap_split {
+                average_gap_split(&model, &test, header.likelihood, args.grid, range)?
+            } else {
+                return Err("--all needs --gap-check or --gap-split".into());
+            };
             println!("{}", serde_json::to_string_pretty(&summary)?);
             return Ok(());
         }
         let x = args.image.image(&test)?;
         let index = args.image.index;
-        let ev = block_on(evidence_by_quadrature(
-            &model,
-            &x,
-            header.likelihood,
-            args.grid,
-            &device,
-        ))?;
+        // With --gap-split, the quadrature's box also covers q* (as on the page).
+        let start = Instant::now();
+        let (ev, split) = if args.gap_split {
+            let (ev, split) = evidence_and_split(&model, &x, header.likelihood, args.grid)?;
+            (ev, Some(split))
+        } else {
+            let ev = evidence_by_quadrature(&model, &x, header.likelihood, args.grid, &device);
+            (block_on(ev)?, None)
+        };
+        let ms = start.elapsed().as_secs_f64() * 1e3;
         let is = block_on(evidence_by_importance_sampling(
             &model,
             &x,
@@ -456,9 +481,13 @@ mod cli {
             0,
             &device,
         ))?;
-        let summary = json!({
+        // ms: ln p(x), the ELBO and the split together (the split alone is most of it).
+        let split = split
+            .map(|s| json!({"split": s, "total_gap": s.total_gap(), "evidence_and_split_ms": ms}));
+        let mut summary = json!({
             "index": index,
             "label": test.label(index),
+            "reading": header.likelihood.reading(&x),
             "log_px_quadrature": ev.log_px,
             "log_px_importance": is,
             "importance_samples": args.samples,
@@ -469,8 +498,98 @@ mod cli {
             "posterior": ev.posterior,
             "grid": ev.grid,
         });
+        if let Some(split) = split {
+            summary["gap_split"] = split;
+        }
         println!("{}", serde_json::to_string_pretty(&summary)?);
         Ok(())
+    }
+
+    /// ln p(x), the ELBO and the gap split of `x` (what the page's inspection computes).
+    fn evidence_and_split(
+        model: &vae_playground::vae::model::Vae<Cpu>,
+        x: &[f32],
+        likelihood: Likelihood,
+        grid: usize,
+    ) -> Result<(Evidence, GapSplit), Error> {
+        let (ev, split) = block_on(evidence_with_gap_split(
+            model,
+            x,
+            likelihood,
+            grid,
+            &Default::default(),
+        ))?;
+        let split = split.ok_or("the gap split needs a 2-D latent space")?;
+        Ok((ev, split))
+    }
+
+    /// Means of the gap split's numbers over the test images in `range`.
+    fn average_gap_split(
+        model: &vae_playground::vae::model::Vae<Cpu>,
+        test: &Digits,
+        likelihood: Likelihood,
+        grid: usize,
+        range: std::ops::Range<usize>,
+    ) -> Result<serde_json::Value, Error> {
+        let count = range.len();
+        let first = range.start;
+        let bar = progress_bar(count as u64, false);
+        let start = Instant::now();
+        // Sums of: ln p(x), ELBO(q_phi), ELBO(q*), ELBO(full q*), the approximation,
+        // amortisation and full-covariance approximation gaps, and ELBO(q*) by Gauss-Hermite.
+        let mut sums = [0.0f64; 8];
+        let (mut not_converged, mut max_iterations) = (0usize, 0usize);
+        let mut min_approximation = (f64::INFINITY, first);
+        for i in range {
+            let x = test.image_f32(i);
+            let (_, s) = evidence_and_split(model, &x, likelihood, grid)?;
+            let values = [
+                s.log_px,
+                s.elbo_encoder,
+                s.elbo_diagonal,
+                s.elbo_full,
+                s.approximation_gap,
+                s.amortisation_gap,
+                s.full_approximation_gap,
+                s.diagonal.elbo,
+            ];
+            if let Some(bad) = values.iter().find(|v| !v.is_finite()) {
+                return Err(format!("image {i}: a number of its split is {bad}").into());
+            }
+            for (sum, v) in sums.iter_mut().zip(values) {
+                *sum += v;
+            }
+            not_converged += usize::from(!s.diagonal.converged || !s.full.converged);
+            max_iterations = max_iterations.max(s.diagonal.iterations.max(s.full.iterations));
+            if s.approximation_gap < min_approximation.0 {
+                min_approximation = (s.approximation_gap, i);
+            }
+            bar.inc(1);
+        }
+        bar.finish();
+        let n = count.max(1) as f64;
+        let mean = |k: usize| sums[k] / n;
+        Ok(json!({
+            "images": count,
+            "from": first,
+            "grid": grid,
+            "gauss_hermite_nodes": GAP_NODES,
+            "mean_log_px": mean(0),
+            "mean_elbo_encoder": mean(1),
+            "mean_elbo_diagonal_q_star": mean(2),
+            "mean_elbo_full_q_star": mean(3),
+            "mean_total_gap": mean(0) - mean(1),
+            "mean_approximation_gap": mean(4),
+            "mean_amortisation_gap": mean(5),
+            "mean_full_approximation_gap": mean(6),
+            "mean_elbo_diagonal_q_star_gauss_hermite": mean(7),
+            "min_approximation_gap": min_approximation.0,
+            "min_approximation_gap_index": min_approximation.1,
+            "not_converged": not_converged,
+            "max_iterations": max_iterations,
+            "seconds": start.elapsed().as_secs_f64(),
+            "ms_per_image": 1e3 * start.elapsed().as_secs_f64() / n,
+        }))
     }
 
     fn preview(args: PreviewArgs) -> Result<(), Error> {

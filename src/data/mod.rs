@@ -1,8 +1,10 @@
-//! Digit (MNIST) and clothing (Fashion-MNIST) images, and drawings turned into such images.
+//! Digit (MNIST) and clothing (Fashion-MNIST) images, binarised MNIST, and drawings turned into
+//! such images.
 //!
 //! Files are the official bytes without IDX headers, gzip-compressed, as shipped in `www/data`:
 //! `{dataset}-{split}-images.u8.gz` (N x 784 bytes, 0 = background, 255 = ink) and
-//! `{dataset}-{split}-labels.u8.gz` (N bytes, 0..9).
+//! `{dataset}-{split}-labels.u8.gz` (N bytes, 0..9). Binarised MNIST has no files of its own: it
+//! is MNIST's, binarised by [`Digits::prepared`] (see [`binarise`]).
 
 use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
@@ -40,17 +42,38 @@ pub enum DataError {
 pub enum Dataset {
     Mnist,
     Fashion,
+    /// MNIST with each pixel drawn as Bernoulli(grey level): training images afresh each epoch
+    /// (dynamic binarisation), the test split once with [`BINARISED_TEST_SEED`].
+    #[serde(rename = "mnist-bin")]
+    MnistBin,
 }
 
-impl Dataset {
-    pub const ALL: [Dataset; 2] = [Dataset::Mnist, Dataset::Fashion];
+/// The seed of binarised MNIST's test split: fixed, so its ln p(x) compares across models.
+pub const BINARISED_TEST_SEED: u64 = 0x4249_4E54_4553_5400; // "BINTEST"
 
-    /// File-name stem and URL value.
+impl Dataset {
+    pub const ALL: [Dataset; 3] = [Dataset::Mnist, Dataset::Fashion, Dataset::MnistBin];
+
+    /// URL value, CLI value and the stem of its weights' file names.
     pub fn key(self) -> &'static str {
         match self {
             Dataset::Mnist => "mnist",
             Dataset::Fashion => "fashion",
+            Dataset::MnistBin => "mnist-bin",
         }
+    }
+
+    /// The dataset whose data files this one reads.
+    pub fn files(self) -> Dataset {
+        match self {
+            Dataset::MnistBin => Dataset::Mnist,
+            other => other,
+        }
+    }
+
+    /// Whether its images are binary (pixels 0 or 1).
+    pub fn is_binarised(self) -> bool {
+        self == Dataset::MnistBin
     }
 
     pub fn from_key(key: &str) -> Option<Self> {
@@ -61,12 +84,15 @@ impl Dataset {
         match self {
             Dataset::Mnist => "MNIST digits",
             Dataset::Fashion => "Fashion-MNIST",
+            Dataset::MnistBin => "MNIST, binarised",
         }
     }
 
     pub fn class_names(self) -> [&'static str; 10] {
         match self {
-            Dataset::Mnist => ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
+            Dataset::Mnist | Dataset::MnistBin => {
+                ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]
+            }
             Dataset::Fashion => [
                 "T-shirt/top",
                 "Trouser",
@@ -102,7 +128,7 @@ impl Dataset {
     /// Credit line for where the data is shown.
     pub fn attribution(self) -> &'static str {
         match self {
-            Dataset::Mnist => "MNIST by Yann LeCun, Corinna Cortes and Christopher J.C. Burges, derived from NIST data; CC BY-SA 3.0",
+            Dataset::Mnist | Dataset::MnistBin => "MNIST by Yann LeCun, Corinna Cortes and Christopher J.C. Burges, derived from NIST data; CC BY-SA 3.0",
             Dataset::Fashion => "Fashion-MNIST by Zalando Research; MIT licence",
         }
     }
@@ -129,9 +155,10 @@ impl Split {
         }
     }
 
-    /// The (images, labels) file names of this split, relative to `www/data`.
+    /// The (images, labels) file names of this split, relative to `www/data` (binarised MNIST
+    /// reads MNIST's).
     pub fn file_names(self, dataset: Dataset) -> (String, String) {
-        let stem = format!("{}-{}", dataset.key(), self.key());
+        let stem = format!("{}-{}", dataset.files().key(), self.key());
         (
             format!("{stem}-images.u8.gz"),
             format!("{stem}-labels.u8.gz"),
@@ -151,6 +178,8 @@ impl Split {
 pub struct Digits {
     images: Vec<u8>,
     labels: Vec<u8>,
+    /// Training batches are binarised afresh each epoch ([`Digits::training_batch`]).
+    dynamic_binarisation: bool,
 }
 
 impl Digits {
@@ -170,7 +199,43 @@ impl Digits {
         if let Some((index, &label)) = labels.iter().enumerate().find(|(_, &l)| l > 9) {
             return Err(DataError::BadLabel { index, label });
         }
-        Ok(Self { images, labels })
+        Ok(Self {
+            images,
+            labels,
+            dynamic_binarisation: false,
+        })
+    }
+
+    /// The split as `dataset` uses it: for binarised MNIST the test split binarised once with
+    /// [`BINARISED_TEST_SEED`], the training splits marked for dynamic binarisation. Every
+    /// loader (native and in the browser) goes through here.
+    pub fn prepared(self, dataset: Dataset, split: Split) -> Self {
+        match (dataset.is_binarised(), split) {
+            (false, _) => self,
+            (true, Split::Test) => self.binarised(BINARISED_TEST_SEED, 0),
+            (true, Split::Train | Split::Train10k) => Self {
+                dynamic_binarisation: true,
+                ..self
+            },
+        }
+    }
+
+    /// Every image drawn once as binary ([`binarise`] with `seed` and `epoch`): pixels 0 or 255.
+    pub fn binarised(&self, seed: u64, epoch: u64) -> Self {
+        let images = (0..self.len())
+            .flat_map(|i| binarise(self.image(i), seed, epoch, i as u64))
+            .map(|bit| if bit { 255 } else { 0 })
+            .collect();
+        Self {
+            images,
+            labels: self.labels.clone(),
+            dynamic_binarisation: false,
+        }
+    }
+
+    /// Whether training batches are binarised afresh each epoch.
+    pub fn binarises_dynamically(&self) -> bool {
+        self.dynamic_binarisation
     }
 
     /// From the gzip-compressed files as shipped. (The page's own module lets the browser
@@ -190,7 +255,7 @@ impl Digits {
                 source,
             })
         };
-        Self::from_gz(&read(&images)?, &read(&labels)?)
+        Ok(Self::from_gz(&read(&images)?, &read(&labels)?)?.prepared(dataset, split))
     }
 
     pub fn len(&self) -> usize {
@@ -207,6 +272,7 @@ impl Digits {
         Self {
             images: self.images[..n * PIXELS].to_vec(),
             labels: self.labels[..n].to_vec(),
+            dynamic_binarisation: self.dynamic_binarisation,
         }
     }
 
@@ -235,6 +301,52 @@ impl Digits {
         }
         Tensor::from_data(TensorData::new(pixels, [indices.len(), PIXELS]), device)
     }
+
+    /// What training sees at `epoch`: [`Digits::batch`], or, with dynamic binarisation, each
+    /// image drawn as binary afresh ([`binarise`] with `seed`, `epoch` and the image's index, so
+    /// the draw does not depend on the order batches come in).
+    pub fn training_batch<B: Backend>(
+        &self,
+        indices: &[usize],
+        seed: u64,
+        epoch: u64,
+        device: &B::Device,
+    ) -> Tensor<B, 2> {
+        if !self.dynamic_binarisation {
+            return self.batch(indices, device);
+        }
+        let mut pixels = Vec::with_capacity(indices.len() * PIXELS);
+        for &i in indices {
+            let bits = binarise(self.image(i), seed, epoch, i as u64);
+            pixels.extend(bits.map(|bit| if bit { 1.0f32 } else { 0.0 }));
+        }
+        Tensor::from_data(TensorData::new(pixels, [indices.len(), PIXELS]), device)
+    }
+}
+
+/// One draw of a binary image from grey `image`: pixel j is 1 with probability image[j] / 255.
+/// The uniforms come from a SplitMix64 stream keyed by (seed, epoch, index), a counter-based
+/// draw: any image of any epoch can be drawn alone, in any order, and comes out the same. (This
+/// layer sits below `vae::rng`, so it keeps its own few lines of SplitMix64.)
+pub fn binarise(
+    image: &[u8],
+    seed: u64,
+    epoch: u64,
+    index: u64,
+) -> impl Iterator<Item = bool> + '_ {
+    let mut state = mix(mix(mix(seed) ^ epoch) ^ index);
+    image.iter().map(move |&p| {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let u = (mix(state) >> 11) as f64 * (1.0 / (1u64 << 53) as f64);
+        u * 255.0 < p as f64
+    })
+}
+
+/// SplitMix64's finaliser: a bijection of u64 that scatters nearby inputs.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 fn to_unit(p: u8) -> f32 {

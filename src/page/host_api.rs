@@ -25,7 +25,7 @@ pub enum HostCommand {
     /// Move the latent point; both coordinates within the sliders' range.
     #[serde(rename = "vae:set-z")]
     SetZ { z: [f64; 2] },
-    /// Switch dataset: `"mnist"` or `"fashion"`.
+    /// Switch dataset: `"mnist"`, `"fashion"` or `"mnist-bin"`.
     #[serde(rename = "vae:set-dataset")]
     SetDataset { dataset: String },
     #[serde(rename = "vae:train")]

@@ -7,7 +7,30 @@ use std::rc::Rc;
 use crate::analysis::evidence::{Grid, Inspection};
 use crate::page::url_state::MapView;
 use crate::services::compute::{ComputeReply, ComputeRequest};
-use crate::vae::elbo::Likelihood;
+use crate::vae::elbo::{Likelihood, Reading};
+
+/// What the page calls ln p(x), and the line that says which density it is (vae-math.md,
+/// "Which numbers are densities").
+pub fn reading_text(reading: Reading) -> (&'static str, &'static str) {
+    match reading {
+        Reading::Score => (
+            "ln p(x) score, quadrature",
+            "A score, not a log-likelihood: with the Bernoulli decoder on grey pixels, exp(−BCE) does not integrate to 1 over [0, 1]^784. For a likelihood, choose the continuous Bernoulli decoder or binarised MNIST.",
+        ),
+        Reading::LogProbability => (
+            "ln p(x), quadrature",
+            "A log-probability: the Bernoulli decoder's, of this binary image.",
+        ),
+        Reading::LogDensityOnUnitCube => (
+            "ln p(x), quadrature",
+            "A log-density on [0, 1]^784 (continuous Bernoulli). Decoded images show its mean, not the sigmoid of the logits.",
+        ),
+        Reading::LogDensityOnReals => (
+            "ln p(x), quadrature",
+            "A log-density on ℝ^784 (Gaussian decoder).",
+        ),
+    }
+}
 
 /// The true-posterior heat map's grid side, over the map's square.
 pub const HEAT_N: usize = 64;
@@ -41,6 +64,8 @@ pub struct Inspector {
     pub manifold_ms: f64,
     pub show_heat: bool,
     pub show_ellipse: bool,
+    /// q*'s ellipses beside q(z|x)'s.
+    pub show_q_star: bool,
     pub show_manifold: bool,
     pub manifold_n: usize,
     pub manifold: Option<(Grid, Rc<Vec<f32>>)>,
@@ -73,6 +98,7 @@ impl Default for Inspector {
             manifold_ms: 0.0,
             show_heat: true,
             show_ellipse: true,
+            show_q_star: true,
             show_manifold: false,
             manifold_n: 12,
             manifold: None,
@@ -124,11 +150,11 @@ impl Inspector {
 
     /// The compute worker stopped: what was in flight is to be asked for again (the caller
     /// asks for the inspection and the manifold; the strip comes back from here).
-    pub fn compute_lost(&mut self) -> Option<ComputeRequest> {
+    pub fn compute_lost(&mut self, likelihood: Likelihood) -> Option<ComputeRequest> {
         self.in_flight = false;
         self.manifold_pending = None;
         self.strip_pending.take()?;
-        self.strip_request()
+        self.strip_request(likelihood)
     }
 
     pub fn set_manifold_n(&mut self, n: usize) {
@@ -194,8 +220,14 @@ impl Inspector {
         requests
     }
 
-    /// The decoded manifold over `view`, if it is shown and none is being decoded.
-    pub fn manifold_request(&mut self, view: MapView, now: f64) -> Option<ComputeRequest> {
+    /// The decoded manifold over `view` (`likelihood`'s means), if it is shown and none is being
+    /// decoded.
+    pub fn manifold_request(
+        &mut self,
+        view: MapView,
+        likelihood: Likelihood,
+        now: f64,
+    ) -> Option<ComputeRequest> {
         if !self.show_manifold || self.manifold_pending.is_some() {
             return None;
         }
@@ -211,18 +243,18 @@ impl Inspector {
             .flatten()
             .flat_map(|p| [p[0] as f32, p[1] as f32])
             .collect();
-        Some(ComputeRequest::Decode { id, z })
+        Some(ComputeRequest::Decode { id, z, likelihood })
     }
 
     /// Set an interpolation end to the mean of q(z|x); the strip when both are set.
-    pub fn set_end(&mut self, end: usize) -> Option<ComputeRequest> {
+    pub fn set_end(&mut self, end: usize, likelihood: Likelihood) -> Option<ComputeRequest> {
         let mu = &self.result.as_ref()?.evidence.posterior.mu;
         self.ends[end.min(1)] = Some([mu[0], mu[1]]);
-        self.strip_request()
+        self.strip_request(likelihood)
     }
 
     /// The images along the line from A to B, if both are set.
-    fn strip_request(&mut self) -> Option<ComputeRequest> {
+    fn strip_request(&mut self, likelihood: Likelihood) -> Option<ComputeRequest> {
         let [Some(a), Some(b)] = self.ends else {
             return None;
         };
@@ -237,7 +269,7 @@ impl Inspector {
             .collect();
         let id = self.decode_id();
         self.strip_pending = Some(id);
-        Some(ComputeRequest::Decode { id, z })
+        Some(ComputeRequest::Decode { id, z, likelihood })
     }
 
     /// z at `frame` of the walk from A to B, if both ends are set.
@@ -322,6 +354,13 @@ impl Inspector {
         let r = self.result.as_ref().filter(|_| self.show_ellipse)?;
         let q = &r.evidence.posterior;
         Some(([q.mu[0], q.mu[1]], [q.sigma(0), q.sigma(1)]))
+    }
+
+    /// q*'s (the best diagonal Gaussian for x) mean and standard deviations, if shown.
+    pub fn q_star_ellipse(&self) -> Option<([f64; 2], [f64; 2])> {
+        let r = self.result.as_ref().filter(|_| self.show_q_star)?;
+        let q = &r.gap_split.as_ref()?.diagonal.q;
+        Some((q.mu, q.sigma()))
     }
 
     pub fn line(&self) -> Option<([f64; 2], [f64; 2])> {

@@ -7,6 +7,7 @@ use std::rc::Rc;
 use futures::FutureExt;
 
 use crate::services::session::AnyVae;
+use crate::vae::elbo::Likelihood;
 use crate::vae::model::PointDecoder;
 use crate::vae::weights;
 
@@ -124,10 +125,11 @@ impl ModelSlot {
         }
     }
 
-    /// Paint the image at `z` now: a `PointDecoder` decodes one point without tensors.
-    pub fn decode(&mut self, z: [f64; 2]) {
+    /// Paint the image at `z` now, as `likelihood`'s mean: a `PointDecoder` decodes one point
+    /// without tensors.
+    pub fn decode(&mut self, z: [f64; 2], likelihood: Likelihood) {
         if let Some(decoder) = &self.decoder {
-            self.pixels = Rc::new(decoder.decode(&[z[0] as f32, z[1] as f32]));
+            self.pixels = Rc::new(decoder.decode_mean(&[z[0] as f32, z[1] as f32], likelihood));
             self.shown = self.version;
         }
     }

@@ -78,6 +78,8 @@ pub enum InspectMsg {
     ComputeFailed(String),
     HeatToggled(bool),
     EllipseToggled(bool),
+    /// q*'s ellipses (the best diagonal Gaussian for x) on the map.
+    QStarToggled(bool),
     ManifoldToggled(bool),
     ManifoldSizeSet(usize),
     InterpolationEndSet(usize),

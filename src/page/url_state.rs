@@ -315,7 +315,7 @@ fn apply(out: &mut Parsed, key: &str, value: &str) -> Result<(), String> {
         "dataset" => {
             s.dataset = Dataset::from_key(value).ok_or_else(|| {
                 format!(
-                    "Unknown dataset `{}` (use mnist or fashion); showing MNIST.",
+                    "Unknown dataset `{}` (use mnist, fashion or mnist-bin); showing MNIST.",
                     show(value)
                 )
             })?
@@ -344,11 +344,12 @@ fn apply(out: &mut Parsed, key: &str, value: &str) -> Result<(), String> {
         "decoder" => {
             s.likelihood = match (value, s.likelihood) {
                 ("bernoulli", _) => Likelihood::Bernoulli,
+                ("continuous-bernoulli", _) => Likelihood::ContinuousBernoulli,
                 ("gaussian", Likelihood::Gaussian { sigma }) => Likelihood::Gaussian { sigma },
-                ("gaussian", Likelihood::Bernoulli) => Likelihood::Gaussian { sigma: 0.1 },
+                ("gaussian", _) => Likelihood::Gaussian { sigma: 0.1 },
                 _ => {
                     return Err(format!(
-                        "Unknown decoder `{}` (use bernoulli or gaussian); using Bernoulli.",
+                        "Unknown decoder `{}` (use bernoulli, continuous-bernoulli or gaussian); using Bernoulli.",
                         show(value)
                     ))
                 }
@@ -511,8 +512,10 @@ pub fn to_query(state: &ViewState) -> String {
     if state.batch_size != d.batch_size {
         parts.push(format!("batch={}", state.batch_size));
     }
-    if let Likelihood::Gaussian { sigma } = state.likelihood {
-        parts.push(format!("decoder=gaussian&sigma={sigma}"));
+    match state.likelihood {
+        Likelihood::Gaussian { sigma } => parts.push(format!("decoder=gaussian&sigma={sigma}")),
+        Likelihood::ContinuousBernoulli => parts.push("decoder=continuous-bernoulli".into()),
+        Likelihood::Bernoulli => {}
     }
     if state.hidden != d.hidden {
         parts.push(format!("hidden={}", state.hidden));

@@ -31,8 +31,12 @@ pub enum ComputeRequest {
         iwae_k: usize,
         seed: u64,
     },
-    /// Decoded images at `z` (pairs of coordinates).
-    Decode { id: u64, z: Vec<f32> },
+    /// Decoded images at `z` (pairs of coordinates): the means of `likelihood`.
+    Decode {
+        id: u64,
+        z: Vec<f32>,
+        likelihood: Likelihood,
+    },
 }
 
 /// The worker's answer to one request.
@@ -115,10 +119,10 @@ impl Computer {
                     None => Err(no_model()),
                 },
             },
-            ComputeRequest::Decode { id, z } => ComputeReply::Decode {
+            ComputeRequest::Decode { id, z, likelihood } => ComputeReply::Decode {
                 id,
                 result: match &self.model {
-                    Some(m) => m.decode(&z).await.map_err(text),
+                    Some(m) => m.decode_mean(&z, likelihood).await.map_err(text),
                     None => Err(no_model()),
                 },
             },

@@ -101,7 +101,17 @@ impl AnyVae {
     /// ignored). For a grid of images, pass `Grid::points()` flattened: 400 points (a 20×20 grid)
     /// are one call, no per-point tensors.
     pub async fn decode(&self, z: &[f32]) -> Result<Vec<f32>, ReadbackError> {
-        with_model!(self, m => decode_flat(m, z, &Default::default()).await)
+        self.decode_mean(z, Likelihood::Bernoulli).await
+    }
+
+    /// [`AnyVae::decode`], as the mean images of `likelihood` (which for the continuous Bernoulli
+    /// are not the sigmoid of the logits).
+    pub async fn decode_mean(
+        &self,
+        z: &[f32],
+        likelihood: Likelihood,
+    ) -> Result<Vec<f32>, ReadbackError> {
+        with_model!(self, m => decode_flat(m, z, likelihood, &Default::default()).await)
     }
 
     /// The decoder as plain arrays, for decoding one point at a time without tensors.

@@ -8,6 +8,7 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
 
 use crate::vae::dense::{dense, VaeBackend};
+use crate::vae::elbo::Likelihood;
 use crate::vae::rng::SeededRng;
 
 /// Shape and initialisation of a [`Vae`].
@@ -202,8 +203,35 @@ impl PointDecoder {
         Self { w1, b1, w2, b2 }
     }
 
-    /// Pixel means in [0, 1] at latent point `z` (its first k coordinates; missing ones are 0).
+    /// The weights and biases, as [`PointDecoder::from_arrays`] takes them.
+    pub fn arrays(&self) -> [&[f32]; 4] {
+        [&self.w1, &self.b1, &self.w2, &self.b2]
+    }
+
+    /// Pixel probabilities sigmoid(logit) in [0, 1] at latent point `z` (its first k
+    /// coordinates; missing ones are 0): the means of the Bernoulli and Gaussian decoders.
     pub fn decode(&self, z: &[f32]) -> Vec<f32> {
+        self.logits(z)
+            .iter()
+            .map(|&l| 1.0 / (1.0 + (-l).exp()))
+            .collect()
+    }
+
+    /// The decoder's mean image at `z` under `likelihood` (for the continuous Bernoulli, not the
+    /// sigmoid of the logits).
+    pub fn decode_mean(&self, z: &[f32], likelihood: Likelihood) -> Vec<f32> {
+        match likelihood {
+            Likelihood::ContinuousBernoulli => self
+                .logits(z)
+                .iter()
+                .map(|&l| likelihood.mean_of_logit(l as f64) as f32)
+                .collect(),
+            _ => self.decode(z),
+        }
+    }
+
+    /// The decoder's logits at `z`.
+    fn logits(&self, z: &[f32]) -> Vec<f32> {
         let (hidden, pixels) = (self.b1.len(), self.b2.len());
         let mut h = self.b1.clone();
         for (zi, row) in z.iter().zip(self.w1.chunks_exact(hidden)) {
@@ -220,6 +248,6 @@ impl PointDecoder {
                 }
             }
         }
-        logits.iter().map(|&l| 1.0 / (1.0 + (-l).exp())).collect()
+        logits
     }
 }

@@ -37,5 +37,7 @@ pub async fn fetch_digits(dataset: Dataset, split: Split) -> Result<Digits, Stri
     };
     let (images, labels) =
         futures::future::join(unpack(images, "images"), unpack(labels, "labels")).await;
-    Digits::from_raw(images?, labels?).map_err(|e| e.to_string())
+    Digits::from_raw(images?, labels?)
+        .map(|d| d.prepared(dataset, split))
+        .map_err(|e| e.to_string())
 }

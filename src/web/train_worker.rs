@@ -120,7 +120,9 @@ async fn load(
 /// `split` of `dataset`, gunzipped here by flate2.
 async fn fetch_digits(dataset: Dataset, split: Split) -> Result<Digits, String> {
     let (images, labels) = fetch_split_gz(dataset, split).await?;
-    Digits::from_gz(&images, &labels).map_err(|e| e.to_string())
+    Digits::from_gz(&images, &labels)
+        .map(|d| d.prepared(dataset, split))
+        .map_err(|e| e.to_string())
 }
 
 fn post(out: Outgoing) {

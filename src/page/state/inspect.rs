@@ -39,7 +39,7 @@ impl PageState {
             }
             InspectMsg::ComputeFailed(_) => {
                 // Its work moves to this thread; results in flight are asked for again.
-                if let Some(strip) = self.inspector.compute_lost() {
+                if let Some(strip) = self.inspector.compute_lost(self.view.likelihood) {
                     self.compute(strip);
                 }
                 self.request_inspect(now);
@@ -47,6 +47,7 @@ impl PageState {
             }
             InspectMsg::HeatToggled(on) => self.inspector.show_heat = on,
             InspectMsg::EllipseToggled(on) => self.inspector.show_ellipse = on,
+            InspectMsg::QStarToggled(on) => self.inspector.show_q_star = on,
             InspectMsg::ManifoldToggled(on) => {
                 self.inspector.show_manifold = on;
                 self.request_manifold(now);
@@ -56,7 +57,7 @@ impl PageState {
                 self.request_manifold(now);
             }
             InspectMsg::InterpolationEndSet(end) => {
-                if let Some(request) = self.inspector.set_end(end) {
+                if let Some(request) = self.inspector.set_end(end, self.view.likelihood) {
                     self.compute(request);
                 }
             }
@@ -92,7 +93,8 @@ impl PageState {
         if !self.ready() {
             return;
         }
-        if let Some(request) = self.inspector.manifold_request(self.view.view, now) {
+        let (view, likelihood) = (self.view.view, self.view.likelihood);
+        if let Some(request) = self.inspector.manifold_request(view, likelihood, now) {
             self.compute(request);
         }
     }

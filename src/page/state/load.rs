@@ -101,7 +101,7 @@ impl PageState {
         } else if let Some(bytes) = loaded.remembered {
             self.adopt(bytes, WeightsSource::Remembered, now);
         }
-        self.slot.decode(self.view.z);
+        self.slot.decode(self.view.z, self.view.likelihood);
         self.refresh_map();
         self.request_inspect(now);
         if first {

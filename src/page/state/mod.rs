@@ -183,7 +183,7 @@ impl PageState {
         match msg {
             Msg::ZMoved(z) => {
                 self.view.z = z;
-                self.slot.decode(z);
+                self.slot.decode(z, self.view.likelihood);
             }
             Msg::MapZoomed(view) => {
                 self.view.view = view;
@@ -209,7 +209,7 @@ impl PageState {
         if let Err(e) = self.slot.set(model, preview) {
             self.notice = Some(e);
         }
-        self.slot.decode(self.view.z);
+        self.slot.decode(self.view.z, self.view.likelihood);
     }
 
     fn whole_model(&mut self) -> Option<AnyVae> {

@@ -30,9 +30,15 @@ impl PageState {
                 self.view.learning_rate = settings.learning_rate;
                 self.view.beta = settings.beta;
                 self.view.batch_size = settings.batch_size;
+                let new_decoder = self.view.likelihood != settings.likelihood;
                 self.view.likelihood = settings.likelihood;
                 let settings = self.settings();
                 self.link.set_settings(settings, &mut self.out);
+                if new_decoder {
+                    // The continuous Bernoulli's mean is not the sigmoid: repaint.
+                    self.slot.decode(self.view.z, self.view.likelihood);
+                    self.request_manifold(now);
+                }
             }
             TrainMsg::HiddenSet(hidden) => self.view.hidden = hidden,
             TrainMsg::SeedSet(seed) => self.view.seed = seed,
@@ -236,7 +242,7 @@ impl PageState {
         }
         let step = progress.step;
         self.checkpoint = Some((bytes.clone(), progress));
-        self.slot.decode(self.view.z);
+        self.slot.decode(self.view.z, self.view.likelihood);
         if self.keeper.save_while(self.link.training(), step, now) {
             self.remember(bytes, step);
         }

@@ -1,5 +1,6 @@
 //! The identity ln p(x) = ELBO(x) + KL(q(z|x) || p(z|x)) as two stacked bars of code length:
-//! -ELBO = reconstruction + KL on top, and -ln p(x) plus the gap underneath, the same length.
+//! -ELBO = reconstruction + KL on top, and -ln p(x) plus the gap underneath, the same length;
+//! the gap itself in two segments, approximation then amortisation, when they are known.
 
 use yew::prelude::*;
 
@@ -9,6 +10,9 @@ pub struct BoundBarProps {
     pub recon: f64,
     pub kl: f64,
     pub gap: f64,
+    /// The gap's (approximation, amortisation) parts.
+    #[prop_or_default]
+    pub gaps: Option<(f64, f64)>,
 }
 
 const W: f64 = 320.0;
@@ -46,7 +50,12 @@ pub fn bound_bar(props: &BoundBarProps) -> Html {
             { bar(LEFT + r, 2.0, k, "kl", format!("KL(q ‖ p(z)) {:.2} nats", props.kl)) }
             { text(0.0, 35.0, "−ln p(x)".into(), "label") }
             { bar(LEFT, 24.0, p, "evidence", format!("−ln p(x) {neg_log_px:.2} nats")) }
-            { bar(LEFT + p, 24.0, g, "gap", format!("gap KL(q ‖ p(z|x)) {:.3} nats", props.gap)) }
+            if let Some((approx, amort)) = props.gaps {
+                { bar(LEFT + p, 24.0, approx.max(0.0) * scale, "gap-approx", format!("approximation gap {approx:.3} nats")) }
+                { bar(LEFT + p + approx.max(0.0) * scale, 24.0, amort.max(0.0) * scale, "gap-amort", format!("amortisation gap {amort:.3} nats")) }
+            } else {
+                { bar(LEFT + p, 24.0, g, "gap", format!("gap KL(q ‖ p(z|x)) {:.3} nats", props.gap)) }
+            }
             { text(LEFT, 56.0, format!("{neg_elbo:.1} = {:.1} recon + {:.1} KL = {neg_log_px:.1} + {:.2} gap  (nats)", props.recon, props.kl, props.gap), "note") }
         </svg>
     }

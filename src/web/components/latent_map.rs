@@ -33,6 +33,8 @@ pub struct MapOverlay {
     pub heat: Option<(Grid, Rc<Vec<f64>>)>,
     /// q(z|x): mean and standard deviations, drawn as 1 and 2 sigma ellipses.
     pub ellipse: Option<([f64; 2], [f64; 2])>,
+    /// q*, the best diagonal Gaussian for x: the same, dashed.
+    pub q_star: Option<([f64; 2], [f64; 2])>,
     /// Decoded images on a grid's cells (n*n*784 pixels; row 0 at the top).
     pub manifold: Option<(Grid, Rc<Vec<f32>>)>,
     /// An interpolation: the straight line between two latent means.
@@ -50,6 +52,7 @@ impl PartialEq for MapOverlay {
         same(&self.heat, &other.heat)
             && same(&self.manifold, &other.manifold)
             && self.ellipse == other.ellipse
+            && self.q_star == other.q_star
             && self.line == other.line
     }
 }
@@ -281,7 +284,10 @@ fn draw(
         draw_heat(&ctx, grid, heat, view);
     }
     if let Some((mu, sigma)) = overlay.ellipse {
-        draw_ellipses(&ctx, mu, sigma, view);
+        draw_ellipses(&ctx, mu, sigma, view, "#0b7a75", false);
+    }
+    if let Some((mu, sigma)) = overlay.q_star {
+        draw_ellipses(&ctx, mu, sigma, view, "#d9480f", true);
     }
     if let Some((a, b)) = overlay.line {
         ctx.set_line_width(2.0);
@@ -407,13 +413,26 @@ fn draw_heat(ctx: &CanvasRenderingContext2d, grid: &Grid, heat: &[f64], view: &M
     }
 }
 
-/// 1 and 2 sigma ellipses of q(z|x) (axis-aligned: q has a diagonal covariance).
-fn draw_ellipses(ctx: &CanvasRenderingContext2d, mu: [f64; 2], sigma: [f64; 2], view: &MapView) {
+/// 1 and 2 sigma ellipses of a diagonal Gaussian (q(z|x), or q*), axis-aligned.
+fn draw_ellipses(
+    ctx: &CanvasRenderingContext2d,
+    mu: [f64; 2],
+    sigma: [f64; 2],
+    view: &MapView,
+    colour: &str,
+    dashed: bool,
+) {
     let px_per_unit = SIZE / (2.0 * view.half());
     let (x, y) = to_px(view, mu);
+    let dash = js_sys::Array::new();
+    if dashed {
+        dash.push(&4.0.into());
+        dash.push(&3.0.into());
+    }
+    let _ = ctx.set_line_dash(&dash);
     for (k, width) in [(1.0, 2.0), (2.0, 1.2)] {
         ctx.set_line_width(width);
-        ctx.set_stroke_style_str("#0b7a75");
+        ctx.set_stroke_style_str(colour);
         ctx.begin_path();
         let _ = ctx.ellipse(
             x,
@@ -426,4 +445,5 @@ fn draw_ellipses(ctx: &CanvasRenderingContext2d, mu: [f64; 2], sigma: [f64; 2], 
         );
         ctx.stroke();
     }
+    let _ = ctx.set_line_dash(&js_sys::Array::new());
 }

@@ -1,4 +1,5 @@
-//! Inside the bound: pick or draw x; its reconstruction, ln p(x), the ELBO and the gap.
+//! Inside the bound: pick or draw x; its reconstruction, ln p(x), the ELBO and the gap, split
+//! into approximation and amortisation.
 
 use super::*;
 
@@ -40,6 +41,7 @@ pub(super) fn inspector_props(app: &App) -> InspectorPanelProps {
         layers: [
             inspector.show_heat,
             inspector.show_ellipse,
+            inspector.show_q_star,
             inspector.show_manifold,
         ],
         manifold_n: inspector.manifold_n,
@@ -64,8 +66,8 @@ pub struct InspectorPanelProps {
     pub manifold_box: Option<Grid>,
     /// How long the inspection, the heat map and the manifold took (ms).
     pub ms: [f64; 3],
-    /// Heat map, ellipses, manifold: shown or not.
-    pub layers: [bool; 3],
+    /// Heat map, q's ellipses, q*'s ellipses, manifold: shown or not.
+    pub layers: [bool; 4],
     pub manifold_n: usize,
     pub ends_set: [bool; 2],
     pub strip: Rc<Vec<f32>>,
@@ -138,18 +140,30 @@ pub(super) fn inspector_panel(props: &InspectorPanelProps) -> Html {
     });
     let numbers = result.map(|r| {
         let e = &r.evidence;
+        let (logpx_label, reading) = reading_text(r.reading);
+        let split = r.gap_split.as_ref().map(|s| html! {
+            <>
+                <dt>{ "ELBO(q*), best diagonal Gaussian" }</dt><dd data-testid="ev-elbo-star">{ nats(s.elbo_diagonal) }</dd>
+                <dt>{ "ELBO, best full-covariance Gaussian" }</dt><dd data-testid="ev-elbo-full">{ nats(s.elbo_full) }</dd>
+                <dt>{ "approximation gap = ln p(x) − ELBO(q*)" }</dt><dd data-testid="ev-gap-approx">{ nats(s.approximation_gap) }</dd>
+                <dt>{ "amortisation gap = ELBO(q*) − ELBO(x)" }</dt><dd data-testid="ev-gap-amort">{ nats(s.amortisation_gap) }</dd>
+            </>
+        });
+        let gaps = r.gap_split.as_ref().map(|s| (s.approximation_gap, s.amortisation_gap));
         html! {
             <>
                 <dl class="metrics evidence" data-testid="evidence">
-                    <dt>{ "ln p(x), quadrature" }</dt><dd data-testid="ev-logpx">{ nats(e.log_px) }</dd>
+                    <dt>{ logpx_label }</dt><dd data-testid="ev-logpx">{ nats(e.log_px) }</dd>
                     <dt>{ format!("ln p(x), IWAE K={}", r.iwae_k) }</dt><dd data-testid="ev-iwae">{ nats(r.iwae) }</dd>
-                    <dt>{ "ELBO(x)" }</dt><dd data-testid="ev-elbo">{ nats(e.elbo) }</dd>
+                    <dt>{ "ELBO(x) = ELBO(q_φ)" }</dt><dd data-testid="ev-elbo">{ nats(e.elbo) }</dd>
                     <dt>{ "gap = KL(q ‖ p(z|x))" }</dt><dd data-testid="ev-gap">{ nats(e.gap) }</dd>
+                    { for split }
                     <dt>{ "reconstruction" }</dt><dd data-testid="ev-recon">{ nats(e.recon) }</dd>
                     <dt>{ "KL(q ‖ p(z))" }</dt><dd data-testid="ev-kl">{ nats(e.kl) }</dd>
                 </dl>
-                <BoundBar recon={e.recon} kl={e.kl} gap={e.gap} />
-                <p class="units-note">{ "nats; ln p(x) = ELBO(x) + KL(q(z|x) ‖ p(z|x)). On the map: q(z|x) at 1σ and 2σ (teal) and the true posterior p(z|x) (magenta), computed on a 64×64 grid." }</p>
+                <p class="units-note" data-testid="ev-reading" data-reading={reading_key(r.reading)}>{ reading }</p>
+                <BoundBar recon={e.recon} kl={e.kl} gap={e.gap} {gaps} />
+                <p class="units-note">{ "nats; ln p(x) = ELBO(x) + KL(q(z|x) ‖ p(z|x)); the gap = approximation (what no diagonal Gaussian closes) + amortisation (what the encoder misses of the best one, q*). On the map: q(z|x) at 1σ and 2σ (teal), q* (dashed, orange) and the true posterior p(z|x) (magenta), computed on a 64×64 grid." }</p>
             </>
         }
     });
@@ -168,7 +182,7 @@ pub(super) fn inspector_panel(props: &InspectorPanelProps) -> Html {
         InspectMsg::DigitDrawn(ink.map(|ink| (ink, DIGIT_PAD_SIDE)))
     });
     let can_interp = result.is_some();
-    let [show_heat, show_ellipse, show_manifold] = props.layers;
+    let [show_heat, show_ellipse, show_q_star, show_manifold] = props.layers;
     html! {
         <div class="panel inspect-panel" data-testid="inspect-panel"
             data-inspected={result.is_some().to_string()}
@@ -190,6 +204,7 @@ pub(super) fn inspector_panel(props: &InspectorPanelProps) -> Html {
                     <div class="layers">
                         { check("toggle-heat", "true posterior p(z|x)", show_heat, InspectMsg::HeatToggled) }
                         { check("toggle-ellipse", "q(z|x) ellipses", show_ellipse, InspectMsg::EllipseToggled) }
+                        { check("toggle-q-star", "q* ellipses (best Gaussian for x)", show_q_star, InspectMsg::QStarToggled) }
                         { check("toggle-manifold", "decoded manifold under the map", show_manifold, InspectMsg::ManifoldToggled) }
                         <label class="check">{ "grid n " }<NumberField id="manifold-n" min="2" max="30" value={props.manifold_n.to_string()} onchange={on_n} /></label>
                     </div>
@@ -209,6 +224,14 @@ pub(super) fn inspector_panel(props: &InspectorPanelProps) -> Html {
             </div>
         </div>
     }
+}
+
+/// The reading's name, for tests: as the CLI's JSON spells it.
+fn reading_key(reading: Reading) -> String {
+    serde_json::to_value(reading)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }
 
 /// A grid's box as `z1 min,z1 max,z2 min,z2 max`, for tests to compare with the map's view.

@@ -26,14 +26,14 @@ use super::components::{
 use crate::analysis::evidence::{Grid, Inspection};
 use crate::analysis::train::TrainSettings;
 use crate::data::{Dataset, Digits, Split, PIXELS};
-use crate::page::inspector::MANIFOLD_N;
+use crate::page::inspector::{reading_text, MANIFOLD_N};
 use crate::page::msg::{InspectMsg, KeepMsg, LoadMsg, Msg, ShareMsg, TrainMsg};
 use crate::page::readout::Readout;
 use crate::page::share::strip_embed;
 use crate::page::state::PageState;
 use crate::page::url_state::{Panel, Panels, BATCH_SIZE, BETA, HIDDEN, LEARNING_RATE, SIGMA};
 use crate::services::session::Device;
-use crate::vae::elbo::Likelihood;
+use crate::vae::elbo::{Likelihood, Reading};
 
 fn parse_input<T: std::str::FromStr>(e: &Event) -> Option<T> {
     let input: HtmlInputElement = e.target_unchecked_into();
@@ -265,6 +265,7 @@ fn map_overlay(st: &PageState) -> MapOverlay {
     MapOverlay {
         heat: inspector.heat.clone().filter(|_| inspector.show_heat),
         ellipse: inspector.ellipse(),
+        q_star: inspector.q_star_ellipse(),
         manifold: inspector
             .manifold
             .clone()

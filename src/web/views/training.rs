@@ -50,14 +50,14 @@ pub(super) fn training_controls(props: &TrainingControlsProps) -> Html {
     );
     let sigma = match s.likelihood {
         Likelihood::Gaussian { sigma } => sigma,
-        Likelihood::Bernoulli => 0.1,
+        Likelihood::Bernoulli | Likelihood::ContinuousBernoulli => 0.1,
     };
     let on_decoder = props.on_msg.reform(move |e: Event| {
         let mut settings = s;
-        settings.likelihood = if select_value(&e) == "gaussian" {
-            Likelihood::Gaussian { sigma }
-        } else {
-            Likelihood::Bernoulli
+        settings.likelihood = match select_value(&e).as_str() {
+            "gaussian" => Likelihood::Gaussian { sigma },
+            "continuous-bernoulli" => Likelihood::ContinuousBernoulli,
+            _ => Likelihood::Bernoulli,
         };
         TrainMsg::Settings(settings)
     });
@@ -95,10 +95,12 @@ pub(super) fn training_controls(props: &TrainingControlsProps) -> Html {
                     <select data-testid="decoder" onchange={on_decoder}>
                         <option value="bernoulli" selected={s.likelihood == Likelihood::Bernoulli}>{ "Bernoulli (BCE)" }</option>
                         <option value="gaussian" selected={matches!(s.likelihood, Likelihood::Gaussian { .. })}>{ "Gaussian, fixed σₓ" }</option>
+                        <option value="continuous-bernoulli" selected={s.likelihood == Likelihood::ContinuousBernoulli}
+                            title="a density on [0, 1] per pixel; images show its mean">{ "continuous Bernoulli" }</option>
                     </select>
                 </label>
                 <label>{ "σₓ" }<NumberField id="sigma" step="0.01" min="0.001" value={sigma.to_string()}
-                    disabled={s.likelihood == Likelihood::Bernoulli} onchange={on_sigma} /></label>
+                    disabled={!matches!(s.likelihood, Likelihood::Gaussian { .. })} onchange={on_sigma} /></label>
                 <label>{ "hidden size (on Reset)" }<NumberField id="hidden" min="8" max="1024" value={props.hidden.to_string()} onchange={on_hidden} /></label>
                 <label>{ "training set" }
                     <select data-testid="training-set" onchange={on_split}>
