@@ -185,7 +185,7 @@ test('vae:resize reaches only allowed hosts', async () => {
     await page.goto(host.put(path, `<!doctype html>${listen}<iframe src="${src}" width=300 height=100></iframe>`));
     const [frame] = await framesOf(page, 1);
     await frame.waitForFunction(() => document.querySelector('[data-testid=decoded-panel]')?.dataset.shownVersion > 0, null, { timeout: 60_000 });
-    if (allowed) await page.waitForFunction(() => got.includes('vae:resize'), null, { timeout: 30_000 });
+    if (allowed) await page.waitForFunction(() => got.includes('vae:resize') && got.includes('vae:ready'), null, { timeout: 30_000 });
     else await page.waitForTimeout(1500);
     const got = await page.evaluate(() => got);
     assert.equal(got.includes('vae:resize'), allowed, `${path}: ${JSON.stringify(got)}`);
