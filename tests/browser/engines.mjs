@@ -47,7 +47,9 @@ const CAPTURE_ERRORS = `if (!window.__errors) {
   console.error = (...a) => { __errors.push(a.map(String).join(' ')); error(...a); };
 }`;
 
-/** Polls `tab.eval(fn, arg)` until it is truthy; the timeout's message says what was awaited. */
+/** Polls `tab.eval(fn, arg)` until it is truthy; the timeout's message says what was awaited.
+ *  `fn` must return plain data: a DOM node does not cross every driver (puppeteer's BiDi gives
+ *  undefined for one), so test for it with `!!` or a property. */
 async function poll(tab, fn, arg, { timeout = 60_000, what = String(fn).slice(0, 120) } = {}) {
   const end = Date.now() + timeout;
   for (;;) {
