@@ -70,34 +70,39 @@ function box(tab, selector) {
   }, selector);
 }
 
+/** A Tab over a Playwright or puppeteer page: the two share these methods' shapes. */
+async function pageTab(engine, page, url, close) {
+  const errors = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(url);
+  return {
+    engine,
+    goto: (u) => page.goto(u),
+    reload: () => page.reload(),
+    eval: (fn, arg) => page.evaluate(fn, arg),
+    waitFor(fn, arg, opts) { return poll(this, fn, arg, opts); },
+    async click(selector) { await box(this, selector); await page.click(selector); },
+    async pointer(selector, path) {
+      const b = await box(this, selector);
+      const at = ([fx, fy]) => [b.x + fx * b.width, b.y + fy * b.height];
+      await page.mouse.move(...at(path[0]));
+      await page.mouse.down();
+      for (const p of path.slice(1)) await page.mouse.move(...at(p));
+      await page.mouse.up();
+    },
+    errors: async () => errors,
+    close,
+  };
+}
+
 async function chromiumEngine(webgpu) {
   const browser = await launchChromium({ webgpu });
   return {
     engine: 'chromium',
     async open(url, { width = 1280, height = 900 } = {}) {
       const page = await browser.newPage({ viewport: { width, height } });
-      const errors = [];
-      page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-      page.on('pageerror', (e) => errors.push(String(e)));
-      await page.goto(url);
-      return {
-        engine: 'chromium',
-        goto: (u) => page.goto(u),
-        reload: () => page.reload(),
-        eval: (fn, arg) => page.evaluate(fn, arg),
-        waitFor(fn, arg, opts) { return poll(this, fn, arg, opts); },
-        click: (selector) => page.click(selector),
-        async pointer(selector, path) {
-          const b = await box(this, selector);
-          const at = ([fx, fy]) => [b.x + fx * b.width, b.y + fy * b.height];
-          await page.mouse.move(...at(path[0]));
-          await page.mouse.down();
-          for (const p of path.slice(1)) await page.mouse.move(...at(p));
-          await page.mouse.up();
-        },
-        errors: async () => errors,
-        close: () => page.close(),
-      };
+      return pageTab('chromium', page, url, () => page.close());
     },
     close: () => browser.close(),
   };
@@ -114,28 +119,7 @@ async function firefoxEngine(webgpu) {
       const context = await browser.createBrowserContext();
       const page = await context.newPage();
       await page.setViewport({ width, height });
-      const errors = [];
-      page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-      page.on('pageerror', (e) => errors.push(String(e)));
-      await page.goto(url);
-      return {
-        engine: 'firefox',
-        goto: (u) => page.goto(u),
-        reload: () => page.reload(),
-        eval: (fn, arg) => page.evaluate(fn, arg),
-        waitFor(fn, arg, opts) { return poll(this, fn, arg, opts); },
-        async click(selector) { await box(this, selector); await page.click(selector); },
-        async pointer(selector, path) {
-          const b = await box(this, selector);
-          const at = ([fx, fy]) => [b.x + fx * b.width, b.y + fy * b.height];
-          await page.mouse.move(...at(path[0]));
-          await page.mouse.down();
-          for (const p of path.slice(1)) await page.mouse.move(...at(p));
-          await page.mouse.up();
-        },
-        errors: async () => errors,
-        close: () => context.close(),
-      };
+      return pageTab('firefox', page, url, () => context.close());
     },
     close: () => browser.close(),
   };
