@@ -204,3 +204,27 @@ fn a_view_around_q_frames_four_sigma() {
     let v = MapView::around([0.5, 0.25], [0.05, 0.1]);
     assert_eq!((v.centre(), v.half()), ([0.5, 0.25], 0.4));
 }
+
+#[test]
+fn sigma_beside_another_decoder_is_ignored_with_a_notice_in_either_order() {
+    for query in [
+        "decoder=continuous-bernoulli&sigma=0.2",
+        "sigma=0.2&decoder=continuous-bernoulli",
+        "decoder=bernoulli&sigma=0.2",
+    ] {
+        let p = parse(query);
+        assert!(
+            !matches!(p.state.likelihood, Likelihood::Gaussian { .. }),
+            "{query}: {:?}",
+            p.state.likelihood
+        );
+        assert_eq!(p.notices.len(), 1, "{query}: {:?}", p.notices);
+        assert_eq!(p.notices[0].key, "sigma");
+    }
+    // Alone, or beside decoder=gaussian, it sets the Gaussian's sigma.
+    for query in ["sigma=0.2", "decoder=gaussian&sigma=0.2", "sigma=0.2&decoder=gaussian"] {
+        let p = parse(query);
+        assert_eq!(p.state.likelihood, Likelihood::Gaussian { sigma: 0.2 }, "{query}");
+        assert!(p.notices.is_empty(), "{query}: {:?}", p.notices);
+    }
+}

@@ -262,6 +262,7 @@ pub fn parse(query: &str) -> Parsed {
         ));
     }
     let mut seen: Vec<String> = Vec::new();
+    let (mut sigma_set, mut decoder_named) = (false, false);
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (raw_key, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
         let key = percent_decode(raw_key);
@@ -282,11 +283,33 @@ pub fn parse(query: &str) -> Parsed {
             ));
             continue;
         }
-        if let Err(message) = apply(&mut out, &key, value.trim()) {
-            out.notices.push(notice(&shown_key, message));
+        let gaussian = matches!(out.state.likelihood, Likelihood::Gaussian { .. });
+        if key == "sigma" && decoder_named && !gaussian {
+            out.notices.push(sigma_ignored(out.state.likelihood));
+            continue;
+        }
+        match apply(&mut out, &key, value.trim()) {
+            Ok(()) if key == "sigma" => sigma_set = true,
+            Ok(()) if key == "decoder" => decoder_named = true,
+            Ok(()) => {}
+            Err(message) => out.notices.push(notice(&shown_key, message)),
         }
     }
+    // `sigma=` alone means the Gaussian decoder; beside `decoder=` naming another, it is ignored.
+    if sigma_set && !matches!(out.state.likelihood, Likelihood::Gaussian { .. }) {
+        out.notices.push(sigma_ignored(out.state.likelihood));
+    }
     out
+}
+
+fn sigma_ignored(decoder: Likelihood) -> Notice {
+    notice(
+        "sigma",
+        format!(
+            "`sigma` is the Gaussian decoder's; ignored beside `decoder={}`.",
+            decoder.name()
+        ),
+    )
 }
 
 fn notice(key: &str, message: String) -> Notice {
