@@ -21,11 +21,13 @@ use vae_playground::page::host_bridge::RESIZE_EVERY_MS;
 use vae_playground::page::msg::{
     HostMsg, InspectMsg, KeepMsg, LoadMsg, Loaded, Msg, ShareMsg, TrainMsg,
 };
+use vae_playground::page::pretrained::Pretrained;
 use vae_playground::page::state::{Location, PageState};
 use vae_playground::page::trainer_link::{Phase, RESTART_LIMIT};
 use vae_playground::services::compute::Computer;
 use vae_playground::services::session::{AnyVae, Device};
 use vae_playground::services::train_service::{TrainCommand, TrainEvent, TrainService};
+use vae_playground::vae::elbo::Likelihood;
 use vae_playground::vae::gpu_limits::{AdapterLimits, GpuAdapter};
 
 /// Training images the worker stand-in trains on.
@@ -37,10 +39,19 @@ fn pretrained(dataset: Dataset) -> Vec<u8> {
     std::fs::read(common::weights_path(dataset)).expect("shipped weights")
 }
 
-fn shipped_history(dataset: Dataset) -> Vec<HistoryRow> {
-    let path = common::data_dir().join("..").join(dataset.history_path());
-    let text = std::fs::read_to_string(path).expect("shipped history");
+/// A file of the site (`www/`), by its path relative to the site root.
+fn site_file(path: &str) -> std::path::PathBuf {
+    common::data_dir().join("..").join(path)
+}
+
+fn shipped_history(shipped: Pretrained) -> Vec<HistoryRow> {
+    let text =
+        std::fs::read_to_string(site_file(&shipped.history_path())).expect("shipped history");
     history_csv::from_csv(&text).expect("a valid history")
+}
+
+fn bernoulli(dataset: Dataset) -> Pretrained {
+    Pretrained::for_choice(dataset, Likelihood::Bernoulli)
 }
 
 fn train_data() -> Arc<Digits> {
@@ -68,6 +79,8 @@ struct Browser {
     remembered: Vec<usize>,
     queries: Vec<String>,
     parent_posts: usize,
+    /// The shipped models the page fetched, in order.
+    fetched: Vec<Pretrained>,
 }
 
 impl Browser {
@@ -89,6 +102,7 @@ impl Browser {
             remembered: Vec::new(),
             queries: Vec::new(),
             parent_posts: 0,
+            fetched: Vec::new(),
         }
     }
 
@@ -149,27 +163,24 @@ impl Browser {
 
     fn carry_out(&mut self, effect: Effect) {
         match effect {
-            Effect::FetchPreview(dataset) => {
-                let bytes = std::fs::read(
-                    common::data_dir()
-                        .join("..")
-                        .join("weights")
-                        .join(format!("{}.preview.vaew", dataset.key())),
-                )
-                .expect("shipped preview");
+            Effect::FetchPreview(shipped) => {
+                let path = shipped.preview_path().expect("a preview for this model");
+                let bytes = std::fs::read(site_file(&path)).expect("shipped preview");
                 let model = AnyVae::from_preview(&bytes).map_err(|e| e.to_string());
+                let dataset = shipped.dataset;
                 self.send(Msg::Load(LoadMsg::PreviewLoaded(dataset, Box::new(model))));
             }
-            Effect::FetchModel { dataset, .. } => {
-                let bytes = pretrained(dataset);
+            Effect::FetchModel { pretrained, .. } => {
+                self.fetched.push(pretrained);
+                let bytes = std::fs::read(site_file(&pretrained.weights_path())).unwrap();
                 let model = AnyVae::from_weights(&bytes).unwrap();
                 let loaded = Loaded {
-                    dataset,
+                    shipped: pretrained,
                     pretrained: Rc::new(bytes),
                     model,
                     test: test_data(),
                     remembered: None,
-                    history: Some(shipped_history(dataset)),
+                    history: Some(shipped_history(pretrained)),
                 };
                 self.send(Msg::Load(LoadMsg::Loaded(Box::new(Ok(loaded)))));
             }
@@ -785,7 +796,7 @@ fn the_chart_shows_the_pretrained_run_until_this_page_trains_or_replaces_the_mod
     let mut b = Browser::loaded();
     let (rows, pretrained) = b.page.chart_history();
     assert!(pretrained);
-    assert_eq!(*rows, shipped_history(Dataset::Mnist));
+    assert_eq!(*rows, shipped_history(bernoulli(Dataset::Mnist)));
     assert!(
         rows.last().unwrap().step > 4000,
         "the ten epochs that made the weights"
@@ -894,4 +905,54 @@ fn the_embed_code_sets_a_height_for_its_panels_and_carries_the_host_script() {
         "{code}"
     );
     assert!(code.contains("d.type!==\"vae:resize\""), "{code}");
+}
+
+#[test]
+fn the_continuous_bernoulli_decoder_opens_its_own_pretrained_model() {
+    let cb = Pretrained::for_choice(Dataset::Mnist, Likelihood::ContinuousBernoulli);
+    let mut b = Browser::loaded();
+    assert_eq!(b.fetched, [bernoulli(Dataset::Mnist)]);
+    let with = |b: &Browser, likelihood| TrainSettings {
+        likelihood,
+        ..b.page.settings()
+    };
+    b.send(Msg::Train(TrainMsg::Settings(with(
+        &b,
+        Likelihood::ContinuousBernoulli,
+    ))));
+    b.settle();
+    assert_eq!(b.fetched.last(), Some(&cb));
+    assert_eq!(b.page.view.likelihood, Likelihood::ContinuousBernoulli);
+    let (rows, on_pretrained) = b.page.chart_history();
+    assert!(on_pretrained);
+    assert_eq!(
+        *rows,
+        shipped_history(cb),
+        "the chart shows the CB model's own run"
+    );
+
+    // A model trained here is kept when the decoder changes; Restore opens the shipped one.
+    b.send(Msg::Train(TrainMsg::StepClicked));
+    b.settle_with(2);
+    b.send(Msg::Train(TrainMsg::Settings(with(
+        &b,
+        Likelihood::Bernoulli,
+    ))));
+    b.settle();
+    assert_eq!(b.fetched.len(), 2, "no fetch: the trained model stays");
+    b.send(Msg::Train(TrainMsg::RestoreClicked));
+    b.settle();
+    assert_eq!(b.fetched.last(), Some(&bernoulli(Dataset::Mnist)));
+    assert_eq!(
+        *b.page.chart_history().0,
+        shipped_history(bernoulli(Dataset::Mnist))
+    );
+
+    // A link that names the decoder opens its model directly (it has no preview).
+    let mut b = Browser::new("?decoder=continuous-bernoulli&dataset=fashion");
+    b.send(Msg::Load(LoadMsg::GpuProbed(None)));
+    b.settle();
+    let fashion_cb = Pretrained::for_choice(Dataset::Fashion, Likelihood::ContinuousBernoulli);
+    assert_eq!(b.fetched, [fashion_cb]);
+    assert!(b.page.ready());
 }

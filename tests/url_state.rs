@@ -222,9 +222,17 @@ fn sigma_beside_another_decoder_is_ignored_with_a_notice_in_either_order() {
         assert_eq!(p.notices[0].key, "sigma");
     }
     // Alone, or beside decoder=gaussian, it sets the Gaussian's sigma.
-    for query in ["sigma=0.2", "decoder=gaussian&sigma=0.2", "sigma=0.2&decoder=gaussian"] {
+    for query in [
+        "sigma=0.2",
+        "decoder=gaussian&sigma=0.2",
+        "sigma=0.2&decoder=gaussian",
+    ] {
         let p = parse(query);
-        assert_eq!(p.state.likelihood, Likelihood::Gaussian { sigma: 0.2 }, "{query}");
+        assert_eq!(
+            p.state.likelihood,
+            Likelihood::Gaussian { sigma: 0.2 },
+            "{query}"
+        );
         assert!(p.notices.is_empty(), "{query}: {:?}", p.notices);
     }
 }

@@ -108,23 +108,6 @@ impl Dataset {
         }
     }
 
-    /// The pretrained weights file, relative to the site root (`www/`).
-    pub fn weights_path(self) -> String {
-        format!("weights/{}.vaew", self.key())
-    }
-
-    /// The decoder-only f16 preview of the pretrained weights (`vae preview`), relative to the
-    /// site root (`www/`).
-    pub fn preview_path(self) -> String {
-        format!("weights/{}.preview.vaew", self.key())
-    }
-
-    /// The pretrained model's own loss history (`vae train --history`, the run that made its
-    /// weights), relative to the site root (`www/`).
-    pub fn history_path(self) -> String {
-        format!("weights/{}.history.csv", self.key())
-    }
-
     /// Credit line for where the data is shown.
     pub fn attribution(self) -> &'static str {
         match self {

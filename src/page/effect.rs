@@ -3,23 +3,27 @@
 
 use std::rc::Rc;
 
-use crate::data::{Dataset, Digits};
+use crate::data::Digits;
 use crate::services::compute::ComputeRequest;
 use crate::services::session::AnyVae;
 use crate::services::train_service::TrainCommand;
 use crate::vae::weights::Provenance;
 
 use super::msg::Msg;
+use super::pretrained::Pretrained;
 
 /// A window that posted to the page, numbered by the component (the page never holds one).
 pub type WindowId = u32;
 
 pub enum Effect {
     /// Fetch the decoder-only preview of the pretrained model: `Load(PreviewLoaded)`.
-    FetchPreview(Dataset),
+    FetchPreview(Pretrained),
     /// Fetch the whole pretrained model and the test split, and the remembered model when
     /// `recall`: `Load(Loaded)`.
-    FetchModel { dataset: Dataset, recall: bool },
+    FetchModel {
+        pretrained: Pretrained,
+        recall: bool,
+    },
     /// Encode the test images' means for the latent map: `Load(MapEncoded)`.
     EncodeMap { model: AnyVae, test: Rc<Digits> },
     /// Deliver `msg` after `ms` milliseconds (0: after this update's render).

@@ -10,6 +10,7 @@ pub mod inspector;
 pub mod keeper;
 pub mod model_slot;
 pub mod msg;
+pub mod pretrained;
 pub mod readout;
 pub mod share;
 pub mod state;

@@ -12,6 +12,7 @@ use crate::services::train_service::TrainEvent;
 use crate::vae::gpu_limits::GpuAdapter;
 
 use super::effect::WindowId;
+use super::pretrained::Pretrained;
 
 pub enum Msg {
     /// z moved: a slider, a click on the map, the host, or an interpolation's frame.
@@ -29,7 +30,8 @@ pub enum Msg {
 
 /// What the page loads for one dataset.
 pub struct Loaded {
-    pub dataset: Dataset,
+    /// Which shipped model `pretrained` is.
+    pub shipped: Pretrained,
     pub pretrained: Rc<Vec<u8>>,
     pub model: AnyVae,
     pub test: Rc<Digits>,

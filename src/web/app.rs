@@ -188,13 +188,17 @@ impl App {
     fn carry_out(&mut self, ctx: &Context<Self>, effect: Effect) {
         let link = ctx.link();
         match effect {
-            Effect::FetchPreview(dataset) => link.send_future(async move {
-                let result = super::fetch::fetch_bytes(&assets::preview_url(dataset))
-                    .await
-                    .and_then(|bytes| AnyVae::from_preview(&bytes).map_err(|e| e.to_string()));
-                Msg::Load(LoadMsg::PreviewLoaded(dataset, Box::new(result)))
+            Effect::FetchPreview(pretrained) => link.send_future(async move {
+                let result = match pretrained.preview_path() {
+                    Some(path) => super::fetch::fetch_bytes(&path)
+                        .await
+                        .and_then(|bytes| AnyVae::from_preview(&bytes).map_err(|e| e.to_string())),
+                    None => Err("no preview is shipped for this model".to_string()),
+                };
+                Msg::Load(LoadMsg::PreviewLoaded(pretrained.dataset, Box::new(result)))
             }),
-            Effect::FetchModel { dataset, recall } => link.send_future(async move {
+            Effect::FetchModel { pretrained, recall } => link.send_future(async move {
+                let dataset = pretrained.dataset;
                 let result = async {
                     let remembered = async {
                         if recall {
@@ -208,16 +212,16 @@ impl App {
                         }
                     };
                     let (weights, test, remembered, history) = futures::future::join4(
-                        super::fetch::fetch_bytes(&assets::weights_url(dataset)),
+                        super::fetch::fetch_bytes(&pretrained.weights_path()),
                         assets::fetch_digits(dataset, Split::Test),
                         remembered,
-                        assets::fetch_history(dataset),
+                        assets::fetch_history(pretrained),
                     )
                     .await;
                     let weights = weights?;
                     let model = AnyVae::from_weights(&weights).map_err(|e| e.to_string())?;
                     Ok(Loaded {
-                        dataset,
+                        shipped: pretrained,
                         pretrained: std::rc::Rc::new(weights),
                         model,
                         test: std::rc::Rc::new(test?),

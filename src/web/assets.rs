@@ -1,31 +1,19 @@
 //! The page's assets: weights and data, always relative to the page. The paths themselves are
-//! [`Dataset::weights_path`], [`Dataset::preview_path`], [`Dataset::history_path`] and
-//! [`Split::file_paths`].
+//! [`Pretrained`]'s and [`Split::file_paths`].
 
 use crate::analysis::history_csv;
 use crate::analysis::train::HistoryRow;
 use crate::data::{Dataset, Digits, Split};
+use crate::page::pretrained::Pretrained;
 
 pub use super::fetch::fetch_bytes;
 
-/// The pretrained weights file: [`Dataset::weights_path`].
-pub fn weights_url(dataset: Dataset) -> String {
-    dataset.weights_path()
-}
-
-/// The decoder-only f16 preview of the pretrained weights (`vae preview`):
-/// [`Dataset::preview_path`].
-pub fn preview_url(dataset: Dataset) -> String {
-    dataset.preview_path()
-}
-
-/// The pretrained model's own loss history: [`Dataset::history_path`].
-pub async fn fetch_history(dataset: Dataset) -> Result<Vec<HistoryRow>, String> {
-    let bytes = fetch_bytes(&dataset.history_path()).await?;
+/// The loss history of the run that made `pretrained`.
+pub async fn fetch_history(pretrained: Pretrained) -> Result<Vec<HistoryRow>, String> {
+    let bytes = fetch_bytes(&pretrained.history_path()).await?;
     let text = String::from_utf8(bytes).map_err(|_| "the loss history is not text".to_string())?;
     history_csv::from_csv(&text).map_err(|e| e.to_string())
 }
-
 /// `split` of `dataset`, gunzipped by the browser (`DecompressionStream`), so the page's module
 /// carries no inflater (the train worker's uses flate2).
 pub async fn fetch_digits(dataset: Dataset, split: Split) -> Result<Digits, String> {

@@ -1,6 +1,7 @@
 //! Keeping a model: download, load a file, remember it in this browser.
 
 use super::*;
+use crate::page::pretrained::Pretrained;
 
 impl PageState {
     /// Take a weights file (uploaded or remembered) as the current model; on any problem, say
@@ -26,7 +27,8 @@ impl PageState {
                 self.link.stop_training();
                 self.view.dataset = dataset;
                 self.status = format!("Loading {} for this model…", dataset.title());
-                self.fetch_model(dataset);
+                let shipped = Pretrained::for_choice(dataset, header.likelihood);
+                self.fetch_model(shipped, self.keeper.remember);
             }
             return;
         }

@@ -1,6 +1,7 @@
 //! Loading: the WebGPU probe, the preview, the whole model and test split, another dataset.
 
 use super::*;
+use crate::page::pretrained::Pretrained;
 use crate::page::url_state::{BATCH_SIZE, HIDDEN};
 
 impl PageState {
@@ -32,7 +33,11 @@ impl PageState {
                     "Loading the pretrained {} model…",
                     self.view.dataset.title()
                 );
-                self.out.push(Effect::FetchPreview(self.view.dataset));
+                let wanted = self.wanted_pretrained();
+                match wanted.preview_path() {
+                    Some(_) => self.out.push(Effect::FetchPreview(wanted)),
+                    None => self.fetch_model(wanted, self.keeper.remember),
+                }
             }
             LoadMsg::PreviewLoaded(dataset, result) => {
                 if let (Ok(model), true) = (*result, self.slot.is_empty()) {
@@ -45,7 +50,10 @@ impl PageState {
                     msg: Msg::Load(LoadMsg::PreviewShown(dataset)),
                 });
             }
-            LoadMsg::PreviewShown(dataset) => self.fetch_model(dataset),
+            LoadMsg::PreviewShown(dataset) => self.fetch_model(
+                Pretrained::for_choice(dataset, self.view.likelihood),
+                self.keeper.remember,
+            ),
             LoadMsg::Loaded(loaded) => match *loaded {
                 Ok(loaded) => self.loaded(loaded, now),
                 Err(e) => {
@@ -60,22 +68,41 @@ impl PageState {
                     self.link.stop_training();
                     self.view.dataset = dataset;
                     self.status = format!("Loading the pretrained {} model…", dataset.title());
-                    self.fetch_model(dataset);
+                    self.fetch_model(self.wanted_pretrained(), self.keeper.remember);
                 }
             }
         }
     }
 
-    pub(super) fn fetch_model(&mut self, dataset: Dataset) {
-        self.out.push(Effect::FetchModel {
-            dataset,
-            recall: self.keeper.remember,
-        });
+    /// Fetch `pretrained` and the test split; with `recall`, also the model this browser kept.
+    pub(super) fn fetch_model(&mut self, pretrained: Pretrained, recall: bool) {
+        self.out.push(Effect::FetchModel { pretrained, recall });
+    }
+
+    /// The shipped model for the dataset and decoder chosen now.
+    pub(super) fn wanted_pretrained(&self) -> Pretrained {
+        Pretrained::for_choice(self.view.dataset, self.view.likelihood)
+    }
+
+    /// After a change of decoder: the pretrained model is swapped for the one trained with the
+    /// new decoder, where one is shipped; a model trained here is kept.
+    pub(super) fn decoder_changed(&mut self) {
+        let wanted = self.wanted_pretrained();
+        if self.untouched_pretrained() && self.shipped.is_some_and(|s| s != wanted) {
+            self.link.stop_training();
+            self.status = format!(
+                "Loading the pretrained {} model for the {} decoder…",
+                self.view.dataset.title(),
+                self.view.likelihood.name()
+            );
+            self.fetch_model(wanted, false);
+        }
     }
 
     pub(super) fn loaded(&mut self, loaded: Loaded, now: f64) {
         let first = self.pretrained.is_none();
-        self.view.dataset = loaded.dataset;
+        self.view.dataset = loaded.shipped.dataset;
+        self.shipped = Some(loaded.shipped);
         self.start = Some((loaded.pretrained.clone(), 0));
         self.pretrained = Some(loaded.pretrained);
         self.show_model(loaded.model, false);

@@ -64,6 +64,8 @@ pub struct PageState {
     pub host: HostBridge,
     pub keeper: Keeper,
     pretrained: Option<Rc<Vec<u8>>>,
+    /// Which shipped model `pretrained` is.
+    shipped: Option<super::pretrained::Pretrained>,
     /// The loss history of the run that made the pretrained weights (empty if it did not load).
     pretrained_history: Rc<Vec<HistoryRow>>,
     /// Whether the model is the pretrained one, untrained here (the chart then shows its run).
@@ -104,6 +106,7 @@ impl PageState {
             host: HostBridge::new(location.origin.clone(), &parsed.hosts),
             keeper: Keeper::new(!view.embed),
             pretrained: None,
+            shipped: None,
             pretrained_history: Rc::new(Vec::new()),
             on_pretrained: false,
             test: None,
@@ -128,11 +131,16 @@ impl PageState {
         }
     }
 
+    /// The model is a shipped one, not trained here.
+    fn untouched_pretrained(&self) -> bool {
+        let untrained = self.readout.history.is_empty() && self.readout.step == 0;
+        untrained && self.on_pretrained
+    }
+
     /// What the chart draws: this page's training, or, before any, the run that made the
     /// pretrained model (`true`) when that is the model shown.
     pub fn chart_history(&self) -> (Rc<Vec<HistoryRow>>, bool) {
-        let untrained = self.readout.history.is_empty() && self.readout.step == 0;
-        if untrained && self.on_pretrained && !self.pretrained_history.is_empty() {
+        if self.untouched_pretrained() && !self.pretrained_history.is_empty() {
             (self.pretrained_history.clone(), true)
         } else {
             (self.readout.history.clone(), false)

@@ -38,6 +38,7 @@ impl PageState {
                     // The continuous Bernoulli's mean is not the sigmoid: repaint.
                     self.slot.decode(self.view.z, self.view.likelihood);
                     self.request_manifold(now);
+                    self.decoder_changed();
                 }
             }
             TrainMsg::HiddenSet(hidden) => self.view.hidden = hidden,
@@ -123,6 +124,15 @@ impl PageState {
 
     pub(super) fn restore(&mut self) {
         self.link.stop_training();
+        let wanted = self.wanted_pretrained();
+        if self.shipped.is_some_and(|s| s != wanted) {
+            self.status = format!(
+                "Loading the pretrained {} model for the {} decoder…",
+                self.view.dataset.title(),
+                self.view.likelihood.name()
+            );
+            return self.fetch_model(wanted, false);
+        }
         let Some(bytes) = self.pretrained.clone() else {
             return;
         };
