@@ -315,7 +315,9 @@ fn the_page_says_which_density_ln_p_x_is() {
 #[test]
 fn ln_p_x_bounds_q_star_where_q_star_is_far_from_the_encoder_s_q() {
     // The continuous Bernoulli model's posteriors sit far out (|mu| ~ 15), where the prior
-    // hardly counts; for test image 0, q* lies 25 encoder standard deviations from q_phi.
+    // hardly counts; for test image 0, q* lies 25 encoder standard deviations from q_phi. For
+    // image 909 the box that covers both is ~100 of q*'s standard deviations wide: its grid
+    // alone put ln p(x) 0.9 nat below ELBO(q*).
     let bytes = std::fs::read(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("www/weights/mnist-continuous-bernoulli.vaew"),
@@ -323,21 +325,27 @@ fn ln_p_x_bounds_q_star_where_q_star_is_far_from_the_encoder_s_q() {
     .expect("shipped weights");
     let (model, header) = weights::decode::<Cpu>(&bytes, &Default::default()).unwrap();
     assert_eq!(header.likelihood, Likelihood::ContinuousBernoulli);
-    let x = common::load(Dataset::Mnist, Split::Test).image_f32(0);
-    let (ev, s) = block_on(evidence_with_gap_split(
-        &model,
-        &x,
-        header.likelihood,
-        64,
-        &Default::default(),
-    ))
-    .unwrap();
-    let s = s.unwrap();
-    let sigma = [0, 1].map(|j| ev.posterior.sigma(j));
-    let moved = [0, 1].map(|j| (s.diagonal.q.mu[j] - ev.posterior.mu[j]).abs() / sigma[j]);
-    assert!(moved.iter().any(|&m| m > 10.0), "q* moved {moved:?} sigma");
-    // The quadrature's box covers q*, so ln p(x) is not below ELBO(q*).
-    assert!(s.approximation_gap > 0.0, "{s:#?}");
-    assert!(s.full_approximation_gap > -1e-3, "{s:#?}");
-    assert!(s.amortisation_gap > 0.0, "{s:#?}");
+    let test = common::load(Dataset::Mnist, Split::Test);
+    for index in [0, 909] {
+        let x = test.image_f32(index);
+        let (ev, s) = block_on(evidence_with_gap_split(
+            &model,
+            &x,
+            header.likelihood,
+            64,
+            &Default::default(),
+        ))
+        .unwrap();
+        let s = s.unwrap();
+        let sigma = [0, 1].map(|j| ev.posterior.sigma(j));
+        let moved = [0, 1].map(|j| (s.diagonal.q.mu[j] - ev.posterior.mu[j]).abs() / sigma[j]);
+        assert!(
+            moved.iter().any(|&m| m > 10.0),
+            "{index}: q* moved {moved:?} sigma"
+        );
+        // The quadrature covers and resolves q*, so ln p(x) is not below ELBO(q*).
+        assert!(s.approximation_gap > 0.0, "{index}: {s:#?}");
+        assert!(s.full_approximation_gap > -1e-3, "{index}: {s:#?}");
+        assert!(s.amortisation_gap > 0.0, "{index}: {s:#?}");
+    }
 }

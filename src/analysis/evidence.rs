@@ -240,7 +240,12 @@ async fn quadrature_given_q<B: VaeBackend>(
     regions.extend_from_slice(also);
     let grid = posterior_box(model, x, likelihood, &regions, n, device).await?;
     let (log_joint, _) = log_joint_on(model, x, likelihood, &grid, device).await?;
-    let log_px = log_sum_exp(&log_joint) + grid.cell_area().ln();
+    let log_px = match also.last() {
+        Some(fine) if under_resolves(&grid, fine) => {
+            refined_log_px(model, x, likelihood, &grid, &log_joint, fine, device).await?
+        }
+        _ => log_sum_exp(&log_joint) + grid.cell_area().ln(),
+    };
 
     let expected_ll = expected_log_likelihood(
         model,
@@ -264,6 +269,58 @@ async fn quadrature_given_q<B: VaeBackend>(
         grid,
     };
     Ok((evidence, log_joint))
+}
+
+/// Whether `grid`'s cells are wider than `q`'s narrowest standard deviation. The box must
+/// cover every region with posterior mass, and where those lie far apart (q_phi and q* of the
+/// continuous Bernoulli MNIST model's test image 909, 64 x 64 over a box ~100 of q*'s
+/// standard deviations wide) the midpoint rule misses most of q*'s peak: ln p(x) came out
+/// 0.9 nat below ELBO(q*). Narrower than its cells, a Gaussian bump is summed to within 1e-8.
+fn under_resolves(grid: &Grid, q: &Gaussian2) -> bool {
+    let side = |(lo, hi): (f64, f64)| (hi - lo) / grid.n as f64;
+    // The covariance's smaller eigenvalue.
+    let [l11, l21, l22] = q.chol;
+    let (a, b, c) = (l11 * l11, l11 * l21, l21 * l21 + l22 * l22);
+    let narrowest = (0.5 * (a + c) - (0.25 * (a - c).powi(2) + b * b).sqrt())
+        .max(0.0)
+        .sqrt();
+    side(grid.z1).max(side(grid.z2)) > narrowest
+}
+
+/// ln p(x) on two grids: an `n` x `n` grid over `q`'s own +- 6 sigma (its standardised
+/// coordinates, z = mu + L u, each cell |L| times the u-cell), and `grid`'s cells outside that.
+async fn refined_log_px<B: VaeBackend>(
+    model: &Vae<B>,
+    x: &[f32],
+    likelihood: Likelihood,
+    grid: &Grid,
+    log_joint: &[f64],
+    q: &Gaussian2,
+    device: &B::Device,
+) -> Result<f64, ReadbackError> {
+    let u_grid = Grid {
+        z1: (-SIGMAS, SIGMAS),
+        z2: (-SIGMAS, SIGMAS),
+        n: grid.n,
+    };
+    let fine: Vec<Vec<f64>> = u_grid.points().iter().map(|&u| q.at(u).to_vec()).collect();
+    let log_lik = log_likelihood(model, x, likelihood, &fine, device).await?;
+    let fine_area = (u_grid.cell_area() * q.chol[0] * q.chol[2]).ln();
+    let mut terms: Vec<f64> = fine
+        .iter()
+        .zip(&log_lik)
+        .map(|(z, ll)| ll + log_prior(z) + fine_area)
+        .collect();
+    let coarse_area = grid.cell_area().ln();
+    let outside = |z: &[f64; 2]| q.standardise(*z).iter().any(|u| u.abs() > SIGMAS);
+    terms.extend(
+        grid.points()
+            .iter()
+            .zip(log_joint)
+            .filter(|(z, _)| outside(z))
+            .map(|(_, lj)| lj + coarse_area),
+    );
+    Ok(log_sum_exp(&terms))
 }
 
 /// E_q[ln p(x|z)] for a 2-D Gaussian q = N(mu, L L^T) by the midpoint rule on an `n` x `n`

@@ -189,7 +189,7 @@ impl Gaussian2 {
     }
 
     /// u = L^-1 (z - mu).
-    fn standardise(&self, z: [f64; 2]) -> [f64; 2] {
+    pub fn standardise(&self, z: [f64; 2]) -> [f64; 2] {
         let [l11, l21, l22] = self.chol;
         let u0 = (z[0] - self.mu[0]) / l11;
         [u0, (z[1] - self.mu[1] - l21 * u0) / l22]
