@@ -3,6 +3,7 @@
 use burn::tensor::{Tensor, TensorData};
 use vae_playground::analysis::evidence::{log_prior, Gaussian};
 use vae_playground::data::PIXELS;
+use vae_playground::page::maths::{GaussianRecon, KlTerm};
 use vae_playground::vae::backend::{Cpu, CpuTrain};
 use vae_playground::vae::elbo::{
     bernoulli_nll, gaussian_nll, kl_standard_normal, Likelihood, LN_2PI, SOFTPLUS_CAP,
@@ -262,4 +263,45 @@ fn gaussian_is_a_sum_of_one_dimensional_normal_densities() {
         }
     }
     eprintln!("largest relative difference: {worst:e}");
+}
+
+#[test]
+fn the_maths_panel_s_terms_follow_the_formulas_the_loss_uses() {
+    // A fixed-sigma Gaussian decoder's -ln p(x|z) is D/2 ln(2 pi sigma^2) + ||x - f||^2 / (2 sigma^2):
+    // the panel's split, read back from the likelihood's own sum, gives the squared error.
+    let mut rng = SeededRng::new(11);
+    let x: Vec<f64> = (0..PIXELS).map(|_| rng.uniform()).collect();
+    let logits: Vec<f64> = (0..PIXELS).map(|_| 3.0 * rng.normal()).collect();
+    for sigma in [0.05, 0.1, 1.0] {
+        let likelihood = Likelihood::Gaussian { sigma };
+        let recon: f64 = -x
+            .iter()
+            .zip(&logits)
+            .map(|(&xi, &l)| likelihood.pixel_log_prob(xi, l))
+            .sum::<f64>();
+        let sse: f64 = x
+            .iter()
+            .zip(&logits)
+            .map(|(&xi, &l)| (xi - likelihood.mean_of_logit(l)).powi(2))
+            .sum();
+        let split = GaussianRecon::from_recon(recon, sigma);
+        assert!(
+            (split.squared_error - sse).abs() <= 1e-9 * sse.max(1.0),
+            "sigma {sigma}: {} vs {sse}",
+            split.squared_error
+        );
+        assert!((split.constant + split.scaled_error - recon).abs() <= 1e-9 * recon.abs());
+        assert_eq!(split.equivalent_beta(), 2.0 * sigma * sigma);
+    }
+    // The KL's closed form per dimension adds up to the KL the evidence reports.
+    let q = Gaussian {
+        mu: vec![1.3, -0.4],
+        logvar: vec![-2.1, 0.3],
+    };
+    let dims: f64 = (0..2).map(|j| KlTerm::new(q.mu[j], q.sigma(j)).kl).sum();
+    assert!((dims - q.kl_to_prior()).abs() < 1e-12, "{dims}");
+    assert!(
+        (KlTerm::new(1.0, 1.0).kl - 0.5).abs() < 1e-15,
+        "vae-math.md: KL(N(1,1) || N(0,1)) = 0.5"
+    );
 }

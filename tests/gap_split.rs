@@ -56,7 +56,11 @@ fn gauss_hermite_integrates_polynomials_of_degree_below_2n_exactly() {
 }
 
 fn shipped(dataset: Dataset) -> (Vae<Cpu>, weights::Header, Vec<u8>) {
-    let bytes = std::fs::read(common::weights_path(dataset)).expect("shipped weights");
+    shipped_file(&common::weights_path(dataset))
+}
+
+fn shipped_file(path: &std::path::Path) -> (Vae<Cpu>, weights::Header, Vec<u8>) {
+    let bytes = std::fs::read(path).expect("shipped weights");
     let (model, header) =
         weights::decode::<Cpu>(&bytes, &Default::default()).expect("shipped weights decode");
     (model, header, bytes)
@@ -318,12 +322,10 @@ fn ln_p_x_bounds_q_star_where_q_star_is_far_from_the_encoder_s_q() {
     // hardly counts; for test image 0, q* lies 25 encoder standard deviations from q_phi. For
     // image 909 the box that covers both is ~100 of q*'s standard deviations wide: its grid
     // alone put ln p(x) 0.9 nat below ELBO(q*).
-    let bytes = std::fs::read(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+    let (model, header, _) = shipped_file(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("www/weights/mnist-continuous-bernoulli.vaew"),
-    )
-    .expect("shipped weights");
-    let (model, header) = weights::decode::<Cpu>(&bytes, &Default::default()).unwrap();
+    );
     assert_eq!(header.likelihood, Likelihood::ContinuousBernoulli);
     let test = common::load(Dataset::Mnist, Split::Test);
     for index in [0, 909] {

@@ -129,13 +129,7 @@ pub async fn log_joint_on_grid<B: VaeBackend>(
     grid: Grid,
     device: &B::Device,
 ) -> Result<Vec<f64>, ReadbackError> {
-    let points: Vec<Vec<f64>> = grid.points().iter().map(|p| p.to_vec()).collect();
-    let ll = log_likelihood(model, x, likelihood, &points, device).await?;
-    Ok(ll
-        .into_iter()
-        .zip(&points)
-        .map(|(l, z)| l + log_prior(z))
-        .collect())
+    Ok(log_joint_on(model, x, likelihood, &grid, device).await?.0)
 }
 
 /// ln p(x), the ELBO and the gap for one image, all computed on one grid.

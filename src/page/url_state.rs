@@ -118,10 +118,12 @@ pub enum Panel {
     Chart,
     /// "Inside the bound": pick or draw an input, see q(z|x), p(z|x), ln p(x) and the gap.
     Inspect,
+    /// The derivation with the inspected input's numbers substituted.
+    Maths,
 }
 
 impl Panel {
-    pub const ALL: [Panel; 7] = [
+    pub const ALL: [Panel; 8] = [
         Panel::Sliders,
         Panel::Decoded,
         Panel::Map,
@@ -129,6 +131,7 @@ impl Panel {
         Panel::Metrics,
         Panel::Chart,
         Panel::Inspect,
+        Panel::Maths,
     ];
 
     pub fn key(self) -> &'static str {
@@ -140,6 +143,7 @@ impl Panel {
             Panel::Metrics => "metrics",
             Panel::Chart => "chart",
             Panel::Inspect => "inspect",
+            Panel::Maths => "maths",
         }
     }
 
@@ -153,7 +157,7 @@ impl Panel {
 pub struct Panels(u8);
 
 impl Panels {
-    pub const ALL: Panels = Panels(0b111_1111);
+    pub const ALL: Panels = Panels(0b1111_1111);
     pub const NONE: Panels = Panels(0);
 
     pub fn contains(self, panel: Panel) -> bool {

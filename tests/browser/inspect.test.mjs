@@ -55,8 +55,8 @@ test('a test image: the shown numbers equal the native evaluation', async () => 
   await example.click();
   await inspected(page);
   const shown = {};
-  for (const k of ['logpx', 'iwae', 'elbo', 'gap', 'recon', 'kl']) shown[k] = await number(page, `ev-${k}`);
-  const native = JSON.parse(execFileSync(vaeBin, ['--data-dir', join(root, 'www/data'), 'evidence', '--weights', join(root, 'www/weights/mnist.vaew'), '--index', String(index), '--samples', '256'], { encoding: 'utf8' }));
+  for (const k of ['logpx', 'iwae', 'elbo', 'gap', 'recon', 'kl', 'elbo-star', 'elbo-full', 'gap-approx', 'gap-amort']) shown[k] = await number(page, `ev-${k}`);
+  const native = JSON.parse(execFileSync(vaeBin, ['--data-dir', join(root, 'www/data'), 'evidence', '--weights', join(root, 'www/weights/mnist.vaew'), '--index', String(index), '--samples', '256', '--gap-split'], { encoding: 'utf8' }));
   const close = (a, b, what) => assert.ok(Math.abs(a - b) <= 1e-3 * Math.abs(b) + 1e-3, `${what}: page ${a}, native ${b}`);
   close(shown.logpx, native.log_px_quadrature, 'ln p(x)');
   close(shown.iwae, native.log_px_importance, 'IWAE');
@@ -66,6 +66,32 @@ test('a test image: the shown numbers equal the native evaluation', async () => 
   // The gap is a difference of two ~200-nat numbers: compare it at their precision.
   assert.ok(Math.abs(shown.gap - native.gap) <= 1e-3 * Math.abs(native.log_px_quadrature), `gap: page ${shown.gap}, native ${native.gap}`);
   assert.ok(shown.gap >= 0 && Math.abs(shown.logpx - (shown.elbo + shown.gap)) < 2e-3, 'ln p(x) = ELBO + gap');
+  // The gap split, shown to 3 decimals (wasm's f32 sums may round differently in the last).
+  const split = native.gap_split.split;
+  const near = (a, b, what) => assert.ok(Math.abs(a - b) <= 1.5e-3, `${what}: page ${a}, native ${b}`);
+  near(shown['elbo-star'], split.elbo_diagonal, 'ELBO(q*)');
+  near(shown['elbo-full'], split.elbo_full, 'ELBO(full-covariance q*)');
+  near(shown['gap-approx'], split.approximation_gap, 'approximation gap');
+  near(shown['gap-amort'], split.amortisation_gap, 'amortisation gap');
+  assert.ok(Math.abs(shown['gap-approx'] + shown['gap-amort'] - shown.gap) <= 2e-3, 'the two gaps add up to the gap');
+  // The maths panel substitutes the same numbers, typeset as MathML.
+  const maths = await page.evaluate(() => {
+    const panel = document.querySelector('[data-testid=maths-panel]');
+    const math = panel.querySelectorAll('math');
+    const kls = [...panel.querySelectorAll('mn.v-kl')].map((n) => Number(n.textContent.replace('−', '-')));
+    return {
+      kl: Number(panel.dataset.kl), recon: Number(panel.dataset.recon), elbo: Number(panel.dataset.elbo),
+      lines: math.length, mathml: [...math].every((m) => m.namespaceURI === 'http://www.w3.org/1998/Math/MathML' && m.getBoundingClientRect().height > 10),
+      kls,
+    };
+  });
+  close(maths.kl, native.kl, 'maths panel KL');
+  close(maths.recon, native.recon, 'maths panel recon');
+  close(maths.elbo, native.elbo, 'maths panel ELBO');
+  assert.ok(maths.lines >= 5 && maths.mathml, `${maths.lines} MathML lines, all laid out`);
+  // The closed form's two dimensions add up to the KL shown in it (2 decimals each).
+  const [, total, d1, d2] = maths.kls;
+  assert.ok(Math.abs(d1 + d2 - total) <= 0.011 && Math.abs(total - native.kl) <= 0.005, `KL ${d1} + ${d2} = ${total}`);
   // IWAE is a lower bound in expectation; one estimate may land a little above ln p(x).
   assert.ok(shown.iwae >= shown.elbo - 1e-3 && Math.abs(shown.iwae - shown.logpx) <= shown.gap + 0.5, 'IWAE between ELBO and ln p(x)');
   assert.equal(await page.locator('[data-testid=inspect-recon]').count(), 1);

@@ -4,11 +4,13 @@
 
 mod inspector;
 mod keep;
+mod maths;
 mod share;
 mod training;
 
 use inspector::{inspector_props, InspectorPanel};
 use keep::KeepPanel;
+use maths::MathsPanel;
 use share::SharePanel;
 use training::{metrics, TrainingControls};
 
@@ -27,6 +29,7 @@ use crate::analysis::evidence::{Grid, Inspection};
 use crate::analysis::train::TrainSettings;
 use crate::data::{Dataset, Digits, Split, PIXELS};
 use crate::page::inspector::{reading_text, MANIFOLD_N};
+use crate::page::maths::{AverageTerms, InputTerms};
 use crate::page::msg::{InspectMsg, KeepMsg, LoadMsg, Msg, ShareMsg, TrainMsg};
 use crate::page::readout::Readout;
 use crate::page::share::strip_embed;
@@ -164,6 +167,13 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
         let props = inspector_props(app);
         html! { <InspectorPanel ..props /> }
     });
+    let maths_panel = show(Panel::Maths).then(|| {
+        let result = st.inspector.result.as_ref();
+        let input = result.map(|r| InputTerms::new(&r.evidence, st.view.likelihood));
+        let reading = result.map(|r| reading_text(r.reading).1.to_string());
+        let batch = st.readout.last.map(AverageTerms::from);
+        html! { <MathsPanel {input} {batch} likelihood={st.view.likelihood} {reading} /> }
+    });
     let chart_panel = show(Panel::Chart).then(|| {
         let (history, pretrained) = st.chart_history();
         // A frame without the training controls cannot follow an instruction to press them.
@@ -194,6 +204,7 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
                     { for controls_panel }
                     { for chart_panel }
                     { for inspect.clone() }
+                    { for maths_panel.clone() }
                 </div>
                 <p class="embed-footer">
                     { backend_text }
@@ -238,6 +249,9 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
             }
             if let Some(panel) = inspect {
                 <section class="inside" aria-label="inside the bound">{ panel }</section>
+            }
+            if let Some(panel) = maths_panel {
+                <section class="maths" aria-label="the maths">{ panel }</section>
             }
             if controls_panel.is_some() || chart_panel.is_some() {
                 <section class="train" aria-label="train in the browser">
