@@ -956,3 +956,22 @@ fn the_continuous_bernoulli_decoder_opens_its_own_pretrained_model() {
     assert_eq!(b.fetched, [fashion_cb]);
     assert!(b.page.ready());
 }
+
+#[test]
+fn an_embed_of_the_maths_without_the_inspector_inspects_the_first_example() {
+    for (query, inspected) in [
+        ("?embed&panels=maths", true),
+        ("?embed&panels=maths,inspect", false),
+        ("", false),
+    ] {
+        let mut b = Browser::new(query);
+        b.send(Msg::Load(LoadMsg::GpuProbed(None)));
+        b.settle();
+        assert!(b.page.ready());
+        let input = b.page.inspector.x.as_ref().map(|(_, what)| what.clone());
+        assert_eq!(input.is_some(), inspected, "{query}: {input:?}");
+        if inspected {
+            assert!(input.unwrap().starts_with("test image #"));
+        }
+    }
+}

@@ -174,8 +174,9 @@ pub fn embed_height(panels: Panels) -> u32 {
         has(Panel::Chart).then_some((INNER, 378)),
         // Before anything is inspected; it grows after (the host script follows it).
         has(Panel::Inspect).then_some((INNER, 530)),
-        // Before anything is inspected: its hint (and the batch's line, once trained).
-        has(Panel::Maths).then_some((INNER, 120)),
+        // Beside the inspector, its hint until an input is picked; alone, the first example's
+        // numbers (`PageState` inspects it), the Bernoulli decoder's lines.
+        has(Panel::Maths).then_some((INNER, if has(Panel::Inspect) { 100 } else { 580 })),
     ];
     let (mut rows, mut row_width, mut row_height) = (Vec::new(), 0, 0);
     for (width, height) in boxes.into_iter().flatten() {

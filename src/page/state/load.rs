@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::page::pretrained::Pretrained;
-use crate::page::url_state::{BATCH_SIZE, HIDDEN};
+use crate::page::url_state::{Panel, BATCH_SIZE, HIDDEN};
 
 impl PageState {
     pub(super) fn load(&mut self, msg: LoadMsg, now: f64) {
@@ -130,6 +130,17 @@ impl PageState {
         }
         self.slot.decode(self.view.z, self.view.likelihood);
         self.refresh_map();
+        // The maths without the inspector to pick an input (an embed): the first example's.
+        let panels = self.view.panels;
+        let first_example = self.inspector.examples.first().copied();
+        if let (Some(index), true, false, None) = (
+            first_example,
+            panels.contains(Panel::Maths),
+            panels.contains(Panel::Inspect),
+            &self.inspector.x,
+        ) {
+            self.inspect(InspectMsg::ExamplePicked(index), now);
+        }
         self.request_inspect(now);
         if first {
             let json = HostEvent::Ready {

@@ -12,6 +12,8 @@ use crate::vae::elbo::Likelihood;
 pub(super) struct MathsPanelProps {
     /// The inspected input's terms, once the inspector has them.
     pub input: Option<InputTerms>,
+    /// What the input is ("test image #3 (0)", "your drawing").
+    pub input_name: Option<String>,
     /// The latest training batch's average terms.
     pub batch: Option<AverageTerms>,
     pub likelihood: Likelihood,
@@ -23,14 +25,18 @@ fn mi(s: &str) -> Html {
     html! { <mi>{ s }</mi> }
 }
 
-/// A number as shown (2 decimals), with a class naming what it is.
-fn mn(v: f64, class: &'static str) -> Html {
-    let text = if v < 0.0 {
+/// 2 decimals, with a true minus sign.
+fn signed(v: f64) -> String {
+    if v < 0.0 {
         format!("−{:.2}", -v)
     } else {
         format!("{v:.2}")
-    };
-    html! { <mn class={class}>{ text }</mn> }
+    }
+}
+
+/// A number as shown, with a class naming what it is.
+fn mn(v: f64, class: &'static str) -> Html {
+    html! { <mn class={class}>{ signed(v) }</mn> }
 }
 
 fn sub(base: Html, index: Html) -> Html {
@@ -98,9 +104,9 @@ fn kl_closed_form(t: &InputTerms) -> Html {
     let shares = t.kl_shares();
     let dims = t.dims.iter().zip(&shares).enumerate().map(|(j, (d, share))| {
         let label = format!(
-            "Dimension {}: μ = {:.2}, σ = {:.2}, {:.0} % of the KL.",
+            "Dimension {}: μ = {}, σ = {:.2}, {:.0} % of the KL.",
             j + 1,
-            d.mu,
+            signed(d.mu),
             d.sigma,
             share * 100.0
         );
@@ -211,6 +217,9 @@ pub(super) fn maths_panel(props: &MathsPanelProps) -> Html {
         <section class="panel maths-panel" data-testid="maths-panel" aria-label="the ELBO's maths with this page's numbers"
             data-kl={data(|t| t.kl)} data-recon={data(|t| t.recon)} data-elbo={data(|t| t.elbo)}>
             <h2>{ "The maths, with these numbers" }</h2>
+            if let (Some(name), Some(_)) = (&props.input_name, &props.input) {
+                <p class="maths-input" data-testid="maths-input">{ format!("For x = {name}, in nats:") }</p>
+            }
             { body }
             if let Some(batch) = &props.batch { { averages(batch) } }
         </section>

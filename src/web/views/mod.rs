@@ -172,7 +172,8 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
         let input = result.map(|r| InputTerms::new(&r.evidence, st.view.likelihood));
         let reading = result.map(|r| reading_text(r.reading).1.to_string());
         let batch = st.readout.last.map(AverageTerms::from);
-        html! { <MathsPanel {input} {batch} likelihood={st.view.likelihood} {reading} /> }
+        let input_name = st.inspector.x.as_ref().map(|(_, what)| what.clone());
+        html! { <MathsPanel {input} {input_name} {batch} likelihood={st.view.likelihood} {reading} /> }
     });
     let chart_panel = show(Panel::Chart).then(|| {
         let (history, pretrained) = st.chart_history();
