@@ -5,6 +5,7 @@
 
 use crate::analysis::evidence::Evidence;
 use crate::data::PIXELS;
+use crate::page::readout::TestPoint;
 use crate::vae::elbo::{ElboParts, Likelihood, LN_2PI};
 
 /// One latent dimension's share of KL(q(z|x) || N(0, I)) = sum_j -ln sigma_j + (sigma_j^2 + mu_j^2 - 1) / 2.
@@ -120,5 +121,14 @@ impl From<ElboParts> for AverageTerms {
             kl: p.kl,
             elbo: -p.neg_elbo(),
         }
+    }
+}
+
+impl From<TestPoint> for AverageTerms {
+    fn from(t: TestPoint) -> Self {
+        Self::from(ElboParts {
+            kl: t.kl,
+            recon: t.recon,
+        })
     }
 }

@@ -16,6 +16,8 @@ pub(super) struct MathsPanelProps {
     pub input_name: Option<String>,
     /// The latest training batch's average terms.
     pub batch: Option<AverageTerms>,
+    /// The latest test-split average, while training.
+    pub test: Option<AverageTerms>,
     pub likelihood: Likelihood,
     /// What ln p(x) is here: a score, a log-probability or a log-density, and why.
     pub reading: Option<String>,
@@ -182,16 +184,19 @@ fn reconstruction(t: &InputTerms, likelihood: Likelihood) -> Html {
     }
 }
 
-fn averages(batch: &AverageTerms) -> Html {
-    line("Training minimises −ELBO averaged over a batch (the metrics and the chart): reconstruction plus KL.", html! {
-        <mrow>
-            <mo>{ "−" }</mo><mi>{ "ELBO" }</mi><mo>{ "=" }</mo>
-            <mrow class="sym-recon"><mo>{ "−" }</mo><msub><mi>{ "E" }</mi><mi>{ "q" }</mi></msub><mo>{ "[" }</mo><mi>{ "ln" }</mi><mi>{ "p" }</mi><mo>{ "(" }</mo><mi>{ "x" }</mi><mo>{ "|" }</mo><mi>{ "z" }</mi><mo>{ ")" }</mo><mo>{ "]" }</mo></mrow>
-            <mo>{ "+" }</mo><mi class="sym-kl">{ "KL" }</mi>
-            <mspace width="1em" />
-            { mn(-batch.elbo, "v-elbo") }<mo>{ "=" }</mo>{ mn(batch.recon, "v-recon") }<mo>{ "+" }</mo>{ mn(batch.kl, "v-kl") }
-        </mrow>
-    })
+fn averages(label: &str, batch: &AverageTerms) -> Html {
+    line(
+        label,
+        html! {
+            <mrow>
+                <mo>{ "−" }</mo><mi>{ "ELBO" }</mi><mo>{ "=" }</mo>
+                <mrow class="sym-recon"><mo>{ "−" }</mo><msub><mi>{ "E" }</mi><mi>{ "q" }</mi></msub><mo>{ "[" }</mo><mi>{ "ln" }</mi><mi>{ "p" }</mi><mo>{ "(" }</mo><mi>{ "x" }</mi><mo>{ "|" }</mo><mi>{ "z" }</mi><mo>{ ")" }</mo><mo>{ "]" }</mo></mrow>
+                <mo>{ "+" }</mo><mi class="sym-kl">{ "KL" }</mi>
+                <mspace width="1em" />
+                { mn(-batch.elbo, "v-elbo") }<mo>{ "=" }</mo>{ mn(batch.recon, "v-recon") }<mo>{ "+" }</mo>{ mn(batch.kl, "v-kl") }
+            </mrow>
+        },
+    )
 }
 
 /// The maths panel.
@@ -221,7 +226,12 @@ pub(super) fn maths_panel(props: &MathsPanelProps) -> Html {
                 <p class="maths-input" data-testid="maths-input">{ format!("For x = {name}, in nats:") }</p>
             }
             { body }
-            if let Some(batch) = &props.batch { { averages(batch) } }
+            if let Some(batch) = &props.batch {
+                { averages("Training minimises −ELBO averaged over a batch (the metrics): reconstruction plus KL.", batch) }
+            }
+            if let Some(test) = &props.test {
+                { averages("The same average over the test images (the chart's test points):", test) }
+            }
         </section>
     }
 }

@@ -172,8 +172,9 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
         let input = result.map(|r| InputTerms::new(&r.evidence, st.view.likelihood));
         let reading = result.map(|r| reading_text(r.reading).1.to_string());
         let batch = st.readout.last.map(AverageTerms::from);
+        let test = st.readout.test_points.last().map(|&t| AverageTerms::from(t));
         let input_name = st.inspector.x.as_ref().map(|(_, what)| what.clone());
-        html! { <MathsPanel {input} {input_name} {batch} likelihood={st.view.likelihood} {reading} /> }
+        html! { <MathsPanel {input} {input_name} {batch} {test} likelihood={st.view.likelihood} {reading} /> }
     });
     let chart_panel = show(Panel::Chart).then(|| {
         let (history, pretrained) = st.chart_history();
