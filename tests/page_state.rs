@@ -19,8 +19,9 @@ use vae_playground::data::{Dataset, Digits, Split};
 use vae_playground::page::effect::Effect;
 use vae_playground::page::host_bridge::RESIZE_EVERY_MS;
 use vae_playground::page::msg::{
-    HostMsg, InspectMsg, KeepMsg, LoadMsg, Loaded, Msg, ShareMsg, TrainMsg,
+    HostMsg, InspectMsg, KeepMsg, LoadMsg, Loaded, Msg, RunsMsg, ShareMsg, TrainMsg,
 };
+use vae_playground::page::runs::RunOrigin;
 use vae_playground::page::state::{Location, PageState};
 use vae_playground::page::trainer_link::{Phase, RESTART_LIMIT};
 use vae_playground::services::compute::Computer;
@@ -68,6 +69,8 @@ struct Browser {
     remembered: Vec<usize>,
     queries: Vec<String>,
     parent_posts: usize,
+    /// The run list as browser storage holds it.
+    stored_runs: Option<Vec<u8>>,
 }
 
 impl Browser {
@@ -89,6 +92,7 @@ impl Browser {
             remembered: Vec::new(),
             queries: Vec::new(),
             parent_posts: 0,
+            stored_runs: None,
         }
     }
 
@@ -224,6 +228,14 @@ impl Browser {
             Effect::Remember { step, .. } => {
                 self.remembered.push(step);
                 self.send(Msg::Keep(KeepMsg::Remembered(step, Ok(()))));
+            }
+            Effect::StoreRuns { bytes, .. } => {
+                self.stored_runs = Some(bytes);
+                self.send(Msg::Runs(RunsMsg::Stored(Ok(()))));
+            }
+            Effect::RecallRuns { .. } => {
+                let stored = self.stored_runs.clone();
+                self.send(Msg::Runs(RunsMsg::Recalled(Ok(stored))));
             }
             Effect::ReplaceQuery(query) => self.queries.push(query),
             Effect::PostTo { window, json, .. } => self.posted.push((window, json)),
@@ -894,4 +906,75 @@ fn the_embed_code_sets_a_height_for_its_panels_and_carries_the_host_script() {
         "{code}"
     );
     assert!(code.contains("d.type!==\"vae:resize\""), "{code}");
+}
+
+#[test]
+fn runs_begin_at_reset_restore_and_load_follow_training_and_survive_a_reload() {
+    let mut b = Browser::loaded();
+    let runs = b.page.runs.all();
+    assert_eq!(runs.len(), 1, "the pretrained model's own run is first");
+    assert_eq!(runs[0].origin, RunOrigin::Pretrained);
+    assert_eq!(*runs[0].history, shipped_history(Dataset::Mnist));
+    assert_eq!(runs[0].settings.batch_size, 128);
+    // Training on from the pretrained weights is a run.
+    b.send(Msg::Train(TrainMsg::Toggled));
+    b.settle_with(3);
+    b.send(Msg::Train(TrainMsg::Toggled));
+    b.settle_with(3);
+    assert_eq!(b.page.runs.all().len(), 2);
+    assert_eq!(b.page.runs.all()[1].origin, RunOrigin::Restore);
+    // A Reset, then a β for it: the next run's, taken with its first rows.
+    b.send(Msg::Train(TrainMsg::ResetClicked));
+    b.settle();
+    let settings = TrainSettings {
+        beta: 4.0,
+        ..b.page.settings()
+    };
+    b.send(Msg::Train(TrainMsg::Settings(settings)));
+    b.send(Msg::Train(TrainMsg::Toggled));
+    b.settle_with(3);
+    b.send(Msg::Train(TrainMsg::Toggled));
+    b.settle_with(3);
+    let runs = b.page.runs.all();
+    assert_eq!(runs.len(), 3);
+    let last = &runs[2];
+    assert_eq!((last.origin, last.settings.beta), (RunOrigin::Reset, 4.0));
+    assert_eq!(*last.history, *b.page.readout.history);
+    assert!(last.weights.is_some(), "its last weights are kept");
+    assert_eq!(runs[1].settings.beta, 1.0);
+    // Continue from the first trained run's weights: a new run, loaded.
+    let id = runs[1].id;
+    let weights = runs[1].weights.clone().expect("the weights of a recent run");
+    let step = vae_playground::vae::weights::header(&weights).unwrap().steps as usize;
+    assert!(step > 0);
+    b.send(Msg::Runs(RunsMsg::ContinueClicked(id)));
+    b.settle();
+    assert_eq!(b.page.readout.step, step);
+    b.send(Msg::Train(TrainMsg::StepClicked));
+    b.settle_with(2);
+    assert_eq!(b.page.runs.all().len(), 4);
+    assert_eq!(b.page.runs.all()[3].origin, RunOrigin::Loaded);
+    // Paused: the list is stored, and a new visit reads it back (the pretrained run once).
+    b.send(Msg::Runs(RunsMsg::Renamed(id, "first".into())));
+    b.settle();
+    let stored = b.stored_runs.clone().expect("the runs were stored");
+    let mut again = Browser::new("");
+    again.stored_runs = Some(stored);
+    again.send(Msg::Load(LoadMsg::GpuProbed(None)));
+    again.settle();
+    let names: Vec<_> = again
+        .page
+        .runs
+        .all()
+        .iter()
+        .map(|r| r.name.clone())
+        .collect();
+    assert_eq!(names.len(), 4, "{names:?}");
+    assert_eq!(names[1], "first");
+    // A bad file changes nothing and says why.
+    let before = again.page.runs.to_json();
+    again.send(Msg::Runs(RunsMsg::FileRead(Ok(Some(b"{}".to_vec())))));
+    again.settle();
+    assert_eq!(again.page.runs.to_json(), before);
+    assert!(again.page.notice.as_deref().unwrap().contains("runs file"));
 }

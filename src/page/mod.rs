@@ -11,6 +11,7 @@ pub mod keeper;
 pub mod model_slot;
 pub mod msg;
 pub mod readout;
+pub mod runs;
 pub mod share;
 pub mod state;
 pub mod trainer_link;

@@ -25,6 +25,7 @@ pub enum Msg {
     Keep(KeepMsg),
     Share(ShareMsg),
     Host(HostMsg),
+    Runs(RunsMsg),
 }
 
 /// What the page loads for one dataset.
@@ -119,4 +120,21 @@ pub enum HostMsg {
     HeightChanged(u32),
     /// The wait between two `vae:resize` posts is over.
     ResizeDue,
+}
+
+pub enum RunsMsg {
+    Renamed(u32, String),
+    VisibilityToggled(u32, bool),
+    Deleted(u32),
+    /// Continue training from the run's last weights.
+    ContinueClicked(u32),
+    /// Download the run's history as CSV.
+    CsvClicked(u32),
+    /// Download every run as JSON.
+    JsonClicked,
+    /// A chosen runs file's bytes (`None`: nothing chosen).
+    FileRead(Result<Option<Vec<u8>>, String>),
+    /// The run list kept in this browser, if any.
+    Recalled(Result<Option<Vec<u8>>, String>),
+    Stored(Result<(), String>),
 }

@@ -7,13 +7,14 @@ mod host;
 mod inspect;
 mod keep;
 mod load;
+mod runs;
 mod share;
 mod train;
 
 use std::rc::Rc;
 
 use crate::analysis::train::{HistoryRow, Progress, TrainSettings};
-use crate::data::{Dataset, Digits};
+use crate::data::{Dataset, Digits, Split};
 use crate::page::host_api::{HostCommand, HostEvent};
 use crate::page::url_state::{self, ViewState};
 use crate::services::session::{AnyVae, Device};
@@ -26,8 +27,9 @@ use super::host_bridge::HostBridge;
 use super::inspector::{Inspector, INTERP_FRAMES};
 use super::keeper::{Keeper, WeightsSource};
 use super::model_slot::ModelSlot;
-use super::msg::{HostMsg, InspectMsg, KeepMsg, LoadMsg, Loaded, Msg, ShareMsg, TrainMsg};
+use super::msg::{HostMsg, InspectMsg, KeepMsg, LoadMsg, Loaded, Msg, RunsMsg, ShareMsg, TrainMsg};
 use super::readout::Readout;
+use super::runs::{RunOrigin, Runs};
 use super::share::{Share, URL_SYNC_MS};
 use super::trainer_link::{Action, Phase, Report, Restart, TrainerLink};
 
@@ -63,6 +65,11 @@ pub struct PageState {
     pub share: Share,
     pub host: HostBridge,
     pub keeper: Keeper,
+    /// Every run, for the chart and the run list.
+    pub runs: Runs,
+    /// The run list kept in this browser came back (or there is none): only then is it stored.
+    runs_recalled: bool,
+    runs_stored_at: f64,
     pretrained: Option<Rc<Vec<u8>>>,
     /// The loss history of the run that made the pretrained weights (empty if it did not load).
     pretrained_history: Rc<Vec<HistoryRow>>,
@@ -103,6 +110,9 @@ impl PageState {
             ),
             host: HostBridge::new(location.origin.clone(), &parsed.hosts),
             keeper: Keeper::new(!view.embed),
+            runs: Runs::default(),
+            runs_recalled: false,
+            runs_stored_at: 0.0,
             pretrained: None,
             pretrained_history: Rc::new(Vec::new()),
             on_pretrained: false,
@@ -200,6 +210,7 @@ impl PageState {
             Msg::Keep(msg) => return self.keep(msg, now),
             Msg::Share(msg) => return self.share(msg),
             Msg::Host(msg) => return self.host(msg, now),
+            Msg::Runs(msg) => return self.on_runs(msg, now),
         }
         true
     }

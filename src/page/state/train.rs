@@ -34,6 +34,8 @@ impl PageState {
                 self.view.likelihood = settings.likelihood;
                 let settings = self.settings();
                 self.link.set_settings(settings, &mut self.out);
+                let run_settings = self.run_settings();
+                self.runs.settings_changed(run_settings);
                 if new_decoder {
                     // The continuous Bernoulli's mean is not the sigmoid: repaint.
                     self.slot.decode(self.view.z, self.view.likelihood);
@@ -107,6 +109,7 @@ impl PageState {
                     .with_hidden(self.view.hidden)
                     .with_seed(self.view.seed);
                 self.readout.restart_at(0);
+                self.runs.begin(RunOrigin::Reset);
                 self.on_pretrained = false;
                 self.checkpoint = None;
                 let settings = self.settings();
@@ -133,6 +136,7 @@ impl PageState {
                 self.on_pretrained = true;
                 self.checkpoint = None;
                 self.readout.restart_at(0);
+                self.runs.begin(RunOrigin::Restore);
                 self.start_from_weights(Progress::default());
                 self.refresh_map();
             }
@@ -209,6 +213,7 @@ impl PageState {
             });
         }
         self.readout.apply(&chunk);
+        self.track_run();
         if let Some(means) = chunk.means.take() {
             self.means = Rc::new(means);
         }
@@ -222,6 +227,7 @@ impl PageState {
             self.take_weights(bytes, progress, now);
         }
         let stopped = !chunk.running;
+        self.store_runs(now, stopped);
         self.send_metrics(now, stopped);
         let (inspect_due, manifold_due) = self.inspector.due(now);
         if stopped || inspect_due {
@@ -242,6 +248,7 @@ impl PageState {
         }
         let step = progress.step;
         self.checkpoint = Some((bytes.clone(), progress));
+        self.runs.keep_weights(bytes.clone());
         self.slot.decode(self.view.z, self.view.likelihood);
         if self.keeper.save_while(self.link.training(), step, now) {
             self.remember(bytes, step);
