@@ -18,8 +18,18 @@ fn documented_commands_parse() {
     );
     assert_eq!(
         HostCommand::parse(r#"{"type":"vae:train"}"#),
-        Ok(HostCommand::Train {})
+        Ok(HostCommand::Train { until: None })
     );
+    assert_eq!(
+        HostCommand::parse(r#"{"type":"vae:train","until":"steps:300"}"#),
+        Ok(HostCommand::Train {
+            until: Some("steps:300".into())
+        })
+    );
+    assert!(matches!(
+        HostCommand::parse(r#"{"type":"vae:train","until":"steps:-3"}"#),
+        Err(HostApiError::OutOfRange(_))
+    ));
     assert_eq!(
         HostCommand::parse(r#"{"type":"vae:pause"}"#),
         Ok(HostCommand::Pause {})

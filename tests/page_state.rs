@@ -944,8 +944,13 @@ fn runs_begin_at_reset_restore_and_load_follow_training_and_survive_a_reload() {
     assert_eq!(runs[1].settings.beta, 1.0);
     // Continue from the first trained run's weights: a new run, loaded.
     let id = runs[1].id;
-    let weights = runs[1].weights.clone().expect("the weights of a recent run");
-    let step = vae_playground::vae::weights::header(&weights).unwrap().steps as usize;
+    let weights = runs[1]
+        .weights
+        .clone()
+        .expect("the weights of a recent run");
+    let step = vae_playground::vae::weights::header(&weights)
+        .unwrap()
+        .steps as usize;
     assert!(step > 0);
     b.send(Msg::Runs(RunsMsg::ContinueClicked(id)));
     b.settle();
@@ -977,4 +982,27 @@ fn runs_begin_at_reset_restore_and_load_follow_training_and_survive_a_reload() {
     again.settle();
     assert_eq!(again.page.runs.to_json(), before);
     assert!(again.page.notice.as_deref().unwrap().contains("runs file"));
+}
+
+#[test]
+fn the_stop_rule_pauses_training_by_itself_within_a_chunk_of_its_target() {
+    use vae_playground::page::stop_rule::StopRule;
+    let mut b = Browser::loaded();
+    b.send(Msg::Train(TrainMsg::StopRuleSet(Some(StopRule::Steps(40)))));
+    b.send(Msg::Train(TrainMsg::Toggled));
+    b.settle_with(200);
+    assert!(!b.page.link.training(), "paused by the rule");
+    let step = b.step();
+    // The chunk that crossed it, and at most the one already under way in the worker.
+    let chunk = b
+        .page
+        .readout
+        .history
+        .windows(2)
+        .map(|w| w[1].step - w[0].step)
+        .max()
+        .unwrap_or(5);
+    assert!(step >= 40, "step {step}");
+    assert!(step < 40 + 2 * chunk.max(40), "step {step}");
+    assert!(b.page.status.contains("stop rule"), "{}", b.page.status);
 }

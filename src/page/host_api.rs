@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::data::Dataset;
+use crate::page::stop_rule::StopRule;
 use crate::page::url_state::{BETA, LEARNING_RATE, Z_LIMIT};
 
 /// Bigger messages are not commands; refuse them before parsing.
@@ -28,8 +29,12 @@ pub enum HostCommand {
     /// Switch dataset: `"mnist"`, `"fashion"` or `"mnist-bin"`.
     #[serde(rename = "vae:set-dataset")]
     SetDataset { dataset: String },
+    /// Start training; `until` sets the stop rule (`epochs:N`, `steps:N`, `elbo:N`).
     #[serde(rename = "vae:train")]
-    Train {},
+    Train {
+        #[serde(default)]
+        until: Option<String>,
+    },
     #[serde(rename = "vae:pause")]
     Pause {},
     /// Change hyperparameters; either may be left out.
@@ -79,6 +84,9 @@ impl HostCommand {
             HostCommand::SetDataset { dataset } if Dataset::from_key(dataset).is_none() => {
                 out(format!("unknown dataset {dataset:?}"))
             }
+            HostCommand::Train { until: Some(rule) } => StopRule::parse(rule)
+                .map(|_| ())
+                .map_err(HostApiError::OutOfRange),
             HostCommand::SetHyperparameters { lr, beta } => {
                 let within = |v: Option<f64>, (lo, hi): (f64, f64)| {
                     v.is_none_or(|v| v.is_finite() && (lo..=hi).contains(&v))

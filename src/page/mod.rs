@@ -14,5 +14,6 @@ pub mod readout;
 pub mod runs;
 pub mod share;
 pub mod state;
+pub mod stop_rule;
 pub mod trainer_link;
 pub mod url_state;

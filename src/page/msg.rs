@@ -5,6 +5,7 @@ use std::rc::Rc;
 
 use crate::analysis::train::{HistoryRow, TrainSettings};
 use crate::data::{Dataset, Digits, Split};
+use crate::page::stop_rule::StopRule;
 use crate::page::url_state::{MapView, Panel};
 use crate::services::compute::ComputeReply;
 use crate::services::session::{AnyVae, Device};
@@ -60,6 +61,8 @@ pub enum TrainMsg {
     /// The learning rate, beta, batch size or decoder changed (one edit of all four).
     Settings(TrainSettings),
     HiddenSet(usize),
+    /// Pause by itself at this (`None`: never).
+    StopRuleSet(Option<StopRule>),
     SeedSet(u64),
     TrainingSetChosen(Split),
     /// The train worker reported, with the weights file that came with it.

@@ -43,6 +43,7 @@ impl PageState {
                 }
             }
             TrainMsg::HiddenSet(hidden) => self.view.hidden = hidden,
+            TrainMsg::StopRuleSet(rule) => self.view.stop = rule,
             TrainMsg::SeedSet(seed) => self.view.seed = seed,
             TrainMsg::TrainingSetChosen(split) => {
                 if split != self.view.training_set {
@@ -225,6 +226,18 @@ impl PageState {
                 history: Vec::new(),
             };
             self.take_weights(bytes, progress, now);
+        }
+        if let Some(rule) = self
+            .view
+            .stop
+            .filter(|r| self.link.training() && r.reached(&self.readout))
+        {
+            self.act(Action::Train, now);
+            self.status = format!(
+                "Paused by the stop rule at step {}: reached {}. Change or clear the rule to train on.",
+                self.readout.step,
+                rule.describe()
+            );
         }
         let stopped = !chunk.running;
         self.store_runs(now, stopped);
