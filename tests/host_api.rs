@@ -31,6 +31,23 @@ fn documented_commands_parse() {
         Err(HostApiError::OutOfRange(_))
     ));
     assert_eq!(
+        HostCommand::parse(r#"{"type":"vae:sweep","betas":[0.5,2],"epochs":1}"#),
+        Ok(HostCommand::Sweep {
+            betas: vec![0.5, 2.0],
+            epochs: 1.0
+        })
+    );
+    for bad in [
+        r#"{"type":"vae:sweep","betas":[0.5],"epochs":1}"#,
+        r#"{"type":"vae:sweep","betas":[0.5,-2],"epochs":1}"#,
+        r#"{"type":"vae:sweep","betas":[0.5,2],"epochs":0}"#,
+    ] {
+        assert!(
+            matches!(HostCommand::parse(bad), Err(HostApiError::OutOfRange(_))),
+            "{bad}"
+        );
+    }
+    assert_eq!(
         HostCommand::parse(r#"{"type":"vae:pause"}"#),
         Ok(HostCommand::Pause {})
     );

@@ -1006,3 +1006,49 @@ fn the_stop_rule_pauses_training_by_itself_within_a_chunk_of_its_target() {
     assert!(step < 40 + 2 * chunk.max(40), "step {step}");
     assert!(b.page.status.contains("stop rule"), "{}", b.page.status);
 }
+
+#[test]
+fn a_beta_sweep_trains_each_beta_from_fresh_weights_for_its_epochs_and_pause_cancels_one() {
+    let mut b = Browser::loaded();
+    b.send(Msg::Train(TrainMsg::SweepBetasTyped("0.5, 2".into())));
+    b.send(Msg::Train(TrainMsg::SweepEpochsSet(1.0)));
+    b.send(Msg::Train(TrainMsg::SweepClicked));
+    b.settle_with(300);
+    assert!(
+        b.page.sweep.is_none() && !b.page.link.training(),
+        "{}",
+        b.page.status
+    );
+    assert!(b.page.status.contains("Sweep done"), "{}", b.page.status);
+    let swept: Vec<_> = b
+        .page
+        .runs
+        .all()
+        .iter()
+        .filter(|r| r.sweep == Some(0))
+        .collect();
+    assert_eq!(swept.len(), 2);
+    for (run, beta) in swept.iter().zip([0.5, 2.0]) {
+        assert_eq!((run.settings.beta, run.origin), (beta, RunOrigin::Reset));
+        let first = run.history.first().unwrap();
+        assert!(first.step <= 5, "fresh weights: from step {}", first.step);
+        // An epoch, to within the rows' interval of 5 steps of 16 images.
+        let seen = run.history.last().unwrap().images_seen as usize;
+        assert!(seen + 5 * 16 >= TRAIN_IMAGES, "{seen} images");
+        assert!(run.history.iter().all(|r| r.beta == beta));
+    }
+    // A bad list starts nothing and says why; Pause ends a sweep under way.
+    b.send(Msg::Train(TrainMsg::SweepBetasTyped("1, x".into())));
+    b.send(Msg::Train(TrainMsg::SweepClicked));
+    b.settle();
+    assert!(b.page.sweep.is_none());
+    assert!(b.page.notice.as_deref().unwrap().contains("β values"));
+    b.send(Msg::Train(TrainMsg::SweepBetasTyped("1,4,8".into())));
+    b.send(Msg::Train(TrainMsg::SweepClicked));
+    b.settle_with(2);
+    assert!(b.page.sweep.is_some() && b.page.link.training());
+    b.send(Msg::Train(TrainMsg::Toggled));
+    b.settle_with(3);
+    assert!(b.page.sweep.is_none() && !b.page.link.training());
+    assert!(b.page.status.contains("cancelled"), "{}", b.page.status);
+}

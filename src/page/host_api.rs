@@ -13,6 +13,7 @@ use thiserror::Error;
 
 use crate::data::Dataset;
 use crate::page::stop_rule::StopRule;
+use crate::page::sweep::Sweep;
 use crate::page::url_state::{BETA, LEARNING_RATE, Z_LIMIT};
 
 /// Bigger messages are not commands; refuse them before parsing.
@@ -45,6 +46,9 @@ pub enum HostCommand {
         #[serde(default)]
         beta: Option<f64>,
     },
+    /// Run a β sweep: 2 to 8 β values, each trained from fresh weights for `epochs`.
+    #[serde(rename = "vae:sweep")]
+    Sweep { betas: Vec<f64>, epochs: f64 },
     /// Start sending `vae:metrics` to the sender after every training chunk.
     #[serde(rename = "vae:subscribe")]
     Subscribe {},
@@ -83,6 +87,11 @@ impl HostCommand {
             }
             HostCommand::SetDataset { dataset } if Dataset::from_key(dataset).is_none() => {
                 out(format!("unknown dataset {dataset:?}"))
+            }
+            HostCommand::Sweep { betas, epochs } => {
+                Sweep::new(0, &Sweep::betas_text(betas), *epochs)
+                    .map(|_| ())
+                    .map_err(HostApiError::OutOfRange)
             }
             HostCommand::Train { until: Some(rule) } => StopRule::parse(rule)
                 .map(|_| ())

@@ -15,5 +15,6 @@ pub mod runs;
 pub mod share;
 pub mod state;
 pub mod stop_rule;
+pub mod sweep;
 pub mod trainer_link;
 pub mod url_state;

@@ -63,6 +63,11 @@ pub enum TrainMsg {
     HiddenSet(usize),
     /// Pause by itself at this (`None`: never).
     StopRuleSet(Option<StopRule>),
+    /// The sweep's β values, as typed (a comma list).
+    SweepBetasTyped(String),
+    SweepEpochsSet(f64),
+    /// Run the β sweep.
+    SweepClicked,
     SeedSet(u64),
     TrainingSetChosen(Split),
     /// The train worker reported, with the weights file that came with it.

@@ -120,6 +120,8 @@ pub struct Run {
     pub visible: bool,
     /// The run's last weights (a `.vaew` file), while memory allows.
     pub weights: Option<Rc<Vec<u8>>>,
+    /// The β sweep it belongs to, if any.
+    pub sweep: Option<u32>,
 }
 
 impl Run {
@@ -187,6 +189,8 @@ struct RunRecord {
     settings: RunSettings,
     #[serde(default)]
     changed: bool,
+    #[serde(default)]
+    sweep: Option<u32>,
     visible: bool,
     images_per_second: f64,
     history: Vec<HistoryRow>,
@@ -210,6 +214,8 @@ pub struct Runs {
     current: Option<u32>,
     /// What begins the next run.
     next_origin: Option<RunOrigin>,
+    /// The sweep the next run belongs to.
+    next_sweep: Option<u32>,
     /// Something changed since the list was last stored.
     pub dirty: bool,
 }
@@ -235,6 +241,22 @@ impl Runs {
     pub fn begin(&mut self, origin: RunOrigin) {
         self.current = None;
         self.next_origin = Some(origin);
+        self.next_sweep = None;
+    }
+
+    /// A run boundary for a run of sweep `sweep`.
+    pub fn begin_sweep_run(&mut self, sweep: u32) {
+        self.begin(RunOrigin::Reset);
+        self.next_sweep = Some(sweep);
+    }
+
+    /// A number for a new sweep, above every sweep's kept.
+    pub fn next_sweep_id(&self) -> u32 {
+        self.runs
+            .iter()
+            .filter_map(|r| r.sweep)
+            .max()
+            .map_or(0, |s| s + 1)
     }
 
     /// The run that made the shipped weights of a dataset, first in the list (once).
@@ -273,6 +295,7 @@ impl Runs {
             images_per_second: 0.0,
             visible: true,
             weights: None,
+            sweep: self.next_sweep,
         }
     }
 
@@ -285,7 +308,10 @@ impl Runs {
         let mut notice = None;
         if self.current().is_none() {
             let origin = self.next_origin.take().unwrap_or(RunOrigin::Loaded);
-            let run = self.new_run(origin, settings);
+            let mut run = self.new_run(origin, settings);
+            if let Some(sweep) = run.sweep {
+                run.name = format!("sweep {} β {}", sweep + 1, settings.beta);
+            }
             self.current = Some(run.id);
             self.runs.push(run);
             notice = self.bound();
@@ -435,6 +461,7 @@ impl Runs {
                     origin: r.origin,
                     settings: r.settings,
                     changed: r.changed,
+                    sweep: r.sweep,
                     visible: r.visible,
                     images_per_second: r.images_per_second,
                     history: (*r.history).clone(),
@@ -450,6 +477,7 @@ impl Runs {
     /// how many runs were added and a notice if old runs were dropped to make room.
     pub fn import(&mut self, bytes: &[u8]) -> Result<(usize, Option<String>), RunsError> {
         let records = parse(bytes)?;
+        let sweep_base = self.next_sweep_id();
         let mut added = 0;
         for record in records {
             let duplicate = record.origin == RunOrigin::Pretrained
@@ -463,6 +491,8 @@ impl Runs {
             let mut run = self.new_run(record.origin, record.settings);
             run.name = record.name;
             run.changed = record.changed;
+            // Sweeps from the file keep apart from this page's.
+            run.sweep = record.sweep.map(|s| s + sweep_base);
             run.visible = record.visible;
             run.images_per_second = record.images_per_second;
             run.history = Rc::new(record.history);

@@ -46,6 +46,11 @@ impl PageState {
                     self.load(LoadMsg::DatasetChosen(d), now);
                 }
             }
+            HostCommand::Sweep { betas, epochs } => {
+                self.sweep_betas = Sweep::betas_text(&betas);
+                self.sweep_epochs = epochs;
+                self.train(TrainMsg::SweepClicked, now);
+            }
             HostCommand::Train { until: Some(rule) } => {
                 self.view.stop = StopRule::parse(&rule).ok();
                 if !self.link.training() {

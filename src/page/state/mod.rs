@@ -9,6 +9,7 @@ mod keep;
 mod load;
 mod runs;
 mod share;
+mod sweep;
 mod train;
 
 use std::rc::Rc;
@@ -31,6 +32,7 @@ use super::msg::{HostMsg, InspectMsg, KeepMsg, LoadMsg, Loaded, Msg, RunsMsg, Sh
 use super::readout::Readout;
 use super::runs::{RunOrigin, Runs};
 use super::share::{Share, URL_SYNC_MS};
+use super::sweep::{Sweep, DEFAULT_BETAS};
 use super::trainer_link::{Action, Phase, Report, Restart, TrainerLink};
 
 /// While training, a chunk report with nothing but new counters renders at most this often (ms).
@@ -67,6 +69,10 @@ pub struct PageState {
     pub keeper: Keeper,
     /// Every run, for the chart and the run list.
     pub runs: Runs,
+    /// The β sweep under way, and what the sweep's fields hold.
+    pub sweep: Option<Sweep>,
+    pub sweep_betas: String,
+    pub sweep_epochs: f64,
     /// The run list kept in this browser came back (or there is none): only then is it stored.
     runs_recalled: bool,
     runs_stored_at: f64,
@@ -111,6 +117,9 @@ impl PageState {
             host: HostBridge::new(location.origin.clone(), &parsed.hosts),
             keeper: Keeper::new(!view.embed),
             runs: Runs::default(),
+            sweep: None,
+            sweep_betas: Sweep::betas_text(&DEFAULT_BETAS),
+            sweep_epochs: 1.0,
             runs_recalled: false,
             runs_stored_at: 0.0,
             pretrained: None,

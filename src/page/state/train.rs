@@ -6,10 +6,22 @@ use super::*;
 impl PageState {
     pub(super) fn train(&mut self, msg: TrainMsg, now: f64) -> bool {
         match msg {
-            TrainMsg::Toggled => return self.action(Action::Train, now),
+            TrainMsg::Toggled => {
+                self.cancel_sweep();
+                return self.action(Action::Train, now);
+            }
             TrainMsg::StepClicked => return self.action(Action::Step, now),
-            TrainMsg::ResetClicked => return self.action(Action::Reset, now),
-            TrainMsg::RestoreClicked => self.restore(),
+            TrainMsg::ResetClicked => {
+                self.cancel_sweep();
+                return self.action(Action::Reset, now);
+            }
+            TrainMsg::RestoreClicked => {
+                self.cancel_sweep();
+                self.restore()
+            }
+            TrainMsg::SweepBetasTyped(text) => self.sweep_betas = text,
+            TrainMsg::SweepEpochsSet(epochs) => self.sweep_epochs = epochs,
+            TrainMsg::SweepClicked => self.start_sweep(now),
             TrainMsg::DeviceChosen(device) => {
                 if device == self.link.device() {
                     return false;
@@ -75,7 +87,7 @@ impl PageState {
 
     /// A training action: now, or once the training images are in. They load on first use, so
     /// a visit that only explores downloads less.
-    fn action(&mut self, action: Action, now: f64) -> bool {
+    pub(super) fn action(&mut self, action: Action, now: f64) -> bool {
         if !self.ready() {
             return false;
         }
@@ -110,7 +122,10 @@ impl PageState {
                     .with_hidden(self.view.hidden)
                     .with_seed(self.view.seed);
                 self.readout.restart_at(0);
-                self.runs.begin(RunOrigin::Reset);
+                match &self.sweep {
+                    Some(sweep) => self.runs.begin_sweep_run(sweep.id),
+                    None => self.runs.begin(RunOrigin::Reset),
+                }
                 self.on_pretrained = false;
                 self.checkpoint = None;
                 let settings = self.settings();
@@ -156,6 +171,10 @@ impl PageState {
                 }
                 if let Some(action) = then {
                     self.act(action, now);
+                }
+                // A sweep's first run waited for the data with its Reset: now it trains.
+                if self.sweep.is_some() && !self.link.training() {
+                    self.act(Action::Train, now);
                 }
             }
             Report::DataFailed(message) => {
@@ -227,7 +246,9 @@ impl PageState {
             };
             self.take_weights(bytes, progress, now);
         }
-        if let Some(rule) = self
+        if self.sweep.is_some() {
+            self.sweep_chunk(now);
+        } else if let Some(rule) = self
             .view
             .stop
             .filter(|r| self.link.training() && r.reached(&self.readout))

@@ -25,6 +25,9 @@ pub struct ChartRun {
     pub test_points: Rc<Vec<TestPoint>>,
     /// Where it ended: (KL, recon), test split or last row.
     pub end: Option<(f64, f64)>,
+    /// The β sweep it belongs to, and its β.
+    pub sweep: Option<u32>,
+    pub beta: f64,
 }
 
 impl PartialEq for ChartRun {
@@ -33,6 +36,7 @@ impl PartialEq for ChartRun {
             && self.name == other.name
             && self.colour == other.colour
             && self.end == other.end
+            && self.sweep == other.sweep
             && Rc::ptr_eq(&self.history, &other.history)
             && Rc::ptr_eq(&self.test_points, &other.test_points)
     }
@@ -266,11 +270,31 @@ fn rate_distortion(data: &Data, w: f64) -> Plot {
             <text class="final-label" x={format!("{tx:.1}")} y={format!("{:.1}", cy - 7.0)} text-anchor={anchor}>{ &run.name }</text>
         </g> })
     });
+    // Each sweep's final points in β order: its frontier.
+    let mut sweeps: Vec<u32> = data.runs.iter().filter_map(|r| r.sweep).collect();
+    sweeps.sort_unstable();
+    sweeps.dedup();
+    let frontiers = sweeps.into_iter().filter_map(|s| {
+        let mut ends: Vec<_> = data
+            .runs
+            .iter()
+            .filter(|r| r.sweep == Some(s))
+            .filter_map(|r| r.end.map(|e| (r.beta, e)))
+            .collect();
+        ends.sort_by(|a, b| a.0.total_cmp(&b.0));
+        (ends.len() >= 2).then(|| {
+            let d: String = ends
+                .iter()
+                .map(|(_, (kl, recon))| format!("{:.1},{:.1} ", x.at(*kl), y.at(*recon)))
+                .collect();
+            html! { <polyline class="frontier" data-sweep={s.to_string()} data-points={ends.len().to_string()} points={d} fill="none" /> }
+        })
+    });
     let html = html! {
         <>
             <defs><clipPath id="rd-clip"><rect x={LEFT.to_string()} y={TOP.to_string()} width={(w - LEFT - RIGHT).to_string()} height={(h - TOP - BOTTOM).to_string()} /></clipPath></defs>
             { axes(w, h, x, y, rx, ry, ("rate R = KL, nats", "distortion D, nats")) }
-            <g clip-path="url(#rd-clip)">{ for iso }{ for lines }</g>
+            <g clip-path="url(#rd-clip)">{ for iso }{ for lines }{ for frontiers }</g>
             { for finals }
         </>
     };

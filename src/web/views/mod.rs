@@ -184,13 +184,15 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
                 history: r.history.clone(),
                 test_points: r.test_points.clone(),
                 end: r.final_numbers().map(|f| (f.kl, f.recon)),
+                sweep: r.sweep,
+                beta: r.settings.beta,
             })
             .collect();
         html! {
             <div class="panel chart-panel">
                 if !embed { <h2>{ "Loss, split: every run" }</h2> }
                 <LossChart {runs} points={history.len()} {pretrained} hint={chart_hint} />
-                if !embed { { runs_panel(st, &app.send.runs, &app.send.runs_file) } }
+                if !embed { { runs_panel(st, &app.send.runs, &app.send.runs_file, &app.send.train) } }
             </div>
         }
     });

@@ -4,12 +4,14 @@
 
 use super::*;
 use crate::page::runs::{Run, KEEP_WEIGHTS, MAX_RUNS};
+use crate::page::sweep::MAX_EPOCHS;
 
 /// The run list. A plain function: it reads the runs straight from the state.
 pub(super) fn runs_panel(
     st: &PageState,
     send: &Callback<RunsMsg>,
     on_file: &Callback<HtmlInputElement>,
+    train: &Callback<TrainMsg>,
 ) -> Html {
     let runs = st.runs.all();
     let current = st.runs.current().map(|r| r.id);
@@ -20,6 +22,15 @@ pub(super) fn runs_panel(
     let (history, weights) = st.runs.memory();
     let on_json = send.reform(|_: MouseEvent| RunsMsg::JsonClicked);
     let on_file = on_file.reform(|e: Event| e.target_unchecked_into::<HtmlInputElement>());
+    let on_betas = train.reform(|e: Event| {
+        TrainMsg::SweepBetasTyped(e.target_unchecked_into::<HtmlInputElement>().value())
+    });
+    let on_epochs = filtered(train, |e: Event| {
+        parse_input::<f64>(&e)
+            .filter(|v| *v > 0.0 && *v <= MAX_EPOCHS)
+            .map(TrainMsg::SweepEpochsSet)
+    });
+    let on_sweep = train.reform(|_: MouseEvent| TrainMsg::SweepClicked);
     html! {
         <div class="panel runs-panel">
             <h2>{ "Runs" }</h2>
@@ -38,6 +49,12 @@ pub(super) fn runs_panel(
                 <label class="file-button">{ "Load runs…" }
                     <input data-testid="import-runs" type="file" accept=".json,application/json" onchange={on_file} />
                 </label>
+            </div>
+            <div class="form sweep-form">
+                <label>{ "β sweep: β values" }<input data-testid="sweep-betas" value={st.sweep_betas.clone()} onchange={on_betas} /></label>
+                <label>{ "epochs each" }<NumberField id="sweep-epochs" step="any" min="0" max={MAX_EPOCHS.to_string()} value={st.sweep_epochs.to_string()} onchange={on_epochs} /></label>
+                <button data-testid="sweep" disabled={!st.ready() || st.sweep.is_some()} onclick={on_sweep}
+                    title="fresh weights at each β (same seed and data), trained one after another; Pause cancels">{ "Run the sweep" }</button>
             </div>
             <p class="units-note" data-testid="runs-memory">{ format!(
                 "{} runs kept (at most {MAX_RUNS}; the oldest go first): histories {:.1} kB, weights of the latest {KEEP_WEIGHTS} {:.1} MB. {}",
