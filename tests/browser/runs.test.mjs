@@ -78,6 +78,7 @@ test('two runs at different β share the chart in their own colours, stop by the
   assert.ok(finalKl(four) < finalKl(one), `higher β, lower KL: ${finalKl(four)} vs ${finalKl(one)}`);
 
   // Hover a vertex of the β = 4 trajectory on the rate–distortion plane: the read-out is that row.
+  await page.locator('[data-testid=chart-rd]').scrollIntoViewIfNeeded();
   const spot = await page.$eval(`[data-testid=chart-rd] polyline[data-run="${ids[2]}"]`, (line) => {
     const svg = line.ownerSVGElement;
     const box = svg.getBoundingClientRect();
@@ -126,6 +127,28 @@ test('two runs at different β share the chart in their own colours, stop by the
   await other.close();
 
   assert.equal(await busy(page), 'false');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a β sweep of three values trains three runs and joins their final points as the frontier', async () => {
+  const { page, errors } = await openPlayground(browser, server.url);
+  await page.locator('[data-testid=sweep]:not([disabled])').waitFor({ timeout: 60_000 });
+  await page.fill('[data-testid=sweep-betas]', '0.5, 2, 8');
+  await page.locator('[data-testid=sweep-betas]').dispatchEvent('change');
+  await setField(page, 'sweep-epochs', 0.3);
+  await page.click('[data-testid=sweep]');
+  await page.waitForFunction(() => /Sweep: run 2 of 3 \(β = 2\)/.test(document.querySelector('[data-testid=status]').textContent), null, { timeout: 180_000 });
+  await page.waitForFunction(() => /Sweep done/.test(document.querySelector('[data-testid=status]').textContent)
+    && document.querySelector('[data-testid=playground]').dataset.trainerBusy === 'false', null, { timeout: 300_000 });
+  const frontier = page.locator('[data-testid=chart-rd] polyline.frontier');
+  assert.equal(await frontier.count(), 1);
+  assert.equal(await frontier.getAttribute('data-points'), '3');
+  const names = await page.$$eval('[data-testid=runs] tr[data-run] input[aria-label="run name"]', (ins) => ins.map((i) => i.value));
+  assert.deepEqual(names.slice(1), ['sweep 1 β 0.5', 'sweep 1 β 2', 'sweep 1 β 8']);
+  // The frontier goes through the three runs' final points.
+  const finals = await page.$$eval('[data-testid=chart-rd] g.final circle', (cs) => cs.slice(1).map((c) => `${c.getAttribute('cx')},${c.getAttribute('cy')}`));
+  assert.deepEqual((await frontier.getAttribute('points')).trim().split(/\s+/).sort(), finals.sort());
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -440,7 +440,20 @@ pub fn loss_chart(props: &LossChartProps) -> Html {
         let on_move = {
             let (focus, spots) = (focus.clone(), spots.clone());
             Callback::from(move |e: PointerEvent| {
-                let hit = nearest(&spots[i], f64::from(e.offset_x()), f64::from(e.offset_y()));
+                // The pointer in the drawing's units. (offsetX is relative to the child hit, and
+                // Yew delegates events, so the current target is not the plot either.)
+                let svg = e
+                    .target()
+                    .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                    .and_then(|t| t.closest("svg.chart").ok().flatten());
+                let Some(svg) = svg else {
+                    return;
+                };
+                let rect = svg.get_bounding_client_rect();
+                let scale = w / rect.width().max(1.0);
+                let px = (f64::from(e.client_x()) - rect.left()) * scale;
+                let py = (f64::from(e.client_y()) - rect.top()) * scale;
+                let hit = nearest(&spots[i], px, py);
                 focus.set(hit.map(|s| (i, s.0, s.1)));
             })
         };
