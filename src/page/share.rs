@@ -171,7 +171,7 @@ pub fn embed_height(panels: Panels) -> u32 {
             };
             (300, height)
         }),
-        has(Panel::Chart).then_some((INNER, 378)),
+        has(Panel::Chart).then_some((INNER, 488)),
         // Before anything is inspected; it grows after (the host script follows it).
         has(Panel::Inspect).then_some((INNER, 530)),
     ];

@@ -234,10 +234,12 @@ fn rate_distortion(data: &Data, w: f64) -> Plot {
         let x1 = rx.1.min(c - ry.0);
         (x1 > x0).then(|| {
             let (ax, ay, bx, by) = (x.at(x0), y.at(c - x0), x.at(x1), y.at(c - x1));
-            let (tx, ty) = if ay > TOP + 14.0 { (ax + 4.0, ay - 4.0) } else { (ax + 4.0, ay + 14.0) };
+            let ty = if ay > TOP + 14.0 { ay - 4.0 } else { ay + 14.0 };
+            // Near the right edge the label ends at the line's end, inside the plot.
+            let (tx, anchor) = if ax > w * 0.7 { (ax - 4.0, "end") } else { (ax + 4.0, "start") };
             html! { <g class="iso">
                 <line x1={format!("{ax:.1}")} y1={format!("{ay:.1}")} x2={format!("{bx:.1}")} y2={format!("{by:.1}")} />
-                <text x={format!("{tx:.1}")} y={format!("{ty:.1}")}>{ format!("−ELBO {}", fmt_tick(c)) }</text>
+                <text x={format!("{tx:.1}")} y={format!("{ty:.1}")} text-anchor={anchor}>{ format!("−ELBO {}", fmt_tick(c)) }</text>
             </g> }
         })
     });
@@ -259,17 +261,26 @@ fn rate_distortion(data: &Data, w: f64) -> Plot {
             )
         })
         .collect();
-    let finals = data.runs.iter().filter_map(|run| {
+    // Labels that would overlap one placed before move down a line.
+    let mut placed: Vec<(f64, f64, f64)> = Vec::new();
+    let finals: Vec<Html> = data.runs.iter().filter_map(|run| {
         let (kl, recon) = run.end?;
         let (cx, cy) = (x.at(kl), y.at(recon));
         let anchor = if cx > w * 0.6 { "end" } else { "start" };
         let tx = if anchor == "end" { cx - 8.0 } else { cx + 8.0 };
+        let width = 7.0 * run.name.chars().count() as f64;
+        let (x0, x1) = if anchor == "end" { (tx - width, tx) } else { (tx, tx + width) };
+        let mut ty = cy - 7.0;
+        while placed.iter().any(|&(a, b, y)| x0 < b && a < x1 && (y - ty).abs() < 13.0) {
+            ty += 13.0;
+        }
+        placed.push((x0, x1, ty));
         Some(html! { <g class={format!("final run-c{}", run.colour)} data-run={run.id.to_string()}>
             <circle cx={format!("{cx:.1}")} cy={format!("{cy:.1}")} r="5">
                 <title>{ format!("{}: KL {kl:.2}, recon {recon:.2}, −ELBO {:.2} nats", run.name, kl + recon) }</title></circle>
-            <text class="final-label" x={format!("{tx:.1}")} y={format!("{:.1}", cy - 7.0)} text-anchor={anchor}>{ &run.name }</text>
+            <text class="final-label" x={format!("{tx:.1}")} y={format!("{ty:.1}")} text-anchor={anchor}>{ &run.name }</text>
         </g> })
-    });
+    }).collect();
     // Each sweep's final points in β order: its frontier.
     let mut sweeps: Vec<u32> = data.runs.iter().filter_map(|r| r.sweep).collect();
     sweeps.sort_unstable();
@@ -301,13 +312,11 @@ fn rate_distortion(data: &Data, w: f64) -> Plot {
     Plot { spots, html }
 }
 
+/// A line drawn for every run: its CSS class and the value of a row it draws.
+type Series = (&'static str, fn(&HistoryRow) -> f64);
+
 /// Values of the runs' rows against step: `values` gives each line (class, value) of a row.
-fn against_step(
-    data: &Data,
-    w: f64,
-    value_sets: &[(&'static str, fn(&HistoryRow) -> f64)],
-    ylabel: &str,
-) -> Plot {
+fn against_step(data: &Data, w: f64, value_sets: &[Series], ylabel: &str) -> Plot {
     let h = H;
     let steps = range(data.thinned.iter().flatten().map(|r| r.step as f64)).unwrap_or((0.0, 100.0));
     let steps = (0.0, steps.1.max(1.0));
@@ -388,8 +397,11 @@ pub fn loss_chart(props: &LossChartProps) -> Html {
                         .cast::<web_sys::Element>()
                         .and_then(|f| f.query_selector("svg.chart").ok().flatten());
                     if let Some(el) = svg {
-                        let w = f64::from(el.client_width()).max(W_MIN);
-                        if (w - *width).abs() >= 1.0 && el.client_width() > 0 {
+                        // The exact width, not clientWidth's whole pixels: one drawing unit is
+                        // one CSS px.
+                        let measured = el.get_bounding_client_rect().width();
+                        let w = measured.max(W_MIN);
+                        if (w - *width).abs() >= 0.01 && measured > 0.0 {
                             width.set(w);
                         }
                     }
@@ -490,7 +502,7 @@ pub fn loss_chart(props: &LossChartProps) -> Html {
             })
         });
         html! {
-            <svg viewBox={format!("0 0 {w:.0} {h}")} width={format!("{w:.0}")} height={h.to_string()} class="chart" role="img" tabindex="0"
+            <svg viewBox={format!("0 0 {w} {h}")} width={w.to_string()} height={h.to_string()} class="chart" role="img" tabindex="0"
                 data-testid={["chart-rd", "chart-elbo", "chart-kl"][i]} aria-label={labels[i]}
                 onpointermove={on_move} onkeydown={on_key} onfocus={on_focus}>
                 { plot.html }

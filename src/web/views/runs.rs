@@ -103,7 +103,7 @@ fn run_row(
             <td class="run-name">
                 <span class={format!("swatch run-c{}", run.colour)} aria-hidden="true"></span>
                 <input data-testid={format!("run-name-{id}")} aria-label="run name" value={run.name.clone()} maxlength="40" onchange={on_name} />
-                if current { <span class="units-note">{ " (training)" }</span> }
+                if current { <span class="units-note">{ " (current)" }</span> }
             </td>
             <td class="run-differs">{ differs }{ if other_dataset { " (another dataset: not charted)" } else { "" } }</td>
             <td class="run-final" data-testid={format!("run-final-{id}")}>{ fin }</td>
