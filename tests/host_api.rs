@@ -18,8 +18,35 @@ fn documented_commands_parse() {
     );
     assert_eq!(
         HostCommand::parse(r#"{"type":"vae:train"}"#),
-        Ok(HostCommand::Train {})
+        Ok(HostCommand::Train { until: None })
     );
+    assert_eq!(
+        HostCommand::parse(r#"{"type":"vae:train","until":"steps:300"}"#),
+        Ok(HostCommand::Train {
+            until: Some("steps:300".into())
+        })
+    );
+    assert!(matches!(
+        HostCommand::parse(r#"{"type":"vae:train","until":"steps:-3"}"#),
+        Err(HostApiError::OutOfRange(_))
+    ));
+    assert_eq!(
+        HostCommand::parse(r#"{"type":"vae:sweep","betas":[0.5,2],"epochs":1}"#),
+        Ok(HostCommand::Sweep {
+            betas: vec![0.5, 2.0],
+            epochs: 1.0
+        })
+    );
+    for bad in [
+        r#"{"type":"vae:sweep","betas":[0.5],"epochs":1}"#,
+        r#"{"type":"vae:sweep","betas":[0.5,-2],"epochs":1}"#,
+        r#"{"type":"vae:sweep","betas":[0.5,2],"epochs":0}"#,
+    ] {
+        assert!(
+            matches!(HostCommand::parse(bad), Err(HostApiError::OutOfRange(_))),
+            "{bad}"
+        );
+    }
     assert_eq!(
         HostCommand::parse(r#"{"type":"vae:pause"}"#),
         Ok(HostCommand::Pause {})

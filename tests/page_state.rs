@@ -19,9 +19,10 @@ use vae_playground::data::{Dataset, Digits, Split};
 use vae_playground::page::effect::Effect;
 use vae_playground::page::host_bridge::RESIZE_EVERY_MS;
 use vae_playground::page::msg::{
-    HostMsg, InspectMsg, KeepMsg, LoadMsg, Loaded, Msg, ShareMsg, TrainMsg,
+    HostMsg, InspectMsg, KeepMsg, LoadMsg, Loaded, Msg, RunsMsg, ShareMsg, TrainMsg,
 };
 use vae_playground::page::pretrained::Pretrained;
+use vae_playground::page::runs::RunOrigin;
 use vae_playground::page::state::{Location, PageState};
 use vae_playground::page::trainer_link::{Phase, RESTART_LIMIT};
 use vae_playground::services::compute::Computer;
@@ -81,6 +82,8 @@ struct Browser {
     parent_posts: usize,
     /// The shipped models the page fetched, in order.
     fetched: Vec<Pretrained>,
+    /// The run list as browser storage holds it.
+    stored_runs: Option<Vec<u8>>,
 }
 
 impl Browser {
@@ -103,6 +106,7 @@ impl Browser {
             queries: Vec::new(),
             parent_posts: 0,
             fetched: Vec::new(),
+            stored_runs: None,
         }
     }
 
@@ -235,6 +239,14 @@ impl Browser {
             Effect::Remember { step, .. } => {
                 self.remembered.push(step);
                 self.send(Msg::Keep(KeepMsg::Remembered(step, Ok(()))));
+            }
+            Effect::StoreRuns { bytes, .. } => {
+                self.stored_runs = Some(bytes);
+                self.send(Msg::Runs(RunsMsg::Stored(Ok(()))));
+            }
+            Effect::RecallRuns { .. } => {
+                let stored = self.stored_runs.clone();
+                self.send(Msg::Runs(RunsMsg::Recalled(Ok(stored))));
             }
             Effect::ReplaceQuery(query) => self.queries.push(query),
             Effect::PostTo { window, json, .. } => self.posted.push((window, json)),
@@ -974,4 +986,149 @@ fn an_embed_of_the_maths_without_the_inspector_inspects_the_first_example() {
             assert!(input.unwrap().starts_with("test image #"));
         }
     }
+}
+
+#[test]
+fn runs_begin_at_reset_restore_and_load_follow_training_and_survive_a_reload() {
+    let mut b = Browser::loaded();
+    let runs = b.page.runs.all();
+    assert_eq!(runs.len(), 1, "the pretrained model's own run is first");
+    assert_eq!(runs[0].origin, RunOrigin::Pretrained);
+    assert_eq!(*runs[0].history, shipped_history(bernoulli(Dataset::Mnist)));
+    assert_eq!(runs[0].settings.batch_size, 128);
+    // Training on from the pretrained weights is a run.
+    b.send(Msg::Train(TrainMsg::Toggled));
+    b.settle_with(3);
+    b.send(Msg::Train(TrainMsg::Toggled));
+    b.settle_with(3);
+    assert_eq!(b.page.runs.all().len(), 2);
+    assert_eq!(b.page.runs.all()[1].origin, RunOrigin::Restore);
+    // A Reset, then a β for it: the next run's, taken with its first rows.
+    b.send(Msg::Train(TrainMsg::ResetClicked));
+    b.settle();
+    let settings = TrainSettings {
+        beta: 4.0,
+        ..b.page.settings()
+    };
+    b.send(Msg::Train(TrainMsg::Settings(settings)));
+    b.send(Msg::Train(TrainMsg::Toggled));
+    b.settle_with(3);
+    b.send(Msg::Train(TrainMsg::Toggled));
+    b.settle_with(3);
+    let runs = b.page.runs.all();
+    assert_eq!(runs.len(), 3);
+    let last = &runs[2];
+    assert_eq!((last.origin, last.settings.beta), (RunOrigin::Reset, 4.0));
+    assert_eq!(*last.history, *b.page.readout.history);
+    assert!(last.weights.is_some(), "its last weights are kept");
+    assert_eq!(runs[1].settings.beta, 1.0);
+    // Continue from the first trained run's weights: a new run, loaded.
+    let id = runs[1].id;
+    let weights = runs[1]
+        .weights
+        .clone()
+        .expect("the weights of a recent run");
+    let step = vae_playground::vae::weights::header(&weights)
+        .unwrap()
+        .steps as usize;
+    assert!(step > 0);
+    b.send(Msg::Runs(RunsMsg::ContinueClicked(id)));
+    b.settle();
+    assert_eq!(b.page.readout.step, step);
+    b.send(Msg::Train(TrainMsg::StepClicked));
+    b.settle_with(2);
+    assert_eq!(b.page.runs.all().len(), 4);
+    assert_eq!(b.page.runs.all()[3].origin, RunOrigin::Loaded);
+    // Paused: the list is stored, and a new visit reads it back (the pretrained run once).
+    b.send(Msg::Runs(RunsMsg::Renamed(id, "first".into())));
+    b.settle();
+    let stored = b.stored_runs.clone().expect("the runs were stored");
+    let mut again = Browser::new("");
+    again.stored_runs = Some(stored);
+    again.send(Msg::Load(LoadMsg::GpuProbed(None)));
+    again.settle();
+    let names: Vec<_> = again
+        .page
+        .runs
+        .all()
+        .iter()
+        .map(|r| r.name.clone())
+        .collect();
+    assert_eq!(names.len(), 4, "{names:?}");
+    assert_eq!(names[1], "first");
+    // A bad file changes nothing and says why.
+    let before = again.page.runs.to_json();
+    again.send(Msg::Runs(RunsMsg::FileRead(Ok(Some(b"{}".to_vec())))));
+    again.settle();
+    assert_eq!(again.page.runs.to_json(), before);
+    assert!(again.page.notice.as_deref().unwrap().contains("runs file"));
+}
+
+#[test]
+fn the_stop_rule_pauses_training_by_itself_within_a_chunk_of_its_target() {
+    use vae_playground::page::stop_rule::StopRule;
+    let mut b = Browser::loaded();
+    b.send(Msg::Train(TrainMsg::StopRuleSet(Some(StopRule::Steps(40)))));
+    b.send(Msg::Train(TrainMsg::Toggled));
+    b.settle_with(200);
+    assert!(!b.page.link.training(), "paused by the rule");
+    let step = b.step();
+    // The chunk that crossed it, and at most the one already under way in the worker.
+    let chunk = b
+        .page
+        .readout
+        .history
+        .windows(2)
+        .map(|w| w[1].step - w[0].step)
+        .max()
+        .unwrap_or(5);
+    assert!(step >= 40, "step {step}");
+    assert!(step < 40 + 2 * chunk.max(40), "step {step}");
+    assert!(b.page.status.contains("stop rule"), "{}", b.page.status);
+}
+
+#[test]
+fn a_beta_sweep_trains_each_beta_from_fresh_weights_for_its_epochs_and_pause_cancels_one() {
+    let mut b = Browser::loaded();
+    b.send(Msg::Train(TrainMsg::SweepBetasTyped("0.5, 2".into())));
+    b.send(Msg::Train(TrainMsg::SweepEpochsSet(1.0)));
+    b.send(Msg::Train(TrainMsg::SweepClicked));
+    b.settle_with(300);
+    assert!(
+        b.page.sweep.is_none() && !b.page.link.training(),
+        "{}",
+        b.page.status
+    );
+    assert!(b.page.status.contains("Sweep done"), "{}", b.page.status);
+    let swept: Vec<_> = b
+        .page
+        .runs
+        .all()
+        .iter()
+        .filter(|r| r.sweep == Some(0))
+        .collect();
+    assert_eq!(swept.len(), 2);
+    for (run, beta) in swept.iter().zip([0.5, 2.0]) {
+        assert_eq!((run.settings.beta, run.origin), (beta, RunOrigin::Reset));
+        let first = run.history.first().unwrap();
+        assert!(first.step <= 5, "fresh weights: from step {}", first.step);
+        // An epoch, to within the rows' interval of 5 steps of 16 images.
+        let seen = run.history.last().unwrap().images_seen as usize;
+        assert!(seen + 5 * 16 >= TRAIN_IMAGES, "{seen} images");
+        assert!(run.history.iter().all(|r| r.beta == beta));
+    }
+    // A bad list starts nothing and says why; Pause ends a sweep under way.
+    b.send(Msg::Train(TrainMsg::SweepBetasTyped("1, x".into())));
+    b.send(Msg::Train(TrainMsg::SweepClicked));
+    b.settle();
+    assert!(b.page.sweep.is_none());
+    assert!(b.page.notice.as_deref().unwrap().contains("β values"));
+    b.send(Msg::Train(TrainMsg::SweepBetasTyped("1,4,8".into())));
+    b.send(Msg::Train(TrainMsg::SweepClicked));
+    b.settle_with(2);
+    assert!(b.page.sweep.is_some() && b.page.link.training());
+    b.send(Msg::Train(TrainMsg::Toggled));
+    b.settle_with(3);
+    assert!(b.page.sweep.is_none() && !b.page.link.training());
+    assert!(b.page.status.contains("cancelled"), "{}", b.page.status);
 }

@@ -2,6 +2,7 @@
 
 use proptest::prelude::*;
 use vae_playground::data::{Dataset, Split};
+use vae_playground::page::stop_rule::StopRule;
 use vae_playground::page::url_state::{
     parse, to_query, MapView, Panel, Panels, ViewState, Z_LIMIT,
 };
@@ -117,6 +118,11 @@ prop_compose! {
         seed in any::<u64>(),
         z in [-Z_LIMIT..=Z_LIMIT, -Z_LIMIT..=Z_LIMIT],
         view in proptest::option::of(([-Z_LIMIT..=Z_LIMIT, -Z_LIMIT..=Z_LIMIT], MapView::MIN_HALF..=Z_LIMIT)),
+        stop in proptest::option::of(prop_oneof![
+            (1usize..=1_000_000).prop_map(StopRule::Steps),
+            (0.01f64..=1000.0).prop_map(StopRule::Epochs),
+            (-5000.0f64..=5000.0).prop_map(StopRule::TestElbo),
+        ]),
     ) -> ViewState {
         ViewState {
             embed,
@@ -131,6 +137,7 @@ prop_compose! {
             seed,
             z,
             view: view.map_or(MapView::WHOLE, |(centre, half)| MapView::new(centre, half)),
+            stop,
         }
     }
 }
@@ -153,7 +160,7 @@ proptest! {
     #[test]
     fn any_key_value_soup_parses_to_a_valid_state(
         pairs in proptest::collection::vec(
-            (proptest::sample::select(vec!["lr", "beta", "batch", "hidden", "seed", "z", "view", "dataset", "panels", "decoder", "sigma", "embed", "train", "host"]),
+            (proptest::sample::select(vec!["lr", "beta", "batch", "hidden", "seed", "z", "view", "dataset", "panels", "decoder", "sigma", "embed", "train", "host", "stop"]),
              "[-+0-9.eE,%a-z:/]{0,24}"),
             0..12)
     ) {
@@ -234,5 +241,37 @@ fn sigma_beside_another_decoder_is_ignored_with_a_notice_in_either_order() {
             "{query}"
         );
         assert!(p.notices.is_empty(), "{query}: {:?}", p.notices);
+    }
+}
+
+#[test]
+fn a_stop_rule_is_read_from_the_link_and_a_bad_one_is_said_and_dropped() {
+    let p = parse("stop=steps:500");
+    assert_eq!(p.state.stop, Some(StopRule::Steps(500)));
+    assert_eq!(to_query(&p.state), "stop=steps:500");
+    assert_eq!(
+        parse("stop=epochs:2.5").state.stop,
+        Some(StopRule::Epochs(2.5))
+    );
+    assert_eq!(
+        parse("stop=elbo:160").state.stop,
+        Some(StopRule::TestElbo(160.0))
+    );
+    for bad in [
+        "stop=steps:0",
+        "stop=steps:1.5",
+        "stop=epochs:-1",
+        "stop=later:3",
+        "stop=elbo:NaN",
+        "stop=steps",
+    ] {
+        let p = parse(bad);
+        assert_eq!(p.state.stop, None, "{bad}");
+        assert_eq!(p.notices.len(), 1, "{bad}");
+        assert!(
+            p.notices[0].message.contains("not a stop rule"),
+            "{bad}: {}",
+            p.notices[0]
+        );
     }
 }

@@ -55,6 +55,10 @@ pub enum Effect {
         bytes: Rc<Vec<u8>>,
         step: usize,
     },
+    /// Keep the run list in browser storage: `Runs(Stored)`.
+    StoreRuns { key: String, bytes: Vec<u8> },
+    /// Read the run list kept in browser storage: `Runs(Recalled)`.
+    RecallRuns { key: String },
     /// Forget it: `Keep(Forgotten)`.
     Forget { key: String },
     /// Put text on the clipboard: `Share(Copied)`.

@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::data::Dataset;
+use crate::page::stop_rule::StopRule;
+use crate::page::sweep::Sweep;
 use crate::page::url_state::{BETA, LEARNING_RATE, Z_LIMIT};
 
 /// Bigger messages are not commands; refuse them before parsing.
@@ -28,8 +30,12 @@ pub enum HostCommand {
     /// Switch dataset: `"mnist"`, `"fashion"` or `"mnist-bin"`.
     #[serde(rename = "vae:set-dataset")]
     SetDataset { dataset: String },
+    /// Start training; `until` sets the stop rule (`epochs:N`, `steps:N`, `elbo:N`).
     #[serde(rename = "vae:train")]
-    Train {},
+    Train {
+        #[serde(default)]
+        until: Option<String>,
+    },
     #[serde(rename = "vae:pause")]
     Pause {},
     /// Change hyperparameters; either may be left out.
@@ -40,6 +46,9 @@ pub enum HostCommand {
         #[serde(default)]
         beta: Option<f64>,
     },
+    /// Run a β sweep: 2 to 8 β values, each trained from fresh weights for `epochs`.
+    #[serde(rename = "vae:sweep")]
+    Sweep { betas: Vec<f64>, epochs: f64 },
     /// Start sending `vae:metrics` to the sender after every training chunk.
     #[serde(rename = "vae:subscribe")]
     Subscribe {},
@@ -79,6 +88,14 @@ impl HostCommand {
             HostCommand::SetDataset { dataset } if Dataset::from_key(dataset).is_none() => {
                 out(format!("unknown dataset {dataset:?}"))
             }
+            HostCommand::Sweep { betas, epochs } => {
+                Sweep::new(0, &Sweep::betas_text(betas), *epochs)
+                    .map(|_| ())
+                    .map_err(HostApiError::OutOfRange)
+            }
+            HostCommand::Train { until: Some(rule) } => StopRule::parse(rule)
+                .map(|_| ())
+                .map_err(HostApiError::OutOfRange),
             HostCommand::SetHyperparameters { lr, beta } => {
                 let within = |v: Option<f64>, (lo, hi): (f64, f64)| {
                     v.is_none_or(|v| v.is_finite() && (lo..=hi).contains(&v))

@@ -11,6 +11,8 @@ pub const SAVE_EVERY_MS: f64 = 15_000.0;
 pub enum WeightsSource {
     File,
     Remembered,
+    /// A run's last weights, from the run list.
+    Run,
 }
 
 impl WeightsSource {
@@ -18,6 +20,7 @@ impl WeightsSource {
         match self {
             WeightsSource::File => "That weights file",
             WeightsSource::Remembered => "The model saved in this browser",
+            WeightsSource::Run => "That run's weights",
         }
     }
 }

@@ -5,6 +5,7 @@ use std::rc::Rc;
 
 use crate::analysis::train::{HistoryRow, TrainSettings};
 use crate::data::{Dataset, Digits, Split};
+use crate::page::stop_rule::StopRule;
 use crate::page::url_state::{MapView, Panel};
 use crate::services::compute::ComputeReply;
 use crate::services::session::{AnyVae, Device};
@@ -26,6 +27,7 @@ pub enum Msg {
     Keep(KeepMsg),
     Share(ShareMsg),
     Host(HostMsg),
+    Runs(RunsMsg),
 }
 
 /// What the page loads for one dataset.
@@ -61,6 +63,13 @@ pub enum TrainMsg {
     /// The learning rate, beta, batch size or decoder changed (one edit of all four).
     Settings(TrainSettings),
     HiddenSet(usize),
+    /// Pause by itself at this (`None`: never).
+    StopRuleSet(Option<StopRule>),
+    /// The sweep's β values, as typed (a comma list).
+    SweepBetasTyped(String),
+    SweepEpochsSet(f64),
+    /// Run the β sweep.
+    SweepClicked,
     SeedSet(u64),
     TrainingSetChosen(Split),
     /// The train worker reported, with the weights file that came with it.
@@ -121,4 +130,21 @@ pub enum HostMsg {
     HeightChanged(u32),
     /// The wait between two `vae:resize` posts is over.
     ResizeDue,
+}
+
+pub enum RunsMsg {
+    Renamed(u32, String),
+    VisibilityToggled(u32, bool),
+    Deleted(u32),
+    /// Continue training from the run's last weights.
+    ContinueClicked(u32),
+    /// Download the run's history as CSV.
+    CsvClicked(u32),
+    /// Download every run as JSON.
+    JsonClicked,
+    /// A chosen runs file's bytes (`None`: nothing chosen).
+    FileRead(Result<Option<Vec<u8>>, String>),
+    /// The run list kept in this browser, if any.
+    Recalled(Result<Option<Vec<u8>>, String>),
+    Stored(Result<(), String>),
 }

@@ -3,12 +3,14 @@
 
 use std::rc::Rc;
 
+use serde::{Deserialize, Serialize};
+
 use crate::analysis::train::HistoryRow;
 use crate::services::train_service::ChunkEvent;
 use crate::vae::elbo::ElboParts;
 
 /// A test-split evaluation taken during training.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct TestPoint {
     pub step: usize,
     pub kl: f64,

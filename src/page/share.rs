@@ -165,13 +165,13 @@ pub fn embed_height(panels: Panels) -> u32 {
         has(Panel::Map).then_some((316, 472)),
         (has(Panel::Controls) || has(Panel::Metrics)).then(|| {
             let height = match (has(Panel::Controls), has(Panel::Metrics)) {
-                (true, true) => 469,
-                (true, false) => 356,
+                (true, true) => 511,
+                (true, false) => 398,
                 _ => 130,
             };
             (300, height)
         }),
-        has(Panel::Chart).then_some((INNER, 378)),
+        has(Panel::Chart).then_some((INNER, 506)),
         // Before anything is inspected; it grows after (the host script follows it).
         has(Panel::Inspect).then_some((INNER, 530)),
         // Beside the inspector, its hint until an input is picked; alone, the first example's

@@ -3,6 +3,7 @@
 //! malformed, out of range or hostile keeps its default and adds a [`Notice`] for the page to
 //! show. No browser types here, so it is tested and fuzzed natively.
 
+use super::stop_rule::StopRule;
 use std::fmt;
 
 use crate::analysis::evidence::Grid;
@@ -204,6 +205,8 @@ pub struct ViewState {
     pub z: [f64; 2],
     /// The region the latent map shows.
     pub view: MapView,
+    /// Pause by itself when this is reached.
+    pub stop: Option<StopRule>,
 }
 
 impl Default for ViewState {
@@ -221,6 +224,7 @@ impl Default for ViewState {
             seed: 0,
             z: [0.0, 0.0],
             view: MapView::WHOLE,
+            stop: None,
         }
     }
 }
@@ -389,6 +393,11 @@ fn apply(out: &mut Parsed, key: &str, value: &str) -> Result<(), String> {
         "z" => s.z = parse_z(value)?,
         "view" => s.view = parse_view(value)?,
         "host" => out.hosts.push(parse_origin(value)?),
+        "stop" => {
+            s.stop = Some(
+                StopRule::parse(value).map_err(|e| format!("{e}; training does not stop by itself."))?,
+            )
+        }
         _ => return Err(format!("Unknown parameter `{}` was ignored.", show(key))),
     }
     Ok(())
@@ -556,6 +565,9 @@ pub fn to_query(state: &ViewState) -> String {
     if !state.view.is_whole() {
         let [c1, c2] = state.view.centre();
         parts.push(format!("view={c1},{c2},{}", state.view.half()));
+    }
+    if let Some(rule) = state.stop {
+        parts.push(format!("stop={}", rule.key()));
     }
     parts.join("&")
 }

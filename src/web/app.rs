@@ -9,7 +9,9 @@ use yew::prelude::*;
 use crate::data::Split;
 use crate::page::effect::{Effect, WindowId};
 use crate::page::host_bridge::recipients;
-use crate::page::msg::{HostMsg, InspectMsg, KeepMsg, LoadMsg, Loaded, Msg, ShareMsg, TrainMsg};
+use crate::page::msg::{
+    HostMsg, InspectMsg, KeepMsg, LoadMsg, Loaded, Msg, RunsMsg, ShareMsg, TrainMsg,
+};
 use crate::page::state::{Location, PageState};
 use crate::services::session::AnyVae;
 
@@ -21,6 +23,8 @@ pub enum AppMsg {
     Page(Msg),
     /// A file input changed: its file is read, then `Keep(FileRead)`.
     WeightsFileChosen(HtmlInputElement),
+    /// A runs file was chosen: it is read, then `Runs(FileRead)`.
+    RunsFileChosen(HtmlInputElement),
     /// A `message` event: its origin, its data as JSON text, and the window that sent it.
     Posted(String, String, JsValue),
 }
@@ -39,6 +43,8 @@ pub struct Senders {
     pub keep: Callback<KeepMsg>,
     pub share: Callback<ShareMsg>,
     pub file: Callback<HtmlInputElement>,
+    pub runs: Callback<RunsMsg>,
+    pub runs_file: Callback<HtmlInputElement>,
 }
 
 pub struct App {
@@ -98,6 +104,8 @@ impl Component for App {
                 keep: link.callback(Msg::Keep),
                 share: link.callback(Msg::Share),
                 file: link.callback(AppMsg::WeightsFileChosen),
+                runs: link.callback(Msg::Runs),
+                runs_file: link.callback(AppMsg::RunsFileChosen),
             },
             trainer: None,
             compute: None,
@@ -117,6 +125,14 @@ impl Component for App {
                     // Choosing the same file again must fire another change event.
                     input.set_value("");
                     Msg::Keep(KeepMsg::FileRead(bytes))
+                });
+                return false;
+            }
+            AppMsg::RunsFileChosen(input) => {
+                ctx.link().send_future(async move {
+                    let bytes = browser::chosen_file(&input).await;
+                    input.set_value("");
+                    Msg::Runs(RunsMsg::FileRead(bytes))
                 });
                 return false;
             }
@@ -297,6 +313,12 @@ impl App {
                     step,
                     browser::remember(&key, &bytes).await,
                 ))
+            }),
+            Effect::StoreRuns { key, bytes } => link.send_future(async move {
+                Msg::Runs(RunsMsg::Stored(browser::remember(&key, &bytes).await))
+            }),
+            Effect::RecallRuns { key } => link.send_future(async move {
+                Msg::Runs(RunsMsg::Recalled(browser::recall(&key).await))
             }),
             Effect::Forget { key } => link.send_future(async move {
                 Msg::Keep(KeepMsg::Forgotten(browser::forget(&key).await))

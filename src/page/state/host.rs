@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::page::host_bridge::RESIZE_EVERY_MS;
+use crate::page::stop_rule::StopRule;
 
 impl PageState {
     /// Whether to render: not for the embed's own height.
@@ -45,8 +46,19 @@ impl PageState {
                     self.load(LoadMsg::DatasetChosen(d), now);
                 }
             }
-            HostCommand::Train {} | HostCommand::Pause {} => {
-                let train = matches!(command, HostCommand::Train {});
+            HostCommand::Sweep { betas, epochs } => {
+                self.sweep_betas = Sweep::betas_text(&betas);
+                self.sweep_epochs = epochs;
+                self.train(TrainMsg::SweepClicked, now);
+            }
+            HostCommand::Train { until: Some(rule) } => {
+                self.view.stop = StopRule::parse(&rule).ok();
+                if !self.link.training() {
+                    self.train(TrainMsg::Toggled, now);
+                }
+            }
+            HostCommand::Train { until: None } | HostCommand::Pause {} => {
+                let train = matches!(command, HostCommand::Train { .. });
                 if train != self.link.training() {
                     self.train(TrainMsg::Toggled, now);
                 }

@@ -21,7 +21,7 @@ impl PageState {
             }
         };
         if let Some(dataset) = header.dataset.filter(|d| *d != self.view.dataset) {
-            if source == WeightsSource::File {
+            if source != WeightsSource::Remembered {
                 // Switch dataset first; the file is used once its test images are here.
                 self.keeper.pending_file = Some(bytes);
                 self.link.stop_training();
@@ -48,11 +48,12 @@ impl PageState {
         self.start = Some((bytes.clone(), step));
         self.on_pretrained = false;
         self.readout.restart_at(step);
+        self.runs.begin(RunOrigin::Loaded);
         let progress = self.start_progress();
         self.start_from_weights(progress);
         self.refresh_map();
         match source {
-            WeightsSource::File => {
+            WeightsSource::File | WeightsSource::Run => {
                 self.notice = None;
                 self.status = format!("Loaded a model trained for {step} steps.");
                 self.checkpoint = Some((

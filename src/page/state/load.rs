@@ -120,7 +120,12 @@ impl PageState {
         self.checkpoint = None;
         self.keeper.remembered_step = None;
         self.readout.restart_at(0);
-        self.pretrained_history = Rc::new(loaded.history.unwrap_or_default());
+        self.runs.begin(RunOrigin::Restore);
+        let history = loaded.history.unwrap_or_default();
+        if let Some(bytes) = self.pretrained.clone() {
+            self.add_pretrained_run(&bytes, history.clone());
+        }
+        self.pretrained_history = Rc::new(history);
         self.on_pretrained = true;
         self.status = "Ready. Drag z, or train.".into();
         if let Some(bytes) = self.keeper.pending_file.take() {
@@ -142,6 +147,11 @@ impl PageState {
             self.inspect(InspectMsg::ExamplePicked(index), now);
         }
         self.request_inspect(now);
+        if first && !self.view.embed {
+            self.out.push(Effect::RecallRuns {
+                key: super::runs::RUNS_KEY.into(),
+            });
+        }
         if first {
             let json = HostEvent::Ready {
                 dataset: self.view.dataset.key(),

@@ -7,13 +7,15 @@ mod host;
 mod inspect;
 mod keep;
 mod load;
+mod runs;
 mod share;
+mod sweep;
 mod train;
 
 use std::rc::Rc;
 
 use crate::analysis::train::{HistoryRow, Progress, TrainSettings};
-use crate::data::{Dataset, Digits};
+use crate::data::{Dataset, Digits, Split};
 use crate::page::host_api::{HostCommand, HostEvent};
 use crate::page::url_state::{self, ViewState};
 use crate::services::session::{AnyVae, Device};
@@ -26,9 +28,11 @@ use super::host_bridge::HostBridge;
 use super::inspector::{Inspector, INTERP_FRAMES};
 use super::keeper::{Keeper, WeightsSource};
 use super::model_slot::ModelSlot;
-use super::msg::{HostMsg, InspectMsg, KeepMsg, LoadMsg, Loaded, Msg, ShareMsg, TrainMsg};
+use super::msg::{HostMsg, InspectMsg, KeepMsg, LoadMsg, Loaded, Msg, RunsMsg, ShareMsg, TrainMsg};
 use super::readout::Readout;
+use super::runs::{RunOrigin, Runs};
 use super::share::{Share, URL_SYNC_MS};
+use super::sweep::{Sweep, DEFAULT_BETAS};
 use super::trainer_link::{Action, Phase, Report, Restart, TrainerLink};
 
 /// While training, a chunk report with nothing but new counters renders at most this often (ms).
@@ -63,6 +67,15 @@ pub struct PageState {
     pub share: Share,
     pub host: HostBridge,
     pub keeper: Keeper,
+    /// Every run, for the chart and the run list.
+    pub runs: Runs,
+    /// The β sweep under way, and what the sweep's fields hold.
+    pub sweep: Option<Sweep>,
+    pub sweep_betas: String,
+    pub sweep_epochs: f64,
+    /// The run list kept in this browser came back (or there is none): only then is it stored.
+    runs_recalled: bool,
+    runs_stored_at: f64,
     pretrained: Option<Rc<Vec<u8>>>,
     /// Which shipped model `pretrained` is.
     shipped: Option<super::pretrained::Pretrained>,
@@ -105,6 +118,12 @@ impl PageState {
             ),
             host: HostBridge::new(location.origin.clone(), &parsed.hosts),
             keeper: Keeper::new(!view.embed),
+            runs: Runs::default(),
+            sweep: None,
+            sweep_betas: Sweep::betas_text(&DEFAULT_BETAS),
+            sweep_epochs: 1.0,
+            runs_recalled: false,
+            runs_stored_at: 0.0,
             pretrained: None,
             shipped: None,
             pretrained_history: Rc::new(Vec::new()),
@@ -208,6 +227,7 @@ impl PageState {
             Msg::Keep(msg) => return self.keep(msg, now),
             Msg::Share(msg) => return self.share(msg),
             Msg::Host(msg) => return self.host(msg, now),
+            Msg::Runs(msg) => return self.on_runs(msg, now),
         }
         true
     }

@@ -6,10 +6,22 @@ use super::*;
 impl PageState {
     pub(super) fn train(&mut self, msg: TrainMsg, now: f64) -> bool {
         match msg {
-            TrainMsg::Toggled => return self.action(Action::Train, now),
+            TrainMsg::Toggled => {
+                self.cancel_sweep();
+                return self.action(Action::Train, now);
+            }
             TrainMsg::StepClicked => return self.action(Action::Step, now),
-            TrainMsg::ResetClicked => return self.action(Action::Reset, now),
-            TrainMsg::RestoreClicked => self.restore(),
+            TrainMsg::ResetClicked => {
+                self.cancel_sweep();
+                return self.action(Action::Reset, now);
+            }
+            TrainMsg::RestoreClicked => {
+                self.cancel_sweep();
+                self.restore()
+            }
+            TrainMsg::SweepBetasTyped(text) => self.sweep_betas = text,
+            TrainMsg::SweepEpochsSet(epochs) => self.sweep_epochs = epochs,
+            TrainMsg::SweepClicked => self.start_sweep(now),
             TrainMsg::DeviceChosen(device) => {
                 if device == self.link.device() {
                     return false;
@@ -34,6 +46,8 @@ impl PageState {
                 self.view.likelihood = settings.likelihood;
                 let settings = self.settings();
                 self.link.set_settings(settings, &mut self.out);
+                let run_settings = self.run_settings();
+                self.runs.settings_changed(run_settings);
                 if new_decoder {
                     // The continuous Bernoulli's mean is not the sigmoid: repaint.
                     self.slot.decode(self.view.z, self.view.likelihood);
@@ -42,6 +56,7 @@ impl PageState {
                 }
             }
             TrainMsg::HiddenSet(hidden) => self.view.hidden = hidden,
+            TrainMsg::StopRuleSet(rule) => self.view.stop = rule,
             TrainMsg::SeedSet(seed) => self.view.seed = seed,
             TrainMsg::TrainingSetChosen(split) => {
                 if split != self.view.training_set {
@@ -73,7 +88,7 @@ impl PageState {
 
     /// A training action: now, or once the training images are in. They load on first use, so
     /// a visit that only explores downloads less.
-    fn action(&mut self, action: Action, now: f64) -> bool {
+    pub(super) fn action(&mut self, action: Action, now: f64) -> bool {
         if !self.ready() {
             return false;
         }
@@ -108,6 +123,10 @@ impl PageState {
                     .with_hidden(self.view.hidden)
                     .with_seed(self.view.seed);
                 self.readout.restart_at(0);
+                match &self.sweep {
+                    Some(sweep) => self.runs.begin_sweep_run(sweep.id),
+                    None => self.runs.begin(RunOrigin::Reset),
+                }
                 self.on_pretrained = false;
                 self.checkpoint = None;
                 let settings = self.settings();
@@ -143,6 +162,7 @@ impl PageState {
                 self.on_pretrained = true;
                 self.checkpoint = None;
                 self.readout.restart_at(0);
+                self.runs.begin(RunOrigin::Restore);
                 self.start_from_weights(Progress::default());
                 self.refresh_map();
             }
@@ -161,6 +181,10 @@ impl PageState {
                 }
                 if let Some(action) = then {
                     self.act(action, now);
+                }
+                // A sweep's first run waited for the data with its Reset: now it trains.
+                if self.sweep.is_some() && !self.link.training() {
+                    self.act(Action::Train, now);
                 }
             }
             Report::DataFailed(message) => {
@@ -219,6 +243,7 @@ impl PageState {
             });
         }
         self.readout.apply(&chunk);
+        self.track_run();
         if let Some(means) = chunk.means.take() {
             self.means = Rc::new(means);
         }
@@ -231,7 +256,22 @@ impl PageState {
             };
             self.take_weights(bytes, progress, now);
         }
+        if self.sweep.is_some() {
+            self.sweep_chunk(now);
+        } else if let Some(rule) = self
+            .view
+            .stop
+            .filter(|r| self.link.training() && r.reached(&self.readout))
+        {
+            self.act(Action::Train, now);
+            self.status = format!(
+                "Paused by the stop rule at step {}: reached {}. Change or clear the rule to train on.",
+                self.readout.step,
+                rule.describe()
+            );
+        }
         let stopped = !chunk.running;
+        self.store_runs(now, stopped);
         self.send_metrics(now, stopped);
         let (inspect_due, manifold_due) = self.inspector.due(now);
         if stopped || inspect_due {
@@ -252,6 +292,7 @@ impl PageState {
         }
         let step = progress.step;
         self.checkpoint = Some((bytes.clone(), progress));
+        self.runs.keep_weights(bytes.clone());
         self.slot.decode(self.view.z, self.view.likelihood);
         if self.keeper.save_while(self.link.training(), step, now) {
             self.remember(bytes, step);

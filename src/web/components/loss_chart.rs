@@ -1,38 +1,70 @@
-//! The loss, split: (a) -ELBO, reconstruction and KL against training step; (b) the
-//! rate-distortion plane, KL against reconstruction, with the training trajectory.
-//! Plain SVG, coloured through CSS variables so it reads in light and dark themes.
+//! The runs, overlaid: (a) the rate–distortion plane (rate = KL on x, distortion =
+//! reconstruction on y) with each visible run's trajectory, its final point labelled, and faint
+//! lines of equal −ELBO (D + R = const) with their values; (b) −ELBO and reconstruction against
+//! step; (c) KL against step. Each run has its palette colour. Hovering or moving the keyboard
+//! focus over a chart reads out the nearest row: run, step and exact values.
+//! Plain SVG drawn at its own size in CSS px (the chart measures its width), so its 12 px text
+//! stays 12 px at every width; coloured through CSS variables for light and dark themes.
 
 use std::rc::Rc;
 
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use crate::analysis::train::HistoryRow;
 use crate::page::readout::TestPoint;
 
-#[derive(Properties, PartialEq)]
-pub struct LossChartProps {
+/// One run as the chart draws it.
+#[derive(Clone)]
+pub struct ChartRun {
+    pub id: u32,
+    pub name: String,
+    pub colour: usize,
     pub history: Rc<Vec<HistoryRow>>,
     pub test_points: Rc<Vec<TestPoint>>,
-    /// The history is the run that made the pretrained weights, not this page's training.
+    /// Where it ended: (KL, recon), test split or last row.
+    pub end: Option<(f64, f64)>,
+    /// The β sweep it belongs to, and its β.
+    pub sweep: Option<u32>,
+    pub beta: f64,
+}
+
+impl PartialEq for ChartRun {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+            && self.name == other.name
+            && self.colour == other.colour
+            && self.end == other.end
+            && self.sweep == other.sweep
+            && Rc::ptr_eq(&self.history, &other.history)
+            && Rc::ptr_eq(&self.test_points, &other.test_points)
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct LossChartProps {
+    /// The visible runs, oldest first.
+    pub runs: Vec<ChartRun>,
+    /// Rows of the run the chart follows now (`data-points`).
+    pub points: usize,
+    /// The run followed is the one that made the pretrained weights, untrained here.
     #[prop_or_default]
     pub pretrained: bool,
     /// What to say while there is nothing to draw (`None`: nothing).
     #[prop_or_default]
     pub hint: Option<&'static str>,
-    /// Narrow charts whose text stays legible in a small frame (embeds).
-    #[prop_or_default]
-    pub compact: bool,
 }
 
-/// The charts' width in SVG units: the full page's, and the compact one drawn at about its
-/// own size in CSS pixels (so 11.5-unit text stays at 11 px or more).
-const W: f64 = 420.0;
-const W_COMPACT: f64 = 300.0;
-const H: f64 = 150.0;
-const LEFT: f64 = 48.0;
-const RIGHT: f64 = 10.0;
+/// The width drawn before the first measurement, and the narrowest drawn (CSS px).
+const W_DEFAULT: f64 = 420.0;
+const W_MIN: f64 = 220.0;
+const H: f64 = 160.0;
+const H_RD: f64 = 240.0;
+const LEFT: f64 = 52.0;
+const RIGHT: f64 = 12.0;
 const TOP: f64 = 10.0;
-const BOTTOM: f64 = 30.0;
+const BOTTOM: f64 = 34.0;
 
 /// A linear map from data range to pixel range.
 #[derive(Clone, Copy)]
@@ -53,15 +85,15 @@ impl Scale {
     }
 }
 
-/// About five round tick values covering [lo, hi].
-fn ticks(lo: f64, hi: f64) -> Vec<f64> {
+/// About `n` round tick values covering [lo, hi].
+fn ticks(lo: f64, hi: f64, n: f64) -> Vec<f64> {
     let span = (hi - lo).max(1e-9);
-    let raw = span / 5.0;
+    let raw = span / n;
     let mag = 10f64.powf(raw.log10().floor());
     let step = [1.0, 2.0, 5.0, 10.0]
         .iter()
         .map(|m| m * mag)
-        .find(|s| span / s <= 6.0)
+        .find(|s| span / s <= n + 1.0)
         .unwrap_or(10.0 * mag);
     let mut t = (lo / step).ceil() * step;
     let mut out = Vec::new();
@@ -73,9 +105,9 @@ fn ticks(lo: f64, hi: f64) -> Vec<f64> {
 }
 
 fn fmt_tick(v: f64) -> String {
-    if v.abs() >= 1000.0 {
+    if v.abs() >= 10_000.0 {
         format!("{:.0}k", v / 1000.0)
-    } else if v.fract().abs() < 1e-9 {
+    } else if (v - v.round()).abs() < 1e-9 {
         format!("{v:.0}")
     } else {
         format!("{v:.1}")
@@ -91,52 +123,14 @@ fn range(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
         })
 }
 
-/// Pad a range by 5% and include the nice ticks' ends.
+/// Pad a range by 5%.
 fn padded((lo, hi): (f64, f64)) -> (f64, f64) {
     let pad = ((hi - lo) * 0.05).max(0.5);
     (lo - pad, hi + pad)
 }
 
-fn polyline(points: &[(f64, f64)], x: Scale, y: Scale, class: &'static str) -> Html {
-    let d: String = points
-        .iter()
-        .map(|&(a, b)| format!("{:.1},{:.1} ", x.at(a), y.at(b)))
-        .collect();
-    html! { <polyline class={class} points={d} fill="none" /> }
-}
-
-fn axes(
-    w: f64,
-    x: Scale,
-    y: Scale,
-    xr: (f64, f64),
-    yr: (f64, f64),
-    xlabel: &str,
-    ylabel: &str,
-) -> Html {
-    let xt = ticks(xr.0, xr.1).into_iter().map(|t| {
-        let px = x.at(t);
-        html! { <g class="tick"><line x1={px.to_string()} x2={px.to_string()} y1={TOP.to_string()} y2={(H - BOTTOM).to_string()} class="grid" />
-            <text x={px.to_string()} y={(H - BOTTOM + 13.0).to_string()} text-anchor="middle">{ fmt_tick(t) }</text></g> }
-    });
-    let yt = ticks(yr.0, yr.1).into_iter().map(|t| {
-        let py = y.at(t);
-        html! { <g class="tick"><line x1={LEFT.to_string()} x2={(w - RIGHT).to_string()} y1={py.to_string()} y2={py.to_string()} class="grid" />
-            <text x={(LEFT - 4.0).to_string()} y={(py + 3.5).to_string()} text-anchor="end">{ fmt_tick(t) }</text></g> }
-    });
-    html! {
-        <>
-            { for xt }{ for yt }
-            <line class="axis" x1={LEFT.to_string()} x2={LEFT.to_string()} y1={TOP.to_string()} y2={(H - BOTTOM).to_string()} />
-            <line class="axis" x1={LEFT.to_string()} x2={(w - RIGHT).to_string()} y1={(H - BOTTOM).to_string()} y2={(H - BOTTOM).to_string()} />
-            <text class="axis-label" x={((LEFT + w - RIGHT) / 2.0).to_string()} y={(H - 3.0).to_string()} text-anchor="middle">{ xlabel.to_string() }</text>
-            <text class="axis-label" transform={format!("translate(11,{}) rotate(-90)", (TOP + H - BOTTOM) / 2.0)} text-anchor="middle">{ ylabel.to_string() }</text>
-        </>
-    }
-}
-
-/// Lines are drawn from at most this many points: a long run is averaged in buckets, so
-/// drawing stays cheap however long the page trains.
+/// Lines are drawn from at most this many points per run: a long run is averaged in
+/// buckets, so drawing stays cheap however long the page trains.
 const MAX_POINTS: usize = 400;
 
 /// `rows` averaged in consecutive buckets down to `MAX_POINTS` (each keeps its last step).
@@ -159,110 +153,394 @@ fn thin(rows: &[HistoryRow]) -> Vec<HistoryRow> {
         .collect()
 }
 
+/// A drawn point the read-out can land on: (run index, step, x px, y px).
+type Spot = (usize, usize, f64, f64);
+
+/// One plot: its scales and the points it drew, for the read-out.
+struct Plot {
+    spots: Vec<Spot>,
+    html: Html,
+}
+
+fn axes(
+    w: f64,
+    h: f64,
+    x: Scale,
+    y: Scale,
+    xr: (f64, f64),
+    yr: (f64, f64),
+    labels: (&str, &str),
+) -> Html {
+    let xt = ticks(xr.0, xr.1, (w / 80.0).clamp(2.0, 8.0)).into_iter().map(|t| {
+        let px = x.at(t);
+        html! { <g class="tick"><line x1={px.to_string()} x2={px.to_string()} y1={TOP.to_string()} y2={(h - BOTTOM).to_string()} class="grid" />
+            <text x={px.to_string()} y={(h - BOTTOM + 15.0).to_string()} text-anchor="middle">{ fmt_tick(t) }</text></g> }
+    });
+    let yt = ticks(yr.0, yr.1, (h / 40.0).clamp(2.0, 6.0)).into_iter().map(|t| {
+        let py = y.at(t);
+        html! { <g class="tick"><line x1={LEFT.to_string()} x2={(w - RIGHT).to_string()} y1={py.to_string()} y2={py.to_string()} class="grid" />
+            <text x={(LEFT - 4.0).to_string()} y={(py + 4.0).to_string()} text-anchor="end">{ fmt_tick(t) }</text></g> }
+    });
+    html! {
+        <>
+            { for xt }{ for yt }
+            <line class="axis" x1={LEFT.to_string()} x2={LEFT.to_string()} y1={TOP.to_string()} y2={(h - BOTTOM).to_string()} />
+            <line class="axis" x1={LEFT.to_string()} x2={(w - RIGHT).to_string()} y1={(h - BOTTOM).to_string()} y2={(h - BOTTOM).to_string()} />
+            <text class="axis-label" x={((LEFT + w - RIGHT) / 2.0).to_string()} y={(h - 3.0).to_string()} text-anchor="middle">{ labels.0.to_string() }</text>
+            <text class="axis-label" transform={format!("translate(13,{}) rotate(-90)", (TOP + h - BOTTOM) / 2.0)} text-anchor="middle">{ labels.1.to_string() }</text>
+        </>
+    }
+}
+
+/// A polyline through `points` (data units), its pixel points kept as read-out spots.
+fn line(
+    run: usize,
+    id: u32,
+    points: &[(usize, f64, f64)],
+    (x, y): (Scale, Scale),
+    class: String,
+    spots: &mut Vec<Spot>,
+) -> Html {
+    let mut d = String::new();
+    for &(step, a, b) in points {
+        let (px, py) = (x.at(a), y.at(b));
+        d += &format!("{px:.1},{py:.1} ");
+        spots.push((run, step, px, py));
+    }
+    html! { <polyline class={class} data-run={id.to_string()} points={d} fill="none" /> }
+}
+
+/// Where the chart's runs are, per kind of plot.
+struct Data<'a> {
+    runs: &'a [ChartRun],
+    thinned: Vec<Vec<HistoryRow>>,
+}
+
+fn rate_distortion(data: &Data, w: f64) -> Plot {
+    let h = H_RD;
+    let rows = || data.thinned.iter().flatten();
+    let ends = || data.runs.iter().filter_map(|r| r.end);
+    let rx = padded(range(rows().map(|r| r.kl).chain(ends().map(|e| e.0))).unwrap_or((0.0, 10.0)));
+    let rx = (rx.0.max(0.0).min(rx.1 - 1.0), rx.1);
+    let ry =
+        padded(range(rows().map(|r| r.recon).chain(ends().map(|e| e.1))).unwrap_or((100.0, 200.0)));
+    let (x, y) = (
+        Scale::new(rx, LEFT, w - RIGHT),
+        Scale::new(ry, h - BOTTOM, TOP),
+    );
+    // Lines of equal −ELBO: D + R = c, drawn across the plot from edge to edge.
+    let iso = ticks(rx.0 + ry.0, rx.1 + ry.1, 4.0).into_iter().filter_map(|c| {
+        let x0 = rx.0.max(c - ry.1);
+        let x1 = rx.1.min(c - ry.0);
+        (x1 > x0).then(|| {
+            let (ax, ay, bx, by) = (x.at(x0), y.at(c - x0), x.at(x1), y.at(c - x1));
+            let ty = if ay > TOP + 14.0 { ay - 4.0 } else { ay + 14.0 };
+            // Near the right edge the label ends at the line's end, inside the plot.
+            let (tx, anchor) = if ax > w * 0.7 { (ax - 4.0, "end") } else { (ax + 4.0, "start") };
+            html! { <g class="iso">
+                <line x1={format!("{ax:.1}")} y1={format!("{ay:.1}")} x2={format!("{bx:.1}")} y2={format!("{by:.1}")} />
+                <text x={format!("{tx:.1}")} y={format!("{ty:.1}")} text-anchor={anchor}>{ format!("−ELBO {}", fmt_tick(c)) }</text>
+            </g> }
+        })
+    });
+    let mut spots = Vec::new();
+    let lines: Vec<Html> = data
+        .runs
+        .iter()
+        .zip(&data.thinned)
+        .enumerate()
+        .map(|(i, (run, rows))| {
+            let points: Vec<_> = rows.iter().map(|r| (r.step, r.kl, r.recon)).collect();
+            line(
+                i,
+                run.id,
+                &points,
+                (x, y),
+                format!("line run-c{}", run.colour),
+                &mut spots,
+            )
+        })
+        .collect();
+    // Labels that would overlap one placed before move down a line.
+    let mut placed: Vec<(f64, f64, f64)> = Vec::new();
+    let finals: Vec<Html> = data.runs.iter().filter_map(|run| {
+        let (kl, recon) = run.end?;
+        let (cx, cy) = (x.at(kl), y.at(recon));
+        let anchor = if cx > w * 0.6 { "end" } else { "start" };
+        let tx = if anchor == "end" { cx - 8.0 } else { cx + 8.0 };
+        let width = 7.0 * run.name.chars().count() as f64;
+        let (x0, x1) = if anchor == "end" { (tx - width, tx) } else { (tx, tx + width) };
+        let mut ty = cy - 7.0;
+        while placed.iter().any(|&(a, b, y)| x0 < b && a < x1 && (y - ty).abs() < 13.0) {
+            ty += 13.0;
+        }
+        placed.push((x0, x1, ty));
+        Some(html! { <g class={format!("final run-c{}", run.colour)} data-run={run.id.to_string()}>
+            <circle cx={format!("{cx:.1}")} cy={format!("{cy:.1}")} r="5">
+                <title>{ format!("{}: KL {kl:.2}, recon {recon:.2}, −ELBO {:.2} nats", run.name, kl + recon) }</title></circle>
+            <text class="final-label" x={format!("{tx:.1}")} y={format!("{ty:.1}")} text-anchor={anchor}>{ &run.name }</text>
+        </g> })
+    }).collect();
+    // Each sweep's final points in β order: its frontier.
+    let mut sweeps: Vec<u32> = data.runs.iter().filter_map(|r| r.sweep).collect();
+    sweeps.sort_unstable();
+    sweeps.dedup();
+    let frontiers = sweeps.into_iter().filter_map(|s| {
+        let mut ends: Vec<_> = data
+            .runs
+            .iter()
+            .filter(|r| r.sweep == Some(s))
+            .filter_map(|r| r.end.map(|e| (r.beta, e)))
+            .collect();
+        ends.sort_by(|a, b| a.0.total_cmp(&b.0));
+        (ends.len() >= 2).then(|| {
+            let d: String = ends
+                .iter()
+                .map(|(_, (kl, recon))| format!("{:.1},{:.1} ", x.at(*kl), y.at(*recon)))
+                .collect();
+            html! { <polyline class="frontier" data-sweep={s.to_string()} data-points={ends.len().to_string()} points={d} fill="none" /> }
+        })
+    });
+    let html = html! {
+        <>
+            <defs><clipPath id="rd-clip"><rect x={LEFT.to_string()} y={TOP.to_string()} width={(w - LEFT - RIGHT).to_string()} height={(h - TOP - BOTTOM).to_string()} /></clipPath></defs>
+            { axes(w, h, x, y, rx, ry, ("rate R = KL, nats", "distortion D, nats")) }
+            <g clip-path="url(#rd-clip)">{ for iso }{ for lines }{ for frontiers }</g>
+            { for finals }
+        </>
+    };
+    Plot { spots, html }
+}
+
+/// A line drawn for every run: its CSS class and the value of a row it draws.
+type Series = (&'static str, fn(&HistoryRow) -> f64);
+
+/// Values of the runs' rows against step: `values` gives each line (class, value) of a row.
+fn against_step(data: &Data, w: f64, value_sets: &[Series], ylabel: &str) -> Plot {
+    let h = H;
+    let steps = range(data.thinned.iter().flatten().map(|r| r.step as f64)).unwrap_or((0.0, 100.0));
+    let steps = (0.0, steps.1.max(1.0));
+    let yr = padded(
+        range(
+            data.thinned
+                .iter()
+                .flatten()
+                .flat_map(|r| value_sets.iter().map(move |(_, f)| f(r))),
+        )
+        .unwrap_or((0.0, 10.0)),
+    );
+    let (x, y) = (
+        Scale::new(steps, LEFT, w - RIGHT),
+        Scale::new(yr, h - BOTTOM, TOP),
+    );
+    let mut spots = Vec::new();
+    let mut lines = Vec::new();
+    for (i, (run, rows)) in data.runs.iter().zip(&data.thinned).enumerate() {
+        for (kind, f) in value_sets {
+            let points: Vec<_> = rows.iter().map(|r| (r.step, r.step as f64, f(r))).collect();
+            lines.push(line(
+                i,
+                run.id,
+                &points,
+                (x, y),
+                format!("line {kind} run-c{}", run.colour),
+                &mut spots,
+            ));
+        }
+    }
+    let tests = data.runs.iter().flat_map(|run| {
+        run.test_points.iter().filter_map(move |t| {
+            let v = if value_sets.len() > 1 { t.kl + t.recon } else { t.kl };
+            let (cx, cy) = (x.at(t.step as f64), y.at(v));
+            (cy >= TOP && cy <= h - BOTTOM).then(|| html! {
+                <rect class={format!("test-point run-c{}", run.colour)} x={format!("{:.1}", cx - 3.5)} y={format!("{:.1}", cy - 3.5)} width="7" height="7"
+                    transform={format!("rotate(45 {cx:.1} {cy:.1})")}><title>{ format!("{}, test, step {}: {v:.2} nats", run.name, t.step) }</title></rect>
+            })
+        })
+    });
+    let html = html! {
+        <>
+            { axes(w, h, x, y, steps, yr, ("training step", ylabel)) }
+            { for lines }
+            { for tests }
+        </>
+    };
+    Plot { spots, html }
+}
+
+/// What the read-out shows: (plot, run index, step).
+type Focus = Option<(usize, usize, usize)>;
+
+/// The spot nearest (px, py), if any is within reach.
+fn nearest(spots: &[Spot], px: f64, py: f64) -> Option<&Spot> {
+    spots
+        .iter()
+        .map(|s| (s, (s.2 - px).powi(2) + (s.3 - py).powi(2)))
+        .filter(|(_, d)| *d < 40.0 * 40.0)
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(s, _)| s)
+}
+
 #[function_component(LossChart)]
 pub fn loss_chart(props: &LossChartProps) -> Html {
-    let thinned = thin(&props.history);
-    let rows = &thinned;
-    let tests = &props.test_points;
-    let w = if props.compact { W_COMPACT } else { W };
-    let x_px = (LEFT, w - RIGHT);
-    let y_px = (H - BOTTOM, TOP);
-    let empty = rows.is_empty();
-
-    let steps = range(
-        rows.iter()
-            .map(|r| r.step as f64)
-            .chain(tests.iter().map(|t| t.step as f64)),
-    )
-    .unwrap_or((0.0, 100.0));
-    let steps = (0.0, steps.1.max(1.0));
-    let xs = Scale::new(steps, x_px.0, x_px.1);
-
-    // (a1) -ELBO and reconstruction share a scale; (a2) KL gets its own, being 30x smaller.
-    let big = padded(
-        range(
-            rows.iter()
-                .flat_map(|r| [r.neg_elbo, r.recon])
-                .chain(tests.iter().flat_map(|t| [t.kl + t.recon, t.recon])),
-        )
-        .unwrap_or((100.0, 200.0)),
-    );
-    let kl = padded(
-        range(rows.iter().map(|r| r.kl).chain(tests.iter().map(|t| t.kl))).unwrap_or((0.0, 10.0)),
-    );
-    let ys_big = Scale::new(big, y_px.0, y_px.1);
-    let ys_kl = Scale::new(kl, y_px.0, y_px.1);
-
-    let elbo_line: Vec<_> = rows.iter().map(|r| (r.step as f64, r.neg_elbo)).collect();
-    let recon_line: Vec<_> = rows.iter().map(|r| (r.step as f64, r.recon)).collect();
-    let kl_line: Vec<_> = rows.iter().map(|r| (r.step as f64, r.kl)).collect();
-    let test_marks = |ys: Scale, value: fn(&TestPoint) -> f64| {
-        tests.iter().map(move |t| {
-            let (cx, cy) = (xs.at(t.step as f64), ys.at(value(t)));
-            html! { <rect class="test-point" x={(cx - 3.5).to_string()} y={(cy - 3.5).to_string()} width="7" height="7"
-                transform={format!("rotate(45 {cx:.1} {cy:.1})")}><title>{ format!("test, step {}: {:.2} nats", t.step, value(t)) }</title></rect> }
-        })
+    let figure = use_node_ref();
+    let width = use_state(|| W_DEFAULT);
+    let focus = use_state(|| Focus::None);
+    {
+        // Measure after every render and on window resizes: the drawing is at its own size.
+        let (figure, width) = (figure.clone(), width.clone());
+        use_effect(move || {
+            let measure = {
+                let (figure, width) = (figure.clone(), width.clone());
+                move || {
+                    let svg = figure
+                        .cast::<web_sys::Element>()
+                        .and_then(|f| f.query_selector("svg.chart").ok().flatten());
+                    if let Some(el) = svg {
+                        // The exact width, not clientWidth's whole pixels: one drawing unit is
+                        // one CSS px.
+                        let measured = el.get_bounding_client_rect().width();
+                        let w = measured.max(W_MIN);
+                        if (w - *width).abs() >= 0.01 && measured > 0.0 {
+                            width.set(w);
+                        }
+                    }
+                }
+            };
+            measure();
+            let listener = Closure::<dyn Fn()>::new(measure);
+            let window = web_sys::window();
+            if let Some(w) = &window {
+                let _ =
+                    w.add_event_listener_with_callback("resize", listener.as_ref().unchecked_ref());
+            }
+            move || {
+                if let Some(w) = window {
+                    let _ = w.remove_event_listener_with_callback(
+                        "resize",
+                        listener.as_ref().unchecked_ref(),
+                    );
+                }
+            }
+        });
+    }
+    let w = *width;
+    let data = Data {
+        runs: &props.runs,
+        thinned: props.runs.iter().map(|r| thin(&r.history)).collect(),
     };
-
-    // (b) rate-distortion: x = KL (rate), y = reconstruction (distortion).
-    let rd_x = padded(
-        range(rows.iter().map(|r| r.kl).chain(tests.iter().map(|t| t.kl))).unwrap_or((0.0, 10.0)),
-    );
-    let rd_y = padded(
-        range(
-            rows.iter()
-                .map(|r| r.recon)
-                .chain(tests.iter().map(|t| t.recon)),
-        )
-        .unwrap_or((100.0, 200.0)),
-    );
-    let rx = Scale::new(rd_x, x_px.0, x_px.1);
-    let ry = Scale::new(rd_y, y_px.0, y_px.1);
-    let trajectory: Vec<_> = rows.iter().map(|r| (r.kl, r.recon)).collect();
-    let current = rows.last().map(|r| {
-        html! { <circle class="current" cx={rx.at(r.kl).to_string()} cy={ry.at(r.recon).to_string()} r="5">
-            <title>{ format!("now: KL {:.2}, recon {:.2} nats (β = {})", r.kl, r.recon, r.beta) }</title></circle> }
+    let empty = data.thinned.iter().all(Vec::is_empty);
+    let plots = [
+        rate_distortion(&data, w),
+        against_step(
+            &data,
+            w,
+            &[("neg-elbo", |r| r.neg_elbo), ("recon", |r| r.recon)],
+            "nats / image",
+        ),
+        against_step(&data, w, &[("kl", |r| r.kl)], "KL, nats"),
+    ];
+    let spots: Rc<Vec<Vec<Spot>>> = Rc::new(plots.iter().map(|p| p.spots.clone()).collect());
+    let labels = [
+        "rate–distortion plane: each run's KL against reconstruction, with lines of equal −ELBO",
+        "−ELBO and reconstruction against step, every run",
+        "KL against step, every run",
+    ];
+    let heights = [H_RD, H, H];
+    let svgs = plots.into_iter().enumerate().map(|(i, plot)| {
+        let h = heights[i];
+        let on_move = {
+            let (focus, spots) = (focus.clone(), spots.clone());
+            Callback::from(move |e: PointerEvent| {
+                // The pointer in the drawing's units. (offsetX is relative to the child hit, and
+                // Yew delegates events, so the current target is not the plot either.)
+                let svg = e
+                    .target()
+                    .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                    .and_then(|t| t.closest("svg.chart").ok().flatten());
+                let Some(svg) = svg else {
+                    return;
+                };
+                let rect = svg.get_bounding_client_rect();
+                let scale = w / rect.width().max(1.0);
+                let px = (f64::from(e.client_x()) - rect.left()) * scale;
+                let py = (f64::from(e.client_y()) - rect.top()) * scale;
+                let hit = nearest(&spots[i], px, py);
+                focus.set(hit.map(|s| (i, s.0, s.1)));
+            })
+        };
+        let on_key = {
+            let (focus, spots) = (focus.clone(), spots.clone());
+            Callback::from(move |e: KeyboardEvent| {
+                let list = &spots[i];
+                let now = (*focus)
+                    .filter(|f| f.0 == i)
+                    .and_then(|(_, run, step)| list.iter().position(|s| s.0 == run && s.1 == step));
+                let next = match (e.key().as_str(), now) {
+                    ("ArrowRight" | "ArrowDown", Some(k)) => (k + 1).min(list.len().saturating_sub(1)),
+                    ("ArrowLeft" | "ArrowUp", Some(k)) => k.saturating_sub(1),
+                    ("Home", _) => 0,
+                    ("End", _) => list.len().saturating_sub(1),
+                    (_, None) if e.key().starts_with("Arrow") => 0,
+                    _ => return,
+                };
+                e.prevent_default();
+                focus.set(list.get(next).map(|s| (i, s.0, s.1)));
+            })
+        };
+        let on_focus = {
+            let (focus, spots) = (focus.clone(), spots.clone());
+            Callback::from(move |_: FocusEvent| {
+                if focus.is_none_or(|f| f.0 != i) {
+                    focus.set(spots[i].last().map(|s| (i, s.0, s.1)));
+                }
+            })
+        };
+        let marker = (*focus).filter(|f| f.0 == i).and_then(|(_, run, step)| {
+            spots[i].iter().find(|s| s.0 == run && s.1 == step).map(|s| html! {
+                <circle class="hover-mark" cx={format!("{:.1}", s.2)} cy={format!("{:.1}", s.3)} r="6" />
+            })
+        });
+        html! {
+            <svg viewBox={format!("0 0 {w} {h}")} width={w.to_string()} height={h.to_string()} class="chart" role="img" tabindex="0"
+                data-testid={["chart-rd", "chart-elbo", "chart-kl"][i]} aria-label={labels[i]}
+                onpointermove={on_move} onkeydown={on_key} onfocus={on_focus}>
+                { plot.html }
+                { for marker }
+            </svg>
+        }
     });
-    let rd_tests = tests.iter().map(|t| {
-        let (cx, cy) = (rx.at(t.kl), ry.at(t.recon));
-        html! { <rect class="test-point" x={(cx - 3.5).to_string()} y={(cy - 3.5).to_string()} width="7" height="7"
-            transform={format!("rotate(45 {cx:.1} {cy:.1})")} /> }
+    let readout = (*focus).and_then(|(_, run, step)| {
+        let r = props.runs.get(run)?;
+        let row = r.history.iter().find(|row| row.step == step)?;
+        Some(html! {
+            <p class="chart-readout" data-testid="chart-readout" aria-live="polite" data-run={r.id.to_string()} data-step={step.to_string()}
+                data-kl={row.kl.to_string()} data-recon={row.recon.to_string()}>
+                <span class={format!("swatch run-c{}", r.colour)}></span>
+                { format!("{}, step {step} (epoch {:.2}): KL {:.4}, recon {:.4}, −ELBO {:.4} nats; β {}, lr {}", r.name, row.epoch, row.kl, row.recon, row.neg_elbo, row.beta, row.learning_rate) }
+            </p>
+        })
     });
-    let view_box = format!("0 0 {w} {H}");
-
+    let legend = props.runs.iter().map(|r| {
+        html! {
+            <span class={format!("key run-c{}", r.colour)}>{ &r.name }</span>
+        }
+    });
     html! {
-        <figure class="loss-chart" data-testid="loss-chart" data-points={props.history.len().to_string()} data-pretrained={props.pretrained.to_string()}
-            aria-label="loss chart: KL and reconstruction in nats per image">
+        <figure class="loss-chart" ref={figure} data-testid="loss-chart" data-points={props.points.to_string()} data-pretrained={props.pretrained.to_string()}
+            data-runs={props.runs.len().to_string()} aria-label="loss chart: KL and reconstruction in nats per image, every visible run">
             <div class="chart-legend">
-                <span class="key neg-elbo">{ "−ELBO = recon + KL" }</span>
-                <span class="key recon">{ "reconstruction −E_q[ln p(x|z)]" }</span>
-                <span class="key kl">{ "KL(q(z|x) ‖ p(z))" }</span>
-                <span class="key test">{ "◆ test split" }</span>
-                <span class="units">{ "nats per image · training-batch averages" }</span>
+                { for legend }
+                <span class="units">{ "nats per image · training-batch averages · ◆ test split · −ELBO solid, reconstruction dashed" }</span>
             </div>
             if props.pretrained {
-                <p class="chart-note" data-testid="chart-pretrained">{ format!("The run that made the pretrained model (to step {}); training here replaces this curve.", rows.last().map_or(0, |r| r.step)) }</p>
+                <p class="chart-note" data-testid="chart-pretrained">{ format!("The run that made the pretrained model (to step {}); training here adds a run beside it.", props.runs.first().and_then(|r| r.history.last()).map_or(0, |r| r.step)) }</p>
             }
             if let (true, Some(hint)) = (empty, props.hint) {
                 <p class="chart-empty" data-testid="chart-empty">{ hint }</p>
             }
-            <svg viewBox={view_box.clone()} class="chart" role="img" aria-label="-ELBO and reconstruction against step">
-                { axes(w, xs, ys_big, steps, big, "training step", "nats / image") }
-                { polyline(&recon_line, xs, ys_big, "line recon") }
-                { polyline(&elbo_line, xs, ys_big, "line neg-elbo") }
-                { for test_marks(ys_big, |t| t.kl + t.recon) }
-            </svg>
-            <svg viewBox={view_box.clone()} class="chart" role="img" aria-label="KL against step">
-                { axes(w, xs, ys_kl, steps, kl, "training step", "KL, nats") }
-                { polyline(&kl_line, xs, ys_kl, "line kl") }
-                { for test_marks(ys_kl, |t| t.kl) }
-            </svg>
-            <svg viewBox={view_box} class="chart" role="img" aria-label="rate-distortion plane: KL against reconstruction">
-                { axes(w, rx, ry, rd_x, rd_y, "rate: KL, nats", "distortion, nats") }
-                { polyline(&trajectory, rx, ry, "line trajectory") }
-                { for rd_tests }
-                { for current }
-            </svg>
+            { for svgs }
+            { for readout }
         </figure>
     }
 }

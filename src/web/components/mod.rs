@@ -17,7 +17,7 @@ pub use decoded_image::DecodedImage;
 pub use digit_pad::DigitPad;
 pub use latent_map::{LatentMap, MapOverlay};
 pub use latent_sliders::LatentSliders;
-pub use loss_chart::LossChart;
+pub use loss_chart::{ChartRun, LossChart};
 pub use number_field::NumberField;
 pub use thumb::Thumb;
 

@@ -5,12 +5,14 @@
 mod inspector;
 mod keep;
 mod maths;
+mod runs;
 mod share;
 mod training;
 
 use inspector::{inspector_props, InspectorPanel};
 use keep::KeepPanel;
 use maths::MathsPanel;
+use runs::runs_panel;
 use share::SharePanel;
 use training::{metrics, TrainingControls};
 
@@ -22,18 +24,19 @@ use yew::prelude::*;
 use super::app::App;
 use super::components::digit_pad::SIDE as DIGIT_PAD_SIDE;
 use super::components::{
-    same_rc, BoundBar, DecodedImage, DigitPad, LatentMap, LatentSliders, LossChart, MapOverlay,
-    NumberField, Thumb,
+    same_rc, BoundBar, ChartRun, DecodedImage, DigitPad, LatentMap, LatentSliders, LossChart,
+    MapOverlay, NumberField, Thumb,
 };
 use crate::analysis::evidence::{Grid, Inspection};
 use crate::analysis::train::TrainSettings;
 use crate::data::{Dataset, Digits, Split, PIXELS};
 use crate::page::inspector::{reading_text, MANIFOLD_N};
 use crate::page::maths::{AverageTerms, InputTerms};
-use crate::page::msg::{InspectMsg, KeepMsg, LoadMsg, Msg, ShareMsg, TrainMsg};
+use crate::page::msg::{InspectMsg, KeepMsg, LoadMsg, Msg, RunsMsg, ShareMsg, TrainMsg};
 use crate::page::readout::Readout;
 use crate::page::share::strip_embed;
 use crate::page::state::PageState;
+use crate::page::stop_rule::StopRule;
 use crate::page::url_state::{Panel, Panels, BATCH_SIZE, BETA, HIDDEN, LEARNING_RATE, SIGMA};
 use crate::services::session::Device;
 use crate::vae::elbo::{Likelihood, Reading};
@@ -148,7 +151,7 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
     let on_train = app.send.train.clone();
     let controls = html! {
         <TrainingControls {ready} training={st.link.training()} settings={st.settings()}
-            hidden={st.view.hidden} seed={st.view.seed} split={st.view.training_set} on_msg={on_train} />
+            hidden={st.view.hidden} seed={st.view.seed} split={st.view.training_set} stop={st.view.stop} on_msg={on_train} />
     };
     let metrics = metrics(&st.readout);
     let controls_panel = (show(Panel::Controls) || show(Panel::Metrics)).then(|| {
@@ -179,12 +182,29 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
     let chart_panel = show(Panel::Chart).then(|| {
         let (history, pretrained) = st.chart_history();
         // A frame without the training controls cannot follow an instruction to press them.
-        let chart_hint = (!embed || show(Panel::Controls)).then_some("Press Train or Step to start the chart.");
+        let chart_hint =
+            (!embed || show(Panel::Controls)).then_some("Press Train or Step to start the chart.");
+        let runs: Vec<ChartRun> = st
+            .runs
+            .all()
+            .iter()
+            .filter(|r| r.visible && r.settings.dataset == st.view.dataset)
+            .map(|r| ChartRun {
+                id: r.id,
+                name: r.name.clone(),
+                colour: r.colour,
+                history: r.history.clone(),
+                test_points: r.test_points.clone(),
+                end: r.final_numbers().map(|f| (f.kl, f.recon)),
+                sweep: r.sweep,
+                beta: r.settings.beta,
+            })
+            .collect();
         html! {
             <div class="panel chart-panel">
-                if !embed { <h2>{ "Loss, split" }</h2> }
-                <LossChart history={history} {pretrained} test_points={st.readout.test_points.clone()}
-                    compact={embed} hint={chart_hint} />
+                if !embed { <h2>{ "Loss, split: every run" }</h2> }
+                <LossChart {runs} points={history.len()} {pretrained} hint={chart_hint} />
+                if !embed { { runs_panel(st, &app.send.runs, &app.send.runs_file, &app.send.train) } }
             </div>
         }
     });

@@ -11,6 +11,7 @@ pub struct TrainingControlsProps {
     pub hidden: usize,
     pub seed: u64,
     pub split: Split,
+    pub stop: Option<StopRule>,
     pub on_msg: Callback<TrainMsg>,
 }
 
@@ -76,6 +77,22 @@ pub(super) fn training_controls(props: &TrainingControlsProps) -> Html {
             Split::Train10k
         })
     });
+    // The stop rule: its kind from the select, its number from the field beside it.
+    let (stop_kind, stop_value) = props.stop.map_or(("none", 2.0), |r| r.parts());
+    let on_stop_kind = props.on_msg.reform(move |e: Event| {
+        let kind = select_value(&e);
+        let value = match kind.as_str() {
+            "steps" => stop_value.round().max(1.0),
+            _ => stop_value,
+        };
+        TrainMsg::StopRuleSet(StopRule::parse(&format!("{kind}:{value}")).ok())
+    });
+    let on_stop_value = filtered(&props.on_msg, move |e: Event| {
+        let value = parse_input::<f64>(&e)?;
+        StopRule::parse(&format!("{stop_kind}:{value}"))
+            .ok()
+            .map(|r| TrainMsg::StopRuleSet(Some(r)))
+    });
     html! {
         <>
             <div class="buttons">
@@ -109,6 +126,16 @@ pub(super) fn training_controls(props: &TrainingControlsProps) -> Html {
                     </select>
                 </label>
                 <label>{ "seed (on Reset)" }<NumberField id="seed" min="0" value={props.seed.to_string()} onchange={on_seed} /></label>
+                <label>{ "stop at" }
+                    <select data-testid="stop-rule" onchange={on_stop_kind}>
+                        <option value="none" selected={stop_kind == "none"}>{ "never (train until paused)" }</option>
+                        <option value="epochs" selected={stop_kind == "epochs"}>{ "epochs" }</option>
+                        <option value="steps" selected={stop_kind == "steps"}>{ "steps" }</option>
+                        <option value="elbo" selected={stop_kind == "elbo"}>{ "test −ELBO ≤" }</option>
+                    </select>
+                </label>
+                <label>{ "stop value" }<NumberField id="stop-value" step="any" value={stop_value.to_string()}
+                    disabled={props.stop.is_none()} onchange={on_stop_value} /></label>
             </div>
         </>
     }
