@@ -10,6 +10,7 @@ pub mod inspector;
 pub mod keeper;
 pub mod model_slot;
 pub mod msg;
+pub mod own_data;
 pub mod readout;
 pub mod share;
 pub mod state;

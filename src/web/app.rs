@@ -9,7 +9,10 @@ use yew::prelude::*;
 use crate::data::Split;
 use crate::page::effect::{Effect, WindowId};
 use crate::page::host_bridge::recipients;
-use crate::page::msg::{HostMsg, InspectMsg, KeepMsg, LoadMsg, Loaded, Msg, ShareMsg, TrainMsg};
+use crate::page::msg::{
+    HostMsg, InspectMsg, KeepMsg, LoadMsg, Loaded, Msg, OwnMsg, ShareMsg, TrainMsg,
+};
+use crate::page::own_data::{ImportTiming, PickedImage, STORE_KEY};
 use crate::page::state::{Location, PageState};
 use crate::services::session::AnyVae;
 
@@ -23,6 +26,13 @@ pub enum AppMsg {
     WeightsFileChosen(HtmlInputElement),
     /// A `message` event: its origin, its data as JSON text, and the window that sent it.
     Posted(String, String, JsValue),
+    /// Image files (or a folder's, `true`) chosen for "Your data": decoded, then
+    /// `Own(FilesPicked)`.
+    OwnFilesChosen(HtmlInputElement, bool),
+    /// The browser decoded them, in this many ms.
+    OwnFilesDecoded(Vec<PickedImage>, bool, f64),
+    /// A dataset file chosen to import: read, then `Own(FileChosen)`.
+    OwnImportChosen(HtmlInputElement),
 }
 
 impl From<Msg> for AppMsg {
@@ -39,6 +49,10 @@ pub struct Senders {
     pub keep: Callback<KeepMsg>,
     pub share: Callback<ShareMsg>,
     pub file: Callback<HtmlInputElement>,
+    pub load: Callback<LoadMsg>,
+    pub own: Callback<OwnMsg>,
+    pub own_files: Callback<(HtmlInputElement, bool)>,
+    pub own_import: Callback<HtmlInputElement>,
 }
 
 pub struct App {
@@ -98,6 +112,10 @@ impl Component for App {
                 keep: link.callback(Msg::Keep),
                 share: link.callback(Msg::Share),
                 file: link.callback(AppMsg::WeightsFileChosen),
+                load: link.callback(Msg::Load),
+                own: link.callback(Msg::Own),
+                own_files: link.callback(|(input, folder)| AppMsg::OwnFilesChosen(input, folder)),
+                own_import: link.callback(AppMsg::OwnImportChosen),
             },
             trainer: None,
             compute: None,
@@ -125,6 +143,42 @@ impl Component for App {
                 origin,
                 text,
             }),
+            AppMsg::OwnFilesChosen(input, folder) => {
+                ctx.link().send_future(async move {
+                    let start = now_ms();
+                    let files = browser::chosen_images(&input).await;
+                    input.set_value("");
+                    match files {
+                        Ok(files) => AppMsg::OwnFilesDecoded(files, folder, now_ms() - start),
+                        Err(e) => Msg::Own(OwnMsg::FileChosen(Err(e))).into(),
+                    }
+                });
+                return false;
+            }
+            AppMsg::OwnFilesDecoded(files, folder, decode_ms) => {
+                let images = files.len();
+                let start = now_ms();
+                let render = self
+                    .state
+                    .update(Msg::Own(OwnMsg::FilesPicked { files, folder }), start);
+                self.state.own.timing = Some(ImportTiming {
+                    decode_ms,
+                    pipeline_ms: now_ms() - start,
+                    images,
+                });
+                for effect in self.state.take_effects() {
+                    self.carry_out(ctx, effect);
+                }
+                return render;
+            }
+            AppMsg::OwnImportChosen(input) => {
+                ctx.link().send_future(async move {
+                    let bytes = browser::chosen_file(&input).await;
+                    input.set_value("");
+                    Msg::Own(OwnMsg::FileChosen(bytes))
+                });
+                return false;
+            }
         };
         if let Msg::Inspect(InspectMsg::ComputeFailed(_)) = &msg {
             // Its work moves to this thread.
@@ -301,6 +355,19 @@ impl App {
                 Msg::Share(ShareMsg::Copied(what, browser::copy(&text).await))
             }),
             Effect::ReplaceQuery(query) => browser::replace_query(&query),
+            Effect::KeepOwnSet(bytes) => link.send_future(async move {
+                let result = match bytes {
+                    Some(bytes) => browser::remember(STORE_KEY, &bytes).await,
+                    None => browser::forget(STORE_KEY).await,
+                };
+                Msg::Own(OwnMsg::Stored(result))
+            }),
+            Effect::RecallOwnSet => link.send_future(async move {
+                Msg::Own(OwnMsg::Recalled(browser::recall(STORE_KEY).await))
+            }),
+            Effect::FetchOwnSet(url) => link.send_future(async move {
+                Msg::Own(OwnMsg::Fetched(super::fetch::fetch_bytes(&url).await))
+            }),
             Effect::PostTo {
                 window,
                 origin,

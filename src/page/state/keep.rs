@@ -20,7 +20,11 @@ impl PageState {
             }
         };
         if let Some(dataset) = header.dataset.filter(|d| *d != self.view.dataset) {
-            if source == WeightsSource::File {
+            if source == WeightsSource::File && dataset == Dataset::Own {
+                // A model of a user's set: put this page's set on screen, then the file.
+                self.keeper.pending_file = Some(bytes);
+                self.use_own(now);
+            } else if source == WeightsSource::File {
                 // Switch dataset first; the file is used once its test images are here.
                 self.keeper.pending_file = Some(bytes);
                 self.link.stop_training();
@@ -79,6 +83,10 @@ impl PageState {
             likelihood: self.view.likelihood,
             steps: self.readout.step as u64,
             note: "trained in the VAE playground".into(),
+            classes: match self.view.dataset {
+                Dataset::Own => self.own_classes.to_vec(),
+                _ => Vec::new(),
+            },
         }
     }
 

@@ -28,11 +28,16 @@ impl PageState {
                 };
                 self.gpu_name = name;
                 self.link.switch(device, &mut self.out);
-                self.status = format!(
-                    "Loading the pretrained {} model…",
-                    self.view.dataset.title()
-                );
-                self.out.push(Effect::FetchPreview(self.view.dataset));
+                // "Your data" loads its own way (or falls back to MNIST, fetched there).
+                let own = self.view.dataset == Dataset::Own;
+                self.start_own();
+                if !own {
+                    self.status = format!(
+                        "Loading the pretrained {} model…",
+                        self.view.dataset.title()
+                    );
+                    self.out.push(Effect::FetchPreview(self.view.dataset));
+                }
             }
             LoadMsg::PreviewLoaded(dataset, result) => {
                 if let (Ok(model), true) = (*result, self.slot.is_empty()) {
@@ -55,6 +60,7 @@ impl PageState {
             },
             LoadMsg::MapEncoded(Ok(means)) => self.means = Rc::new(means),
             LoadMsg::MapEncoded(Err(e)) => self.notice = Some(e),
+            LoadMsg::DatasetChosen(Dataset::Own) => self.use_own(now),
             LoadMsg::DatasetChosen(dataset) => {
                 if dataset != self.view.dataset {
                     self.link.stop_training();

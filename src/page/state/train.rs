@@ -8,6 +8,9 @@ impl PageState {
         match msg {
             TrainMsg::Toggled => return self.action(Action::Train, now),
             TrainMsg::StepClicked => return self.action(Action::Step, now),
+            TrainMsg::ResetClicked if self.own_changed && self.view.dataset == Dataset::Own => {
+                self.use_own(now)
+            }
             TrainMsg::ResetClicked => return self.action(Action::Reset, now),
             TrainMsg::RestoreClicked => self.restore(),
             TrainMsg::DeviceChosen(device) => {
@@ -72,7 +75,7 @@ impl PageState {
 
     /// A training action: now, or once the training images are in. They load on first use, so
     /// a visit that only explores downloads less.
-    fn action(&mut self, action: Action, now: f64) -> bool {
+    pub(super) fn action(&mut self, action: Action, now: f64) -> bool {
         if !self.ready() {
             return false;
         }
