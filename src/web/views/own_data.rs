@@ -88,7 +88,7 @@ pub(super) fn own_panel(app: &App) -> Html {
                         <input data-testid="own-files" type="file" multiple=true accept="image/*" onchange={on_files} />
                     </label>
                     <label class="file-button">{ "Add a folder…" }
-                        <input data-testid="own-folder" type="file" webkitdirectory="" multiple=true onchange={on_folder} />
+                        <input data-testid="own-folder" type="file" webkitdirectory=true multiple=true onchange={on_folder} />
                     </label>
                     <label>{ "Ink " }
                         <select data-testid="own-polarity" aria-label="which way the images' ink runs" onchange={on_polarity}>
