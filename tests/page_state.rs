@@ -236,6 +236,8 @@ impl Browser {
                 self.send(Msg::Keep(KeepMsg::Exported(bytes)));
             }
             Effect::Download { .. } | Effect::Copy { .. } | Effect::Forget { .. } => {}
+            // "Your data" is `own_page.rs`'s.
+            Effect::KeepOwnSet(_) | Effect::RecallOwnSet | Effect::FetchOwnSet(_) => {}
             Effect::Remember { step, .. } => {
                 self.remembered.push(step);
                 self.send(Msg::Keep(KeepMsg::Remembered(step, Ok(()))));

@@ -8,6 +8,8 @@
 //! cargo run --release --bin vae -- evidence --weights www/weights/mnist.vaew --index 0 --gap-split
 //! cargo run --release --bin vae -- evidence --weights www/weights/mnist.vaew --all --gap-split --count 1000
 //! cargo run --release --bin vae -- inspect --weights www/weights/mnist.vaew --index 0
+//! cargo run --release --bin vae -- dataset pack my-images/ -o set.vaed
+//! cargo run --release --bin vae -- train --images my-images/ --epochs 50 --out model.vaew
 //! ```
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -37,7 +39,9 @@ mod cli {
     };
     use vae_playground::analysis::gap_split::{GapSplit, GAP_NODES};
     use vae_playground::analysis::train::{TrainSettings, Trainer};
-    use vae_playground::data::{Dataset, Digits, Split};
+    use vae_playground::data::image_folder::read_folder;
+    use vae_playground::data::own::{OwnSet, Polarity};
+    use vae_playground::data::{dataset_file, Dataset, Digits, Split};
     use vae_playground::services::session::AnyVae;
     use vae_playground::vae::backend::{Cpu, CpuTrain, ReadbackError};
     use vae_playground::vae::elbo::Likelihood;
@@ -97,6 +101,52 @@ mod cli {
         /// Time `AnyVae::inspect` (what the page computes for one image) and a 20x20 grid decode;
         /// prints JSON with milliseconds.
         Inspect(InspectArgs),
+        /// Your own images as a dataset file (`.vaed`, what the page downloads and loads).
+        #[command(subcommand)]
+        Dataset(DatasetCommand),
+    }
+
+    #[derive(Subcommand)]
+    enum DatasetCommand {
+        /// Pack a folder of image files (sub-folder names are the classes) into a dataset file;
+        /// prints JSON: images, classes, counts, skipped files and why.
+        Pack(PackArgs),
+    }
+
+    #[derive(Args)]
+    struct PackArgs {
+        /// The folder of images.
+        dir: PathBuf,
+        /// The dataset file to write.
+        #[arg(short, long)]
+        out: PathBuf,
+        #[command(flatten)]
+        polarity: PolarityArg,
+    }
+
+    /// `--polarity`: which way image files' ink runs.
+    #[derive(Args)]
+    struct PolarityArg {
+        /// `auto` inverts images with a light border (dark ink on light paper).
+        #[arg(long, value_enum, default_value = "auto")]
+        polarity: PolarityValue,
+    }
+
+    #[derive(Clone, Copy, ValueEnum)]
+    enum PolarityValue {
+        Auto,
+        LightOnDark,
+        DarkOnLight,
+    }
+
+    impl From<PolarityValue> for Polarity {
+        fn from(p: PolarityValue) -> Self {
+            match p {
+                PolarityValue::Auto => Polarity::Auto,
+                PolarityValue::LightOnDark => Polarity::LightOnDark,
+                PolarityValue::DarkOnLight => Polarity::DarkOnLight,
+            }
+        }
     }
 
     /// `vae train`'s arguments.
@@ -104,6 +154,12 @@ mod cli {
     struct TrainArgs {
         #[arg(long, value_enum, default_value = "mnist")]
         dataset: DatasetArg,
+        /// Train on your own images instead: a folder of image files (sub-folder names are the
+        /// classes) or a dataset file (`.vaed`), split into training and test images by `--seed`.
+        #[arg(long, conflicts_with_all = ["dataset", "small"])]
+        images: Option<PathBuf>,
+        #[command(flatten)]
+        polarity: PolarityArg,
         /// Train on the first 10k training images instead of all 60k.
         #[arg(long)]
         small: bool,
@@ -257,6 +313,7 @@ mod cli {
             Command::Evidence(args) => evidence(args, data_dir),
             Command::Preview(args) => preview(args),
             Command::Inspect(args) => inspect(args, data_dir),
+            Command::Dataset(DatasetCommand::Pack(args)) => pack(args),
         }
     }
 
@@ -296,6 +353,8 @@ mod cli {
     fn train(args: TrainArgs, data_dir: &Path) -> Result<(), Error> {
         let TrainArgs {
             dataset,
+            images,
+            polarity,
             small,
             epochs,
             hidden,
@@ -311,10 +370,25 @@ mod cli {
             quiet,
         } = args;
         let device = Default::default();
-        let dataset: Dataset = dataset.into();
-        let split = if small { Split::Train10k } else { Split::Train };
-        let train = Arc::new(Digits::load(data_dir, dataset, split)?);
-        let test = Digits::load(data_dir, dataset, Split::Test)?;
+        let (dataset, train, test, classes) = match images {
+            Some(path) => {
+                let set = own_set(&path, polarity.polarity.into())?;
+                let (train, test) = set.split(seed)?;
+                (Dataset::Own, train, test, set.names().to_vec())
+            }
+            None => {
+                let dataset: Dataset = dataset.into();
+                let split = if small { Split::Train10k } else { Split::Train };
+                let train = Digits::load(data_dir, dataset, split)?;
+                (
+                    dataset,
+                    train,
+                    Digits::load(data_dir, dataset, Split::Test)?,
+                    Vec::new(),
+                )
+            }
+        };
+        let train = Arc::new(train);
         let likelihood = match decoder {
             DecoderArg::Bernoulli => Likelihood::Bernoulli,
             DecoderArg::Gaussian => Likelihood::Gaussian { sigma },
@@ -373,6 +447,7 @@ mod cli {
         let summary = json!({
             "dataset": dataset.key(),
             "train_images": train.len(),
+            "test_images": test.len(),
             "hidden": trainer.config().hidden,
             "epochs": trainer.epoch(),
             "steps": trainer.step(),
@@ -405,6 +480,7 @@ mod cli {
                     test_parts.kl,
                     trainer.epoch()
                 ),
+                classes,
             };
             let bytes = block_on(weights::encode(&model, seed, &provenance))?;
             write(&path, &bytes)?;
@@ -412,6 +488,39 @@ mod cli {
         if let Some(path) = history {
             write_history(&path, trainer.history())?;
         }
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+        Ok(())
+    }
+
+    /// A user's set: a dataset file, or a folder of image files (skipped files are listed on
+    /// stderr).
+    fn own_set(path: &Path, polarity: Polarity) -> Result<OwnSet, Error> {
+        if path.is_dir() {
+            let folder = read_folder(path, polarity)?;
+            for skipped in &folder.skipped {
+                eprintln!("skipped {}: {}", skipped.path, skipped.why);
+            }
+            Ok(folder.set)
+        } else {
+            Ok(dataset_file::decode(&std::fs::read(path)?)?)
+        }
+    }
+
+    fn pack(args: PackArgs) -> Result<(), Error> {
+        let folder = read_folder(&args.dir, args.polarity.polarity.into())?;
+        write(&args.out, &dataset_file::encode(&folder.set))?;
+        let summary = json!({
+            "out": args.out.display().to_string(),
+            "images": folder.set.len(),
+            "classes": folder.set.names(),
+            "counts": folder.set.counts(),
+            "inverted": folder.inverted,
+            "skipped": folder
+                .skipped
+                .iter()
+                .map(|s| json!({ "path": s.path, "why": s.why }))
+                .collect::<Vec<_>>(),
+        });
         println!("{}", serde_json::to_string_pretty(&summary)?);
         Ok(())
     }
@@ -601,6 +710,7 @@ mod cli {
             likelihood: header.likelihood,
             steps: header.steps,
             note: header.note,
+            classes: header.classes,
         };
         let preview = block_on(weights::encode_preview(
             &model,

@@ -35,15 +35,22 @@ pub const CENTRE: f64 = 14.0;
 ///   frame (a centre of mass more than 4 px from the box's centre), the box is moved only as
 ///   far as the frame allows and nothing is cropped.
 pub fn to_mnist(canvas: &[f32], side: usize) -> Option<Vec<f32>> {
-    if side == 0 || side.checked_mul(side) != Some(canvas.len()) {
+    to_mnist_rect(canvas, side, side)
+}
+
+/// [`to_mnist`] for ink on a `width`×`height` raster (row-major): what image files of any
+/// shape go through ([`super::own`]). `None` when there is no ink, or `ink.len()` is not
+/// `width * height`.
+pub fn to_mnist_rect(ink: &[f32], width: usize, height: usize) -> Option<Vec<f32>> {
+    if width == 0 || height == 0 || width.checked_mul(height) != Some(ink.len()) {
         return None;
     }
-    let at = |x: usize, y: usize| clean(canvas[y * side + x]);
+    let at = |x: usize, y: usize| clean(ink[y * width + x]);
 
     // Bounding box of the ink (inclusive).
     let (mut x0, mut x1, mut y0, mut y1) = (usize::MAX, 0, usize::MAX, 0);
-    for y in 0..side {
-        for x in 0..side {
+    for y in 0..height {
+        for x in 0..width {
             if at(x, y) > 0.0 {
                 x0 = x0.min(x);
                 x1 = x1.max(x);

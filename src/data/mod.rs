@@ -11,7 +11,11 @@ use burn::tensor::{Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+pub mod dataset_file;
 pub mod drawing;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod image_folder;
+pub mod own;
 
 /// Pixels per image.
 pub const PIXELS: usize = 28 * 28;
@@ -46,12 +50,16 @@ pub enum Dataset {
     /// (dynamic binarisation), the test split once with [`BINARISED_TEST_SEED`].
     #[serde(rename = "mnist-bin")]
     MnistBin,
+    /// The user's own images ([`own`]): no files, no pretrained model; class names live with
+    /// the set.
+    Own,
 }
 
 /// The seed of binarised MNIST's test split: fixed, so its ln p(x) compares across models.
 pub const BINARISED_TEST_SEED: u64 = 0x4249_4E54_4553_5400; // "BINTEST"
 
 impl Dataset {
+    /// The built-in sets, which ship files and a pretrained model.
     pub const ALL: [Dataset; 3] = [Dataset::Mnist, Dataset::Fashion, Dataset::MnistBin];
 
     /// URL value, CLI value and the stem of its weights' file names.
@@ -60,6 +68,7 @@ impl Dataset {
             Dataset::Mnist => "mnist",
             Dataset::Fashion => "fashion",
             Dataset::MnistBin => "mnist-bin",
+            Dataset::Own => "own",
         }
     }
 
@@ -76,8 +85,12 @@ impl Dataset {
         self == Dataset::MnistBin
     }
 
+    /// The dataset a URL or CLI value names: a built-in one, or `own`.
     pub fn from_key(key: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|d| d.key() == key)
+        Self::ALL
+            .into_iter()
+            .chain([Dataset::Own])
+            .find(|d| d.key() == key)
     }
 
     pub fn title(self) -> &'static str {
@@ -85,12 +98,14 @@ impl Dataset {
             Dataset::Mnist => "MNIST digits",
             Dataset::Fashion => "Fashion-MNIST",
             Dataset::MnistBin => "MNIST, binarised",
+            Dataset::Own => "Your data",
         }
     }
 
+    /// The classes' names (a user's set names its own; these are its placeholders).
     pub fn class_names(self) -> [&'static str; 10] {
         match self {
-            Dataset::Mnist | Dataset::MnistBin => {
+            Dataset::Mnist | Dataset::MnistBin | Dataset::Own => {
                 ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]
             }
             Dataset::Fashion => [
@@ -113,6 +128,7 @@ impl Dataset {
         match self {
             Dataset::Mnist | Dataset::MnistBin => "MNIST by Yann LeCun, Corinna Cortes and Christopher J.C. Burges, derived from NIST data; CC BY-SA 3.0",
             Dataset::Fashion => "Fashion-MNIST by Zalando Research; MIT licence",
+            Dataset::Own => "Your own images",
         }
     }
 }
@@ -326,7 +342,7 @@ pub fn binarise(
 }
 
 /// SplitMix64's finaliser: a bijection of u64 that scatters nearby inputs.
-fn mix(mut z: u64) -> u64 {
+pub(crate) fn mix(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)

@@ -71,6 +71,13 @@ pub enum Effect {
         origin: String,
         json: String,
     },
+    /// Keep the user's set (a dataset file) in browser storage, or forget it (`None`):
+    /// `Own(Stored)`.
+    KeepOwnSet(Option<Rc<Vec<u8>>>),
+    /// Read the set kept in browser storage: `Own(Recalled)`.
+    RecallOwnSet,
+    /// Fetch a dataset file of this site: `Own(Fetched)`.
+    FetchOwnSet(String),
     /// Post JSON text to the embedding page, once per allowed origin.
     PostToParent { origins: Vec<String>, json: String },
 }

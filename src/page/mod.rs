@@ -11,6 +11,7 @@ pub mod keeper;
 pub mod maths;
 pub mod model_slot;
 pub mod msg;
+pub mod own_data;
 pub mod pretrained;
 pub mod readout;
 pub mod runs;

@@ -4,6 +4,7 @@
 use std::rc::Rc;
 
 use crate::analysis::train::{HistoryRow, TrainSettings};
+use crate::data::own::Polarity;
 use crate::data::{Dataset, Digits, Split};
 use crate::page::stop_rule::StopRule;
 use crate::page::url_state::{MapView, Panel};
@@ -13,6 +14,7 @@ use crate::services::train_service::TrainEvent;
 use crate::vae::gpu_limits::GpuAdapter;
 
 use super::effect::WindowId;
+use super::own_data::PickedImage;
 use super::pretrained::Pretrained;
 
 pub enum Msg {
@@ -28,6 +30,7 @@ pub enum Msg {
     Share(ShareMsg),
     Host(HostMsg),
     Runs(RunsMsg),
+    Own(OwnMsg),
 }
 
 /// What the page loads for one dataset.
@@ -106,6 +109,34 @@ pub enum KeepMsg {
     RememberToggled(bool),
     Remembered(usize, Result<(), String>),
     Forgotten(Result<(), String>),
+}
+
+/// "Your data": the set's editor, its file and where it is kept.
+pub enum OwnMsg {
+    /// The data pad's ink (grey levels on a `side` x `side` raster), or `None` once cleared.
+    PadDrawn(Option<(Rc<Vec<f32>>, usize)>),
+    /// Add the pad's drawing to the picked class.
+    AddClicked,
+    ClassPicked(usize),
+    ClassRenamed(usize, String),
+    ClassAdded,
+    Removed(usize),
+    UndoClicked,
+    ClearClicked,
+    PolarityChosen(Polarity),
+    /// Image files the browser decoded; from a folder (its sub-folders are the classes) or not.
+    FilesPicked {
+        files: Vec<PickedImage>,
+        folder: bool,
+    },
+    ExportClicked,
+    /// A dataset file chosen to import (`None`: nothing chosen).
+    FileChosen(Result<Option<Vec<u8>>, String>),
+    /// The dataset file a link named (`dataset=url:…`).
+    Fetched(Result<Vec<u8>, String>),
+    /// The set this browser kept, if any.
+    Recalled(Result<Option<Vec<u8>>, String>),
+    Stored(Result<(), String>),
 }
 
 pub enum ShareMsg {

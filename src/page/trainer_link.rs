@@ -99,6 +99,9 @@ pub struct TrainerLink {
     busy: bool,
     /// Where the next trainer runs, and the current one if not moving.
     device: Device,
+    /// A user's set as a dataset file, and the seed it is split by: what `Dataset::Own`'s
+    /// training images come from.
+    own: Option<(Rc<Vec<u8>>, u64)>,
 }
 
 impl TrainerLink {
@@ -112,6 +115,7 @@ impl TrainerLink {
             training: false,
             busy: false,
             device,
+            own: None,
         }
     }
 
@@ -155,6 +159,26 @@ impl TrainerLink {
         }
     }
 
+    /// Use this dataset file, split by `seed`, for `Dataset::Own` from now on.
+    pub fn set_own(&mut self, file: Rc<Vec<u8>>, seed: u64) {
+        self.own = Some((file, seed));
+    }
+
+    /// Ask the worker for `split` of `dataset`: it fetches a built-in one, and gets a user's
+    /// set sent with the command.
+    fn post_data(&self, dataset: Dataset, split: Split, out: &mut Vec<Effect>) {
+        if !self.worker {
+            return;
+        }
+        match (dataset, &self.own) {
+            (Dataset::Own, Some((file, seed))) => out.push(Effect::Train(
+                TrainCommand::OwnData { seed: *seed, split },
+                Some(file.clone()),
+            )),
+            _ => out.push(Effect::Train(TrainCommand::Data { dataset, split }, None)),
+        }
+    }
+
     fn ensure_worker(&mut self, out: &mut Vec<Effect>) {
         if !self.worker {
             self.worker = true;
@@ -180,7 +204,7 @@ impl TrainerLink {
             _ => {
                 self.phase = Phase::WaitingForData { then: Some(action) };
                 self.ensure_worker(out);
-                self.post(TrainCommand::Data { dataset, split }, out);
+                self.post_data(dataset, split, out);
                 true
             }
         }
@@ -193,7 +217,7 @@ impl TrainerLink {
         if (self.images.is_none() && !fetching) || self.phase == Phase::GaveUp {
             return false;
         }
-        self.post(TrainCommand::Data { dataset, split }, out);
+        self.post_data(dataset, split, out);
         true
     }
 
@@ -434,7 +458,7 @@ impl TrainerLink {
             return;
         }
         self.ensure_worker(out);
-        self.post(TrainCommand::Data { dataset, split }, out);
+        self.post_data(dataset, split, out);
         self.start(None, Some(weights), progress, settings, out);
         if was_training {
             self.training = true;

@@ -250,6 +250,8 @@ pub struct Parsed {
     /// Origins named by `host=` (besides the page's own, which is always allowed).
     pub hosts: Vec<String>,
     pub notices: Vec<Notice>,
+    /// `dataset=url:…`: a dataset file to load as "Your data" (the page checks its origin).
+    pub dataset_url: Option<String>,
 }
 
 /// Parse a query string (with or without its leading `?`).
@@ -344,9 +346,14 @@ fn apply(out: &mut Parsed, key: &str, value: &str) -> Result<(), String> {
         }
         "panels" => s.panels = parse_panels(value)?,
         "dataset" => {
+            if let Some(url) = value.strip_prefix("url:") {
+                s.dataset = Dataset::Own;
+                out.dataset_url = Some(url.to_string());
+                return Ok(());
+            }
             s.dataset = Dataset::from_key(value).ok_or_else(|| {
                 format!(
-                    "Unknown dataset `{}` (use mnist, fashion or mnist-bin); showing MNIST.",
+                    "Unknown dataset `{}` (use mnist, fashion, mnist-bin, own or url:FILE); showing MNIST.",
                     show(value)
                 )
             })?

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::train::{ChunkReport, Clock, HistoryRow, Progress, TrainError, TrainSettings};
-use crate::data::{Dataset, Digits, Split};
+use crate::data::{dataset_file, Dataset, Digits, Split};
 use crate::services::session::{Device, Session};
 use crate::vae::elbo::ElboParts;
 use crate::vae::model::VaeConfig;
@@ -41,6 +41,13 @@ pub enum TrainCommand {
     /// for the map and test -ELBO it reports while running.
     Data {
         dataset: Dataset,
+        split: Split,
+    },
+    /// Train on a user's set from now on: the dataset file (`.vaed`) sent with the command,
+    /// split by `seed` into training and test images as the page split it
+    /// ([`crate::data::own::OwnSet::split`]). Reported as `Data` is, for [`Dataset::Own`].
+    OwnData {
+        seed: u64,
         split: Split,
     },
     /// A new trainer in place of the current one: fresh from `fresh`, or else from the weights
@@ -270,6 +277,17 @@ impl TrainService {
     ) -> Vec<Outgoing> {
         match command {
             TrainCommand::Data { .. } => Vec::new(),
+            TrainCommand::OwnData { seed, split } => {
+                let event = match own_split(weights.as_deref(), seed) {
+                    Ok((train, test)) => self.set_data(Dataset::Own, split, Arc::new(train), &test),
+                    Err(message) => TrainEvent::DataFailed {
+                        dataset: Dataset::Own,
+                        split,
+                        message,
+                    },
+                };
+                vec![event.into()]
+            }
             TrainCommand::Start {
                 generation,
                 device,
@@ -400,6 +418,7 @@ impl TrainService {
             likelihood: session.settings().likelihood,
             steps: session.step() as u64,
             note: "trained in the VAE playground".into(),
+            classes: Vec::new(),
         }
     }
 
@@ -524,6 +543,13 @@ impl TrainService {
 /// it takes at most [`SIDE_WORK_SHARE`] of the time.
 fn paced(every_ms: f64, cost_ms: f64) -> f64 {
     every_ms.max(cost_ms / SIDE_WORK_SHARE)
+}
+
+/// A user's set from its dataset file, split by `seed`.
+fn own_split(file: Option<&[u8]>, seed: u64) -> Result<(Digits, Digits), String> {
+    let file = file.ok_or("no dataset file came with the command")?;
+    let set = dataset_file::decode(file).map_err(|e| e.to_string())?;
+    set.split(seed).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -105,6 +105,10 @@ pub struct Header {
     /// Only the decoder's tensors (a preview file).
     #[serde(default)]
     pub decoder_only: bool,
+    /// The class names of a user's set the model was trained on (`dataset` is `own`); absent
+    /// from files of the built-in sets.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -167,6 +171,8 @@ pub struct Provenance {
     pub likelihood: Likelihood,
     pub steps: u64,
     pub note: String,
+    /// The class names of a user's set.
+    pub classes: Vec<String>,
 }
 
 /// Serialise `model` (reads its tensors back from the device, hence async).
@@ -205,6 +211,7 @@ async fn write<B: Backend>(
         note: provenance.note.clone(),
         dtype,
         decoder_only,
+        classes: provenance.classes.clone(),
     };
     let header_json =
         serde_json::to_vec(&header).map_err(|e| WeightsError::BadHeader(e.to_string()))?;

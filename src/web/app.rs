@@ -10,8 +10,9 @@ use crate::data::Split;
 use crate::page::effect::{Effect, WindowId};
 use crate::page::host_bridge::recipients;
 use crate::page::msg::{
-    HostMsg, InspectMsg, KeepMsg, LoadMsg, Loaded, Msg, RunsMsg, ShareMsg, TrainMsg,
+    HostMsg, InspectMsg, KeepMsg, LoadMsg, Loaded, Msg, OwnMsg, RunsMsg, ShareMsg, TrainMsg,
 };
+use crate::page::own_data::{ImportTiming, PickedImage, STORE_KEY};
 use crate::page::state::{Location, PageState};
 use crate::services::session::AnyVae;
 
@@ -27,6 +28,13 @@ pub enum AppMsg {
     RunsFileChosen(HtmlInputElement),
     /// A `message` event: its origin, its data as JSON text, and the window that sent it.
     Posted(String, String, JsValue),
+    /// Image files (or a folder's, `true`) chosen for "Your data": decoded, then
+    /// `Own(FilesPicked)`.
+    OwnFilesChosen(HtmlInputElement, bool),
+    /// The browser decoded them, in this many ms.
+    OwnFilesDecoded(Vec<PickedImage>, bool, f64),
+    /// A dataset file chosen to import: read, then `Own(FileChosen)`.
+    OwnImportChosen(HtmlInputElement),
 }
 
 impl From<Msg> for AppMsg {
@@ -45,6 +53,10 @@ pub struct Senders {
     pub file: Callback<HtmlInputElement>,
     pub runs: Callback<RunsMsg>,
     pub runs_file: Callback<HtmlInputElement>,
+    pub load: Callback<LoadMsg>,
+    pub own: Callback<OwnMsg>,
+    pub own_files: Callback<(HtmlInputElement, bool)>,
+    pub own_import: Callback<HtmlInputElement>,
 }
 
 pub struct App {
@@ -106,6 +118,10 @@ impl Component for App {
                 file: link.callback(AppMsg::WeightsFileChosen),
                 runs: link.callback(Msg::Runs),
                 runs_file: link.callback(AppMsg::RunsFileChosen),
+                load: link.callback(Msg::Load),
+                own: link.callback(Msg::Own),
+                own_files: link.callback(|(input, folder)| AppMsg::OwnFilesChosen(input, folder)),
+                own_import: link.callback(AppMsg::OwnImportChosen),
             },
             trainer: None,
             compute: None,
@@ -141,6 +157,42 @@ impl Component for App {
                 origin,
                 text,
             }),
+            AppMsg::OwnFilesChosen(input, folder) => {
+                ctx.link().send_future(async move {
+                    let start = now_ms();
+                    let files = browser::chosen_images(&input).await;
+                    input.set_value("");
+                    match files {
+                        Ok(files) => AppMsg::OwnFilesDecoded(files, folder, now_ms() - start),
+                        Err(e) => Msg::Own(OwnMsg::FileChosen(Err(e))).into(),
+                    }
+                });
+                return false;
+            }
+            AppMsg::OwnFilesDecoded(files, folder, decode_ms) => {
+                let images = files.len();
+                let start = now_ms();
+                let render = self
+                    .state
+                    .update(Msg::Own(OwnMsg::FilesPicked { files, folder }), start);
+                self.state.own.timing = Some(ImportTiming {
+                    decode_ms,
+                    pipeline_ms: now_ms() - start,
+                    images,
+                });
+                for effect in self.state.take_effects() {
+                    self.carry_out(ctx, effect);
+                }
+                return render;
+            }
+            AppMsg::OwnImportChosen(input) => {
+                ctx.link().send_future(async move {
+                    let bytes = browser::chosen_file(&input).await;
+                    input.set_value("");
+                    Msg::Own(OwnMsg::FileChosen(bytes))
+                });
+                return false;
+            }
         };
         if let Msg::Inspect(InspectMsg::ComputeFailed(_)) = &msg {
             // Its work moves to this thread.
@@ -327,6 +379,19 @@ impl App {
                 Msg::Share(ShareMsg::Copied(what, browser::copy(&text).await))
             }),
             Effect::ReplaceQuery(query) => browser::replace_query(&query),
+            Effect::KeepOwnSet(bytes) => link.send_future(async move {
+                let result = match bytes {
+                    Some(bytes) => browser::remember(STORE_KEY, &bytes).await,
+                    None => browser::forget(STORE_KEY).await,
+                };
+                Msg::Own(OwnMsg::Stored(result))
+            }),
+            Effect::RecallOwnSet => link.send_future(async move {
+                Msg::Own(OwnMsg::Recalled(browser::recall(STORE_KEY).await))
+            }),
+            Effect::FetchOwnSet(url) => link.send_future(async move {
+                Msg::Own(OwnMsg::Fetched(super::fetch::fetch_bytes(&url).await))
+            }),
             Effect::PostTo {
                 window,
                 origin,

@@ -4,6 +4,8 @@
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
+use crate::page::own_data::PickedImage;
+
 /// A `message` listener: (origin, data as JSON text, source window).
 pub type MessageListener = Closure<dyn Fn(String, String, JsValue)>;
 
@@ -19,6 +21,13 @@ extern "C" {
     fn js_download(name: &str, bytes: &[u8]);
     #[wasm_bindgen(js_name = readChosenFile)]
     fn read_chosen_file(input: &web_sys::HtmlInputElement, max_bytes: f64) -> js_sys::Promise;
+    #[wasm_bindgen(js_name = decodeChosenImages)]
+    fn decode_chosen_images(
+        input: &web_sys::HtmlInputElement,
+        max_side: f64,
+        max_bytes: f64,
+        max_files: f64,
+    ) -> js_sys::Promise;
     #[wasm_bindgen(js_name = copyText)]
     fn copy_text(text: &str) -> js_sys::Promise;
     #[wasm_bindgen(js_name = listenForMessages)]
@@ -101,6 +110,45 @@ pub async fn chosen_file(input: &web_sys::HtmlInputElement) -> Result<Option<Vec
         .dyn_into::<js_sys::Uint8Array>()
         .ok()
         .map(|a| a.to_vec()))
+}
+
+/// The largest image file the page decodes.
+const MAX_IMAGE_FILE: f64 = 32.0 * 1024.0 * 1024.0;
+
+/// The image files chosen in `input` (a folder's too), each decoded by the browser to RGBA
+/// (at most `own::MAX_SIDE` on a side), or why not; an error for more files than a set holds.
+pub async fn chosen_images(input: &web_sys::HtmlInputElement) -> Result<Vec<PickedImage>, String> {
+    use crate::data::own::{MAX_IMAGES, MAX_SIDE};
+    let value = wait(decode_chosen_images(
+        input,
+        MAX_SIDE as f64,
+        MAX_IMAGE_FILE,
+        MAX_IMAGES as f64,
+    ))
+    .await?;
+    let field = |item: &JsValue, name: &str| js_sys::Reflect::get(item, &name.into()).ok();
+    Ok(js_sys::Array::from(&value)
+        .iter()
+        .map(|item| {
+            let path = field(&item, "path")
+                .and_then(|v| v.as_string())
+                .unwrap_or_default();
+            let error = field(&item, "error").and_then(|v| v.as_string());
+            let decoded = match error {
+                Some(e) => Err(e),
+                None => {
+                    let size =
+                        |name| field(&item, name).and_then(|v| v.as_f64()).unwrap_or(0.0) as usize;
+                    let rgba = field(&item, "rgba")
+                        .and_then(|v| v.dyn_into::<js_sys::Uint8Array>().ok())
+                        .map(|a| a.to_vec())
+                        .unwrap_or_default();
+                    Ok((rgba, size("width"), size("height")))
+                }
+            };
+            PickedImage { path, decoded }
+        })
+        .collect())
 }
 
 pub async fn copy(text: &str) -> Result<(), String> {

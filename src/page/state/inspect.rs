@@ -8,7 +8,10 @@ impl PageState {
         match msg {
             InspectMsg::ExamplePicked(index) => {
                 if let Some(test) = &self.test {
-                    let label = self.view.dataset.class_names()[test.label(index) as usize % 10];
+                    let names = self.class_names();
+                    let label = names
+                        .get(usize::from(test.label(index)))
+                        .map_or("?", String::as_str);
                     let x = Rc::new(test.image_f32(index));
                     self.inspector
                         .set_input(x, format!("test image #{index} ({label})"));

@@ -21,7 +21,11 @@ impl PageState {
             }
         };
         if let Some(dataset) = header.dataset.filter(|d| *d != self.view.dataset) {
-            if source != WeightsSource::Remembered {
+            if source != WeightsSource::Remembered && dataset == Dataset::Own {
+                // A model of a user's set: put this page's set on screen, then the file.
+                self.keeper.pending_file = Some(bytes);
+                self.use_own(now);
+            } else if source != WeightsSource::Remembered {
                 // Switch dataset first; the file is used once its test images are here.
                 self.keeper.pending_file = Some(bytes);
                 self.link.stop_training();
@@ -82,6 +86,10 @@ impl PageState {
             likelihood: self.view.likelihood,
             steps: self.readout.step as u64,
             note: "trained in the VAE playground".into(),
+            classes: match self.view.dataset {
+                Dataset::Own => self.own_classes.to_vec(),
+                _ => Vec::new(),
+            },
         }
     }
 

@@ -29,14 +29,11 @@ impl PageState {
                 };
                 self.gpu_name = name;
                 self.link.switch(device, &mut self.out);
-                self.status = format!(
-                    "Loading the pretrained {} model…",
-                    self.view.dataset.title()
-                );
-                let wanted = self.wanted_pretrained();
-                match wanted.preview_path() {
-                    Some(_) => self.out.push(Effect::FetchPreview(wanted)),
-                    None => self.fetch_model(wanted, self.keeper.remember),
+                // "Your data" loads its own way (or falls back to MNIST, fetched there).
+                let own = self.view.dataset == Dataset::Own;
+                self.start_own();
+                if !own {
+                    self.fetch_first();
                 }
             }
             LoadMsg::PreviewLoaded(dataset, result) => {
@@ -63,6 +60,7 @@ impl PageState {
             },
             LoadMsg::MapEncoded(Ok(means)) => self.means = Rc::new(means),
             LoadMsg::MapEncoded(Err(e)) => self.notice = Some(e),
+            LoadMsg::DatasetChosen(Dataset::Own) => self.use_own(now),
             LoadMsg::DatasetChosen(dataset) => {
                 if dataset != self.view.dataset {
                     self.link.stop_training();
@@ -77,6 +75,19 @@ impl PageState {
     /// Fetch `pretrained` and the test split; with `recall`, also the model this browser kept.
     pub(super) fn fetch_model(&mut self, pretrained: Pretrained, recall: bool) {
         self.out.push(Effect::FetchModel { pretrained, recall });
+    }
+
+    /// Open the dataset chosen now with its shipped model: its preview first, where it has one.
+    pub(super) fn fetch_first(&mut self) {
+        self.status = format!(
+            "Loading the pretrained {} model…",
+            self.view.dataset.title()
+        );
+        let wanted = self.wanted_pretrained();
+        match wanted.preview_path() {
+            Some(_) => self.out.push(Effect::FetchPreview(wanted)),
+            None => self.fetch_model(wanted, self.keeper.remember),
+        }
     }
 
     /// The shipped model for the dataset and decoder chosen now.

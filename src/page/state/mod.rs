@@ -7,6 +7,7 @@ mod host;
 mod inspect;
 mod keep;
 mod load;
+mod own;
 mod runs;
 mod share;
 mod sweep;
@@ -29,11 +30,13 @@ use super::inspector::{Inspector, INTERP_FRAMES};
 use super::keeper::{Keeper, WeightsSource};
 use super::model_slot::ModelSlot;
 use super::msg::{HostMsg, InspectMsg, KeepMsg, LoadMsg, Loaded, Msg, RunsMsg, ShareMsg, TrainMsg};
+use super::own_data::{same_origin_url, OwnData};
 use super::readout::Readout;
 use super::runs::{RunOrigin, Runs};
 use super::share::{Share, URL_SYNC_MS};
 use super::sweep::{Sweep, DEFAULT_BETAS};
 use super::trainer_link::{Action, Phase, Report, Restart, TrainerLink};
+use futures::FutureExt;
 
 /// While training, a chunk report with nothing but new counters renders at most this often (ms).
 const RENDER_EVERY_MS: f64 = 100.0;
@@ -94,6 +97,15 @@ pub struct PageState {
     pub checkpoint: Option<(Rc<Vec<u8>>, Progress)>,
     /// When the page last rendered (ms).
     last_render: f64,
+    /// "Your data": the user's set as edited.
+    pub own: OwnData,
+    /// The class names of the set on screen when it is the user's.
+    own_classes: Rc<Vec<String>>,
+    /// The set changed since it was put on screen (Reset takes the new one).
+    own_changed: bool,
+    /// Where a link asked to load "Your data" from (`dataset=url:…`), checked against the
+    /// page's origin: the address, or why it was refused.
+    own_url: Option<Result<String, String>>,
     out: Vec<Effect>,
 }
 
@@ -134,8 +146,23 @@ impl PageState {
             start: None,
             checkpoint: None,
             last_render: 0.0,
+            own: OwnData::default(),
+            own_classes: Rc::new(Vec::new()),
+            own_changed: false,
+            own_url: parsed
+                .dataset_url
+                .as_deref()
+                .map(|url| same_origin_url(url, &location.origin)),
             out: Vec::new(),
             view,
+        }
+    }
+
+    /// The class names of the dataset on screen: the map's legend.
+    pub fn class_names(&self) -> Rc<Vec<String>> {
+        match self.view.dataset {
+            Dataset::Own => self.own_classes.clone(),
+            d => Rc::new(d.class_names().map(String::from).to_vec()),
         }
     }
 
@@ -228,6 +255,7 @@ impl PageState {
             Msg::Share(msg) => return self.share(msg),
             Msg::Host(msg) => return self.host(msg, now),
             Msg::Runs(msg) => return self.on_runs(msg, now),
+            Msg::Own(msg) => return self.own(msg, now),
         }
         true
     }

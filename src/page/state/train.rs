@@ -11,6 +11,10 @@ impl PageState {
                 return self.action(Action::Train, now);
             }
             TrainMsg::StepClicked => return self.action(Action::Step, now),
+            TrainMsg::ResetClicked if self.own_changed && self.view.dataset == Dataset::Own => {
+                self.cancel_sweep();
+                self.use_own(now)
+            }
             TrainMsg::ResetClicked => {
                 self.cancel_sweep();
                 return self.action(Action::Reset, now);

@@ -16,6 +16,17 @@ const PEN: f64 = 22.0;
 pub struct DigitPadProps {
     /// The ink after each stroke, undo or clear; `None` when the pad is empty.
     pub on_drawn: Callback<Option<Rc<Vec<f32>>>>,
+    /// The canvas' `data-testid`; its buttons' are `{buttons}-undo` and `{buttons}-clear`.
+    #[prop_or(AttrValue::Static("draw-pad"))]
+    pub testid: AttrValue,
+    #[prop_or(AttrValue::Static("draw"))]
+    pub buttons: AttrValue,
+    /// What the pad is for, read out to screen readers.
+    #[prop_or(AttrValue::Static("drawing pad: draw a digit with mouse, pen or touch"))]
+    pub label: AttrValue,
+    /// A change of this number clears the pad (its drawing was taken).
+    #[prop_or_default]
+    pub clears: u64,
 }
 
 type Stroke = Vec<(f64, f64)>;
@@ -25,6 +36,15 @@ pub fn digit_pad(props: &DigitPadProps) -> Html {
     let canvas = use_node_ref();
     let strokes = use_mut_ref(Vec::<Stroke>::new);
     let drawing = use_mut_ref(|| false);
+    {
+        let (canvas, strokes) = (canvas.clone(), strokes.clone());
+        use_effect_with(props.clears, move |_| {
+            strokes.borrow_mut().clear();
+            if let Some(c) = canvas.cast::<HtmlCanvasElement>() {
+                redraw(&c, &[]);
+            }
+        });
+    }
 
     let report = {
         let (canvas, strokes, on_drawn) = (canvas.clone(), strokes.clone(), props.on_drawn.clone());
@@ -108,12 +128,12 @@ pub fn digit_pad(props: &DigitPadProps) -> Html {
     };
     html! {
         <div class="digit-pad">
-            <canvas ref={canvas} data-testid="draw-pad" width={SIDE.to_string()} height={SIDE.to_string()}
-                role="img" aria-label="drawing pad: draw a digit with mouse, pen or touch"
+            <canvas ref={canvas} data-testid={props.testid.clone()} width={SIDE.to_string()} height={SIDE.to_string()}
+                role="img" aria-label={props.label.clone()}
                 {onpointerdown} {onpointermove} onpointerup={end.clone()} onpointercancel={end} />
             <div class="buttons">
-                <button data-testid="draw-undo" onclick={undo}>{ "Undo" }</button>
-                <button data-testid="draw-clear" onclick={clear}>{ "Clear" }</button>
+                <button data-testid={format!("{}-undo", props.buttons)} onclick={undo}>{ "Undo" }</button>
+                <button data-testid={format!("{}-clear", props.buttons)} onclick={clear}>{ "Clear" }</button>
             </div>
         </div>
     }

@@ -62,7 +62,8 @@ pub struct LatentMapProps {
     /// (z1, z2) pairs of encoded test means.
     pub means: Rc<Vec<f32>>,
     pub labels: Rc<Vec<u8>>,
-    pub class_names: [&'static str; 10],
+    /// The classes' names, in label order (up to ten).
+    pub class_names: Rc<Vec<String>>,
     pub z: [f64; 2],
     pub on_pick: Callback<[f64; 2]>,
     /// The region shown, and where the user asks to see another.
@@ -207,7 +208,7 @@ pub fn latent_map(props: &LatentMapProps) -> Html {
     );
     let legend = props.class_names.iter().enumerate().map(|(i, name)| {
         html! {
-            <li><span class={format!("swatch class-{i}")}></span>{ *name }</li>
+            <li><span class={format!("swatch class-{i}")}></span>{ name }</li>
         }
     });
     html! {

@@ -63,6 +63,48 @@ export async function readChosenFile(input, maxBytes) {
   return new Uint8Array(await file.arrayBuffer());
 }
 
+/**
+ * The image files chosen in `input` (a folder's too), each decoded by the browser:
+ * [{path, width, height, rgba}] or [{path, error}]. Files over `maxBytes` are not read; images
+ * over `maxSide` on a side are not drawn. More than `maxFiles` files is refused whole.
+ */
+export async function decodeChosenImages(input, maxSide, maxBytes, maxFiles) {
+  const files = Array.from(input.files || []);
+  if (files.length > maxFiles) {
+    throw new Error(`${files.length} files were chosen; a set holds at most ${maxFiles} images`);
+  }
+  const out = [];
+  for (const file of files) {
+    const path = file.webkitRelativePath || file.name;
+    if (file.size > maxBytes) {
+      out.push({ path, error: `${file.size} bytes, more than the ${maxBytes} an image file may have` });
+      continue;
+    }
+    let bitmap;
+    try {
+      bitmap = await createImageBitmap(file);
+    } catch {
+      out.push({ path, error: 'not an image this browser can decode' });
+      continue;
+    }
+    const { width, height } = bitmap;
+    if (width > maxSide || height > maxSide) {
+      bitmap.close();
+      out.push({ path, error: `${width}x${height} pixels; images may be at most ${maxSide}x${maxSide}` });
+      continue;
+    }
+    const canvas = document.createElement('canvas');
+    canvas.width = width;
+    canvas.height = height;
+    const ctx = canvas.getContext('2d', { willReadFrequently: true });
+    ctx.drawImage(bitmap, 0, 0);
+    bitmap.close();
+    const rgba = new Uint8Array(ctx.getImageData(0, 0, width, height).data.buffer);
+    out.push({ path, width, height, rgba });
+  }
+  return out;
+}
+
 export async function copyText(text) {
   try {
     await navigator.clipboard.writeText(text);

@@ -28,7 +28,7 @@ pub(super) fn inspector_props(app: &App) -> InspectorPanelProps {
         embed: st.view.embed,
         test: st.test.clone(),
         examples: inspector.examples.clone(),
-        class_names: st.view.dataset.class_names(),
+        class_names: st.class_names(),
         x: inspector.x.clone(),
         result: inspector.result.clone(),
         heat_box: inspector.heat.as_ref().map(|(g, _)| *g),
@@ -58,7 +58,7 @@ pub struct InspectorPanelProps {
     pub test: Option<Rc<Digits>>,
     /// Test images offered as examples, and the dataset's class names.
     pub examples: Vec<usize>,
-    pub class_names: [&'static str; 10],
+    pub class_names: Rc<Vec<String>>,
     pub x: Option<(Rc<Vec<f32>>, String)>,
     pub result: Option<Rc<Inspection>>,
     /// The grids the heat map and the manifold were computed on.
@@ -109,7 +109,7 @@ pub(super) fn inspector_panel(props: &InspectorPanelProps) -> Html {
         html! {
             <div class="examples" role="group" aria-label="test images to inspect">
                 { for props.examples.iter().map(|&i| {
-                    let label = format!("inspect test image #{i} ({})", props.class_names[test.label(i) as usize % 10]);
+                    let label = format!("inspect test image #{i} ({})", props.class_names.get(usize::from(test.label(i))).map_or("?", String::as_str));
                     html! {
                         <Thumb pixels={Rc::new(test.image_f32(i))} {label} testid={format!("example-{}", test.label(i))}
                             on_click={on_msg.reform(move |_| InspectMsg::ExamplePicked(i))} />

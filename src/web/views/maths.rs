@@ -75,7 +75,8 @@ fn line(label: &str, math: Html) -> Html {
     html! {
         <div class="maths-line">
             <p class="maths-label">{ label }</p>
-            <math display="block">{ math }</math>
+            // A formula wider than a phone scrolls inside its own box, not the page.
+            <div class="maths-formula"><math display="block">{ math }</math></div>
         </div>
     }
 }

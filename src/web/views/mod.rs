@@ -5,6 +5,7 @@
 mod inspector;
 mod keep;
 mod maths;
+mod own_data;
 mod runs;
 mod share;
 mod training;
@@ -91,14 +92,14 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
         let selected = st.link.device() != Device::Cpu;
         html! { <option value="gpu" {selected}>{ format!("WebGPU — {name}") }</option> }
     });
-    let class_names = st.view.dataset.class_names();
+    let class_names = st.class_names();
     let show = |p: Panel| st.view.panels.contains(p);
     let embed = st.view.embed;
 
     let dataset_select = html! {
         <label>{ "Dataset " }
             <select data-testid="dataset" aria-label="dataset" onchange={on_dataset}>
-                { for Dataset::ALL.iter().map(|d| html! {
+                { for Dataset::ALL.iter().chain(&[Dataset::Own]).map(|d| html! {
                     <option value={d.key()} selected={*d == st.view.dataset}>{ d.title() }</option>
                 }) }
             </select>
@@ -140,7 +141,7 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
     });
     let map_panel = show(Panel::Map).then(|| {
         html! {
-            <div class="panel map-panel">
+            <div class="panel map-panel" data-class-centres={own_data::centres_attribute(st)}>
                 if !embed { <h2>{ "Latent space" }</h2> }
                 <LatentMap means={st.means.clone()} labels={st.map_labels.clone()} {class_names}
                     z={st.view.z} on_pick={link.callback(Msg::ZMoved)} overlay={map_overlay(st)}
@@ -281,6 +282,7 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
                     { for chart_panel }
                 </section>
             }
+            <section class="own-section" aria-label="your data">{ own_data::own_panel(app) }</section>
             <section class="keep-share">
                 { keep }
                 { share }
