@@ -13,7 +13,7 @@ use vae_playground::data::dataset_file;
 use vae_playground::data::own::OwnSet;
 use vae_playground::data::{Dataset, PIXELS};
 use vae_playground::page::effect::Effect;
-use vae_playground::page::msg::{KeepMsg, LoadMsg, Msg, OwnMsg, TrainMsg};
+use vae_playground::page::msg::{KeepMsg, LoadMsg, Msg, OwnMsg, RunsMsg, TrainMsg};
 use vae_playground::page::own_data::{class_centres, same_origin_url, PickedImage};
 use vae_playground::page::state::{Location, PageState};
 use vae_playground::page::trainer_link::Phase;
@@ -163,6 +163,9 @@ impl Browser {
                 let result = self.site.get(&url).cloned().ok_or("HTTP 404".to_string());
                 self.send(Msg::Own(OwnMsg::Fetched(result)));
             }
+            // The run list is page_state.rs's: none kept here.
+            Effect::StoreRuns { .. } => self.send(Msg::Runs(RunsMsg::Stored(Ok(())))),
+            Effect::RecallRuns { .. } => self.send(Msg::Runs(RunsMsg::Recalled(Ok(None)))),
             Effect::Remember { .. }
             | Effect::Forget { .. }
             | Effect::Copy { .. }
