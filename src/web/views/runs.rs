@@ -32,7 +32,7 @@ pub(super) fn runs_panel(
     });
     let on_sweep = train.reform(|_: MouseEvent| TrainMsg::SweepClicked);
     html! {
-        <div class="panel runs-panel">
+        <div class="runs-panel">
             <h2>{ "Runs" }</h2>
             <div class="table-scroll">
                 <table class="runs" data-testid="runs">
