@@ -47,7 +47,10 @@ impl PageState {
         if !self.link.training() {
             return;
         }
-        if self.readout.epoch < sweep.epochs {
+        // By the rows that have come in, not the step counter, which runs ahead of them under
+        // load: the run then holds its whole epochs when the next β begins.
+        let recorded = self.readout.history.last().map_or(0.0, |r| r.epoch);
+        if recorded < sweep.epochs {
             self.status = sweep.progress(self.readout.epoch);
             return;
         }
