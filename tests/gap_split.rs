@@ -77,6 +77,19 @@ fn evidence(model: &Vae<Cpu>, x: &[f32], likelihood: Likelihood) -> Evidence {
     .unwrap()
 }
 
+/// ln p(x), the ELBO and the gap split of `x`, as the inspector computes them (n = 64).
+fn split_of(model: &Vae<Cpu>, x: &[f32], likelihood: Likelihood) -> (Evidence, GapSplit) {
+    let (ev, split) = block_on(evidence_with_gap_split(
+        model,
+        x,
+        likelihood,
+        64,
+        &Default::default(),
+    ))
+    .unwrap();
+    (ev, split.expect("a 2-D model has a gap split"))
+}
+
 /// Test images of several classes (0: a 7, 1: a 2, 2: a 1, 3: a 0).
 const IMAGES: [usize; 3] = [0, 2, 3];
 
@@ -87,15 +100,7 @@ fn q_star_is_a_stationary_point_at_least_as_good_as_the_encoder() {
     let test = common::load(Dataset::Mnist, Split::Test);
     for i in IMAGES {
         let x = test.image_f32(i);
-        let (ev, s) = block_on(evidence_with_gap_split(
-            &model,
-            &x,
-            header.likelihood,
-            64,
-            &Default::default(),
-        ))
-        .unwrap();
-        let s = s.expect("a 2-D model has a gap split");
+        let (ev, s) = split_of(&model, &x, header.likelihood);
         assert!(
             s.diagonal.converged && s.full.converged,
             "image {i}: {s:#?}"
@@ -330,15 +335,7 @@ fn ln_p_x_bounds_q_star_where_q_star_is_far_from_the_encoder_s_q() {
     let test = common::load(Dataset::Mnist, Split::Test);
     for index in [0, 909] {
         let x = test.image_f32(index);
-        let (ev, s) = block_on(evidence_with_gap_split(
-            &model,
-            &x,
-            header.likelihood,
-            64,
-            &Default::default(),
-        ))
-        .unwrap();
-        let s = s.unwrap();
+        let (ev, s) = split_of(&model, &x, header.likelihood);
         let sigma = [0, 1].map(|j| ev.posterior.sigma(j));
         let moved = [0, 1].map(|j| (s.diagonal.q.mu[j] - ev.posterior.mu[j]).abs() / sigma[j]);
         assert!(
