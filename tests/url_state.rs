@@ -3,6 +3,7 @@
 use proptest::prelude::*;
 use vae_playground::data::{Dataset, Split};
 use vae_playground::page::stop_rule::StopRule;
+use vae_playground::page::sweep::{Sweep, SweepPlan, DEFAULT_BETAS, MAX_BETAS, MAX_EPOCHS};
 use vae_playground::page::url_state::{
     parse, to_query, MapView, Panel, Panels, ViewState, Z_LIMIT,
 };
@@ -91,7 +92,7 @@ fn percent_encoded_values_are_read() {
 }
 
 fn panels() -> impl Strategy<Value = Panels> {
-    (1u8..128).prop_map(|mask| {
+    (1u16..1 << Panel::ALL.len()).prop_map(|mask| {
         Panel::ALL
             .iter()
             .enumerate()
@@ -123,7 +124,11 @@ prop_compose! {
             (0.01f64..=1000.0).prop_map(StopRule::Epochs),
             (-5000.0f64..=5000.0).prop_map(StopRule::TestElbo),
         ]),
+        sweep in proptest::option::of((proptest::collection::vec(0.0f64..=100.0, 2..=MAX_BETAS), 0.01f64..=MAX_EPOCHS)),
     ) -> ViewState {
+        let sweep = sweep
+            .and_then(|(betas, epochs)| SweepPlan::new(&Sweep::betas_text(&betas), epochs).ok())
+            .filter(|p| *p != SweepPlan::default_plan());
         ViewState {
             embed,
             panels,
@@ -138,6 +143,7 @@ prop_compose! {
             z,
             view: view.map_or(MapView::WHOLE, |(centre, half)| MapView::new(centre, half)),
             stop,
+            sweep,
         }
     }
 }
@@ -160,7 +166,7 @@ proptest! {
     #[test]
     fn any_key_value_soup_parses_to_a_valid_state(
         pairs in proptest::collection::vec(
-            (proptest::sample::select(vec!["lr", "beta", "batch", "hidden", "seed", "z", "view", "dataset", "panels", "decoder", "sigma", "embed", "train", "host", "stop"]),
+            (proptest::sample::select(vec!["lr", "beta", "batch", "hidden", "seed", "z", "view", "dataset", "panels", "decoder", "sigma", "embed", "train", "host", "stop", "sweep", "sweep-epochs"]),
              "[-+0-9.eE,%a-z:/]{0,24}"),
             0..12)
     ) {
@@ -274,4 +280,32 @@ fn a_stop_rule_is_read_from_the_link_and_a_bad_one_is_said_and_dropped() {
             p.notices[0]
         );
     }
+}
+
+#[test]
+fn a_sweep_is_named_by_the_link_and_a_bad_one_is_said_and_dropped() {
+    let p = parse("sweep=0.5,1,2&sweep-epochs=2");
+    assert!(p.notices.is_empty(), "{:?}", p.notices);
+    let plan = p.state.sweep.expect("a sweep");
+    assert_eq!((plan.betas(), plan.epochs), (&[0.5, 1.0, 2.0][..], 2.0));
+    assert_eq!(to_query(&p.state), "sweep=0.5,1,2&sweep-epochs=2");
+    // Epochs alone sweep the default β values; either order reads the same.
+    let p = parse("sweep-epochs=0.5");
+    assert_eq!(p.state.sweep.map(|s| s.betas().to_vec()), Some(DEFAULT_BETAS.to_vec()));
+    assert_eq!(parse("sweep-epochs=2&sweep=0.5,1,2").state, parse("sweep=0.5,1,2&sweep-epochs=2").state);
+    for bad in ["sweep=1", "sweep=0.5,abc", "sweep=-1,2", "sweep=1,2,3,4,5,6,7,8,9", "sweep-epochs=0", "sweep-epochs=NaN", "sweep-epochs=1000"] {
+        let p = parse(bad);
+        assert_eq!(p.state.sweep, None, "{bad}");
+        assert_eq!(p.notices.len(), 1, "{bad}");
+        assert!(p.notices[0].message.contains("sweep"), "{bad}: {:?}", p.notices);
+    }
+}
+
+#[test]
+fn the_runs_panel_is_a_panel_of_its_own() {
+    let p = parse("embed&panels=chart,runs");
+    assert!(p.notices.is_empty(), "{:?}", p.notices);
+    assert!(p.state.panels.contains(Panel::Runs) && p.state.panels.contains(Panel::Chart));
+    assert!(!p.state.panels.contains(Panel::Map));
+    assert!(Panels::ALL.contains(Panel::Runs) && Panels::ALL.contains(Panel::Sliders));
 }

@@ -172,6 +172,9 @@ pub fn embed_height(panels: Panels) -> u32 {
             (300, height)
         }),
         has(Panel::Chart).then_some((INNER, 506)),
+        // With the pretrained run alone; each further run adds a table row (the host script
+        // follows the frame's height).
+        has(Panel::Runs).then_some((INNER, 330)),
         // Before anything is inspected; it grows after (the host script follows it).
         has(Panel::Inspect).then_some((INNER, 530)),
         // Beside the inspector, its hint until an input is picked; alone, the first example's

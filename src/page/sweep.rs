@@ -21,11 +21,20 @@ pub struct Sweep {
     pub at: usize,
 }
 
-impl Sweep {
-    /// A sweep of `betas` (a comma list, each within β's range, 2 to `MAX_BETAS` of them) for
+/// A sweep a link names (`sweep=0.5,1,2&sweep-epochs=2`): its β values and the epochs each run
+/// trains. Fixed-size so the view state that holds it stays `Copy`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SweepPlan {
+    betas: [f64; MAX_BETAS],
+    len: usize,
+    pub epochs: f64,
+}
+
+impl SweepPlan {
+    /// A plan of `betas` (a comma list, each within β's range, 2 to `MAX_BETAS` of them) for
     /// `epochs` each; a reason when they are not.
-    pub fn new(id: u32, betas: &str, epochs: f64) -> Result<Self, String> {
-        let betas: Vec<f64> = betas
+    pub fn new(betas: &str, epochs: f64) -> Result<Self, String> {
+        let parsed: Vec<f64> = betas
             .split(',')
             .map(|t| {
                 t.trim()
@@ -40,7 +49,7 @@ impl Sweep {
                     BETA.0, BETA.1
                 )
             })?;
-        if !(2..=MAX_BETAS).contains(&betas.len()) {
+        if !(2..=MAX_BETAS).contains(&parsed.len()) {
             return Err(format!("a sweep takes 2 to {MAX_BETAS} β values"));
         }
         if !(epochs.is_finite() && epochs > 0.0 && epochs <= MAX_EPOCHS) {
@@ -48,9 +57,44 @@ impl Sweep {
                 "each run trains more than 0 and at most {MAX_EPOCHS} epochs"
             ));
         }
+        let mut fixed = [0.0; MAX_BETAS];
+        fixed[..parsed.len()].copy_from_slice(&parsed);
+        Ok(Self {
+            betas: fixed,
+            len: parsed.len(),
+            epochs,
+        })
+    }
+
+    /// The plan the page starts with: `DEFAULT_BETAS`, one epoch each.
+    pub fn default_plan() -> Self {
+        let mut betas = [0.0; MAX_BETAS];
+        betas[..DEFAULT_BETAS.len()].copy_from_slice(&DEFAULT_BETAS);
+        Self {
+            betas,
+            len: DEFAULT_BETAS.len(),
+            epochs: 1.0,
+        }
+    }
+
+    pub fn betas(&self) -> &[f64] {
+        &self.betas[..self.len]
+    }
+
+    /// The β values as the sweep field and the link write them.
+    pub fn betas_text(&self) -> String {
+        Sweep::betas_text(self.betas())
+    }
+}
+
+impl Sweep {
+    /// A sweep of `betas` (a comma list) for `epochs` each; a reason when they are not a
+    /// valid plan.
+    pub fn new(id: u32, betas: &str, epochs: f64) -> Result<Self, String> {
+        let plan = SweepPlan::new(betas, epochs)?;
         Ok(Self {
             id,
-            betas,
+            betas: plan.betas().to_vec(),
             epochs,
             at: 0,
         })

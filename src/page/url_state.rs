@@ -4,6 +4,7 @@
 //! show. No browser types here, so it is tested and fuzzed natively.
 
 use super::stop_rule::StopRule;
+use super::sweep::SweepPlan;
 use std::fmt;
 
 use crate::analysis::evidence::Grid;
@@ -121,10 +122,12 @@ pub enum Panel {
     Inspect,
     /// The derivation with the inspected input's numbers substituted.
     Maths,
+    /// The run list: every run's settings and final numbers, the β sweep, runs files.
+    Runs,
 }
 
 impl Panel {
-    pub const ALL: [Panel; 8] = [
+    pub const ALL: [Panel; 9] = [
         Panel::Sliders,
         Panel::Decoded,
         Panel::Map,
@@ -133,6 +136,7 @@ impl Panel {
         Panel::Chart,
         Panel::Inspect,
         Panel::Maths,
+        Panel::Runs,
     ];
 
     pub fn key(self) -> &'static str {
@@ -145,6 +149,7 @@ impl Panel {
             Panel::Chart => "chart",
             Panel::Inspect => "inspect",
             Panel::Maths => "maths",
+            Panel::Runs => "runs",
         }
     }
 
@@ -155,10 +160,10 @@ impl Panel {
 
 /// A set of panels, in the page's fixed order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Panels(u8);
+pub struct Panels(u16);
 
 impl Panels {
-    pub const ALL: Panels = Panels(0b1111_1111);
+    pub const ALL: Panels = Panels((1 << Panel::ALL.len()) - 1);
     pub const NONE: Panels = Panels(0);
 
     pub fn contains(self, panel: Panel) -> bool {
@@ -177,7 +182,7 @@ impl Panels {
         Panel::ALL.into_iter().filter(move |p| self.contains(*p))
     }
 
-    fn bit(panel: Panel) -> u8 {
+    fn bit(panel: Panel) -> u16 {
         1 << Panel::ALL.iter().position(|p| *p == panel).unwrap_or(0)
     }
 }
@@ -207,6 +212,8 @@ pub struct ViewState {
     pub view: MapView,
     /// Pause by itself when this is reached.
     pub stop: Option<StopRule>,
+    /// The β sweep the Sweep button runs, when it is not the default one.
+    pub sweep: Option<SweepPlan>,
 }
 
 impl Default for ViewState {
@@ -225,6 +232,7 @@ impl Default for ViewState {
             z: [0.0, 0.0],
             view: MapView::WHOLE,
             stop: None,
+            sweep: None,
         }
     }
 }
@@ -405,6 +413,18 @@ fn apply(out: &mut Parsed, key: &str, value: &str) -> Result<(), String> {
                 StopRule::parse(value).map_err(|e| format!("{e}; training does not stop by itself."))?,
             )
         }
+        "sweep" | "sweep-epochs" => {
+            let plan = s.sweep.unwrap_or_else(SweepPlan::default_plan);
+            let (betas, epochs) = if key == "sweep" {
+                (value.to_string(), plan.epochs)
+            } else {
+                let epochs = value.parse::<f64>().unwrap_or(f64::NAN);
+                (plan.betas_text(), epochs)
+            };
+            s.sweep = Some(SweepPlan::new(&betas, epochs).map_err(|e| {
+                format!("`{key}={}`: {e}; the sweep keeps its other settings.", show(value))
+            })?);
+        }
         _ => return Err(format!("Unknown parameter `{}` was ignored.", show(key))),
     }
     Ok(())
@@ -575,6 +595,15 @@ pub fn to_query(state: &ViewState) -> String {
     }
     if let Some(rule) = state.stop {
         parts.push(format!("stop={}", rule.key()));
+    }
+    if let Some(plan) = state.sweep.filter(|p| *p != SweepPlan::default_plan()) {
+        let defaults = SweepPlan::default_plan();
+        if plan.betas() != defaults.betas() {
+            parts.push(format!("sweep={}", plan.betas_text()));
+        }
+        if plan.epochs != defaults.epochs {
+            parts.push(format!("sweep-epochs={}", plan.epochs));
+        }
     }
     parts.join("&")
 }

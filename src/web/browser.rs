@@ -28,6 +28,8 @@ extern "C" {
         max_bytes: f64,
         max_files: f64,
     ) -> js_sys::Promise;
+    #[wasm_bindgen(js_name = exportChart)]
+    fn js_export_chart(figure: &web_sys::Element, format: &str) -> js_sys::Promise;
     #[wasm_bindgen(js_name = copyText)]
     fn copy_text(text: &str) -> js_sys::Promise;
     #[wasm_bindgen(js_name = listenForMessages)]
@@ -149,6 +151,11 @@ pub async fn chosen_images(input: &web_sys::HtmlInputElement) -> Result<Vec<Pick
             PickedImage { path, decoded }
         })
         .collect())
+}
+
+/// Download the chart drawn in `figure` as one picture: `"svg"` or `"png"`.
+pub async fn export_chart(figure: &web_sys::Element, format: &str) -> Result<(), String> {
+    wait(js_export_chart(figure, format)).await.map(|_| ())
 }
 
 pub async fn copy(text: &str) -> Result<(), String> {

@@ -49,6 +49,7 @@ impl PageState {
             HostCommand::Sweep { betas, epochs } => {
                 self.sweep_betas = Sweep::betas_text(&betas);
                 self.sweep_epochs = epochs;
+                self.sweep_planned();
                 self.train(TrainMsg::SweepClicked, now);
             }
             HostCommand::Train { until: Some(rule) } => {

@@ -34,7 +34,7 @@ use super::own_data::{same_origin_url, OwnData};
 use super::readout::Readout;
 use super::runs::{RunOrigin, Runs};
 use super::share::{Share, URL_SYNC_MS};
-use super::sweep::{Sweep, DEFAULT_BETAS};
+use super::sweep::{Sweep, SweepPlan};
 use super::trainer_link::{Action, Phase, Report, Restart, TrainerLink};
 use futures::FutureExt;
 
@@ -132,8 +132,11 @@ impl PageState {
             keeper: Keeper::new(!view.embed),
             runs: Runs::default(),
             sweep: None,
-            sweep_betas: Sweep::betas_text(&DEFAULT_BETAS),
-            sweep_epochs: 1.0,
+            sweep_betas: view
+                .sweep
+                .unwrap_or_else(SweepPlan::default_plan)
+                .betas_text(),
+            sweep_epochs: view.sweep.map_or(1.0, |p| p.epochs),
             runs_recalled: false,
             runs_stored_at: 0.0,
             pretrained: None,

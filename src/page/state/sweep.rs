@@ -66,6 +66,14 @@ impl PageState {
         }
     }
 
+    /// The sweep fields changed: the link names the plan they make, unless it is the default
+    /// or not (yet) valid.
+    pub(super) fn sweep_planned(&mut self) {
+        if let Ok(plan) = SweepPlan::new(&self.sweep_betas, self.sweep_epochs) {
+            self.view.sweep = (plan != SweepPlan::default_plan()).then_some(plan);
+        }
+    }
+
     /// Pause, Reset or Restore while sweeping ends the sweep (its runs so far stay).
     pub(super) fn cancel_sweep(&mut self) {
         if let Some(sweep) = self.sweep.take() {

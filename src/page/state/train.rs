@@ -23,8 +23,14 @@ impl PageState {
                 self.cancel_sweep();
                 self.restore()
             }
-            TrainMsg::SweepBetasTyped(text) => self.sweep_betas = text,
-            TrainMsg::SweepEpochsSet(epochs) => self.sweep_epochs = epochs,
+            TrainMsg::SweepBetasTyped(text) => {
+                self.sweep_betas = text;
+                self.sweep_planned();
+            }
+            TrainMsg::SweepEpochsSet(epochs) => {
+                self.sweep_epochs = epochs;
+                self.sweep_planned();
+            }
             TrainMsg::SweepClicked => self.start_sweep(now),
             TrainMsg::DeviceChosen(device) => {
                 if device == self.link.device() {

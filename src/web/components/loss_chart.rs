@@ -14,6 +14,7 @@ use yew::prelude::*;
 
 use crate::analysis::train::HistoryRow;
 use crate::page::readout::TestPoint;
+use crate::web::browser;
 
 /// One run as the chart draws it.
 #[derive(Clone)]
@@ -109,8 +110,10 @@ fn fmt_tick(v: f64) -> String {
         format!("{:.0}k", v / 1000.0)
     } else if (v - v.round()).abs() < 1e-9 {
         format!("{v:.0}")
-    } else {
+    } else if v.abs() >= 1.0 {
         format!("{v:.1}")
+    } else {
+        format!("{v:.3}").trim_end_matches('0').to_string()
     }
 }
 
@@ -162,24 +165,16 @@ struct Plot {
     html: Html,
 }
 
-fn axes(
-    w: f64,
-    h: f64,
-    x: Scale,
-    y: Scale,
-    xr: (f64, f64),
-    yr: (f64, f64),
-    labels: (&str, &str),
-) -> Html {
-    let xt = ticks(xr.0, xr.1, (w / 80.0).clamp(2.0, 8.0)).into_iter().map(|t| {
-        let px = x.at(t);
+fn axes(w: f64, h: f64, x: Scale, y: Scale, (xt, yt): (&[Tick], &[Tick]), labels: (&str, &str)) -> Html {
+    let xt = xt.iter().map(|(at, label)| {
+        let px = x.at(*at);
         html! { <g class="tick"><line x1={px.to_string()} x2={px.to_string()} y1={TOP.to_string()} y2={(h - BOTTOM).to_string()} class="grid" />
-            <text x={px.to_string()} y={(h - BOTTOM + 15.0).to_string()} text-anchor="middle">{ fmt_tick(t) }</text></g> }
+            <text x={px.to_string()} y={(h - BOTTOM + 15.0).to_string()} text-anchor="middle">{ label }</text></g> }
     });
-    let yt = ticks(yr.0, yr.1, (h / 40.0).clamp(2.0, 6.0)).into_iter().map(|t| {
-        let py = y.at(t);
+    let yt = yt.iter().map(|(at, label)| {
+        let py = y.at(*at);
         html! { <g class="tick"><line x1={LEFT.to_string()} x2={(w - RIGHT).to_string()} y1={py.to_string()} y2={py.to_string()} class="grid" />
-            <text x={(LEFT - 4.0).to_string()} y={(py + 4.0).to_string()} text-anchor="end">{ fmt_tick(t) }</text></g> }
+            <text x={(LEFT - 4.0).to_string()} y={(py + 4.0).to_string()} text-anchor="end">{ label }</text></g> }
     });
     html! {
         <>
@@ -190,6 +185,40 @@ fn axes(
             <text class="axis-label" transform={format!("translate(13,{}) rotate(-90)", (TOP + h - BOTTOM) / 2.0)} text-anchor="middle">{ labels.1.to_string() }</text>
         </>
     }
+}
+
+/// A tick: where it sits on the scale's (possibly logarithmic) axis, and its label.
+type Tick = (f64, String);
+
+/// Linear ticks, about `n` of them, over [lo, hi].
+fn linear_ticks(lo: f64, hi: f64, n: f64) -> Vec<Tick> {
+    ticks(lo, hi, n).into_iter().map(|t| (t, fmt_tick(t))).collect()
+}
+
+/// Ticks for a log10 axis spanning [lo, hi] in log10 units: 1, 2, 5 × 10^k, or every
+/// integer multiple where the span is under a decade; at most about `n`.
+fn log_ticks(lo: f64, hi: f64, n: f64) -> Vec<Tick> {
+    let within = |mults: &[f64]| -> Vec<f64> {
+        (lo.floor() as i32..=hi.ceil() as i32)
+            .flat_map(|k| mults.iter().map(move |m| m * 10f64.powi(k)))
+            .filter(|v| (lo..=hi).contains(&v.log10()))
+            .collect()
+    };
+    let mut values = within(&[1.0, 2.0, 5.0]);
+    if values.len() < 3 {
+        values = within(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]);
+    }
+    if values.len() < 2 {
+        // Less than one step of the 1–9 ladder: linear ticks, placed on the log axis.
+        values = ticks(10f64.powf(lo), 10f64.powf(hi), n.min(3.0));
+    }
+    let keep = values.len().div_ceil(n.max(1.0) as usize).max(1);
+    values
+        .into_iter()
+        .step_by(keep)
+        .filter(|v| *v > 0.0)
+        .map(|v| (v.log10(), fmt_tick(v)))
+        .collect()
 }
 
 /// A polyline through `points` (data units), its pixel points kept as read-out spots.
@@ -304,7 +333,7 @@ fn rate_distortion(data: &Data, w: f64) -> Plot {
     let html = html! {
         <>
             <defs><clipPath id="rd-clip"><rect x={LEFT.to_string()} y={TOP.to_string()} width={(w - LEFT - RIGHT).to_string()} height={(h - TOP - BOTTOM).to_string()} /></clipPath></defs>
-            { axes(w, h, x, y, rx, ry, ("rate R = KL, nats", "distortion D, nats")) }
+            { axes(w, h, x, y, (&linear_ticks(rx.0, rx.1, (w / 80.0).clamp(2.0, 8.0)), &linear_ticks(ry.0, ry.1, (h / 40.0).clamp(2.0, 6.0))), ("rate R = KL, nats", "distortion D, nats")) }
             <g clip-path="url(#rd-clip)">{ for iso }{ for lines }{ for frontiers }</g>
             { for finals }
         </>
@@ -315,29 +344,90 @@ fn rate_distortion(data: &Data, w: f64) -> Plot {
 /// A line drawn for every run: its CSS class and the value of a row it draws.
 type Series = (&'static str, fn(&HistoryRow) -> f64);
 
-/// Values of the runs' rows against step: `values` gives each line (class, value) of a row.
-fn against_step(data: &Data, w: f64, value_sets: &[Series], ylabel: &str) -> Plot {
+/// How the plots against time are drawn: the chart's two toggles.
+#[derive(Clone, Copy, PartialEq, Default)]
+pub struct TimeAxes {
+    /// x is images seen rather than optimiser steps.
+    pub images: bool,
+    /// y is logarithmic (where every value drawn is positive).
+    pub log_y: bool,
+}
+
+/// Images seen by a run when it had taken `step` steps: its rows', between them in proportion.
+fn images_at(rows: &[HistoryRow], step: usize) -> f64 {
+    let after = rows.partition_point(|r| r.step < step);
+    match (after.checked_sub(1).and_then(|i| rows.get(i)), rows.get(after)) {
+        (_, Some(r)) if r.step == step => r.images_seen as f64,
+        (Some(a), Some(b)) => {
+            let t = (step - a.step) as f64 / (b.step - a.step).max(1) as f64;
+            a.images_seen as f64 + t * (b.images_seen as f64 - a.images_seen as f64)
+        }
+        (Some(a), None) => a.images_seen as f64 / a.step.max(1) as f64 * step as f64,
+        (None, Some(b)) => b.images_seen as f64 / b.step.max(1) as f64 * step as f64,
+        (None, None) => 0.0,
+    }
+}
+
+/// Values of the runs' rows against step or images seen: `value_sets` gives each line (class,
+/// value of a row). The second value is whether a log y was asked for but cannot be drawn.
+fn against_time(
+    data: &Data,
+    w: f64,
+    value_sets: &[Series],
+    ylabel: &str,
+    axes_as: TimeAxes,
+) -> (Plot, bool) {
     let h = H;
-    let steps = range(data.thinned.iter().flatten().map(|r| r.step as f64)).unwrap_or((0.0, 100.0));
-    let steps = (0.0, steps.1.max(1.0));
-    let yr = padded(
-        range(
-            data.thinned
-                .iter()
-                .flatten()
-                .flat_map(|r| value_sets.iter().map(move |(_, f)| f(r))),
-        )
-        .unwrap_or((0.0, 10.0)),
-    );
+    let rows = || data.thinned.iter().flatten();
+    let tests = || data.runs.iter().flat_map(|r| r.test_points.iter());
+    let test_value = |t: &TestPoint| {
+        if value_sets.len() > 1 {
+            t.kl + t.recon
+        } else {
+            t.kl
+        }
+    };
+    let values = || {
+        rows()
+            .flat_map(|r| value_sets.iter().map(move |(_, f)| f(r)))
+            .chain(tests().map(test_value))
+    };
+    let log = axes_as.log_y && values().all(|v| v > 0.0);
+    let fy = |v: f64| if log { v.log10() } else { v };
+    let fx = |rows: &[HistoryRow], step: usize| {
+        if axes_as.images {
+            images_at(rows, step)
+        } else {
+            step as f64
+        }
+    };
+    let xs = range(
+        data.runs
+            .iter()
+            .zip(&data.thinned)
+            .flat_map(|(_, rows)| rows.iter().map(|r| fx(rows, r.step))),
+    )
+    .unwrap_or((0.0, 100.0));
+    let xs = (0.0, xs.1.max(1.0));
+    let raw = range(values().map(fy)).unwrap_or((0.0, 10.0));
+    let yr = if log {
+        let pad = ((raw.1 - raw.0) * 0.05).max(0.01);
+        (raw.0 - pad, raw.1 + pad)
+    } else {
+        padded(raw)
+    };
     let (x, y) = (
-        Scale::new(steps, LEFT, w - RIGHT),
+        Scale::new(xs, LEFT, w - RIGHT),
         Scale::new(yr, h - BOTTOM, TOP),
     );
     let mut spots = Vec::new();
     let mut lines = Vec::new();
     for (i, (run, rows)) in data.runs.iter().zip(&data.thinned).enumerate() {
         for (kind, f) in value_sets {
-            let points: Vec<_> = rows.iter().map(|r| (r.step, r.step as f64, f(r))).collect();
+            let points: Vec<_> = rows
+                .iter()
+                .map(|r| (r.step, fx(rows, r.step), fy(f(r))))
+                .collect();
             lines.push(line(
                 i,
                 run.id,
@@ -350,22 +440,39 @@ fn against_step(data: &Data, w: f64, value_sets: &[Series], ylabel: &str) -> Plo
     }
     let tests = data.runs.iter().flat_map(|run| {
         run.test_points.iter().filter_map(move |t| {
-            let v = if value_sets.len() > 1 { t.kl + t.recon } else { t.kl };
-            let (cx, cy) = (x.at(t.step as f64), y.at(v));
+            let v = test_value(t);
+            let (cx, cy) = (x.at(fx(&run.history, t.step)), y.at(fy(v)));
             (cy >= TOP && cy <= h - BOTTOM).then(|| html! {
                 <rect class={format!("test-point run-c{}", run.colour)} x={format!("{:.1}", cx - 3.5)} y={format!("{:.1}", cy - 3.5)} width="7" height="7"
                     transform={format!("rotate(45 {cx:.1} {cy:.1})")}><title>{ format!("{}, test, step {}: {v:.2} nats", run.name, t.step) }</title></rect>
             })
         })
     });
+    let xt = linear_ticks(xs.0, xs.1, (w / 80.0).clamp(2.0, 8.0));
+    let n_y = (h / 40.0).clamp(2.0, 6.0);
+    let yt = if log {
+        log_ticks(yr.0, yr.1, n_y)
+    } else {
+        linear_ticks(yr.0, yr.1, n_y)
+    };
+    let xlabel = if axes_as.images {
+        "images seen"
+    } else {
+        "training step"
+    };
+    let ylabel = if log {
+        format!("{ylabel} (log)")
+    } else {
+        ylabel.to_string()
+    };
     let html = html! {
         <>
-            { axes(w, h, x, y, steps, yr, ("training step", ylabel)) }
+            { axes(w, h, x, y, (&xt, &yt), (xlabel, &ylabel)) }
             { for lines }
             { for tests }
         </>
     };
-    Plot { spots, html }
+    (Plot { spots, html }, axes_as.log_y && !log)
 }
 
 /// What the read-out shows: (plot, run index, step).
@@ -386,6 +493,8 @@ pub fn loss_chart(props: &LossChartProps) -> Html {
     let figure = use_node_ref();
     let width = use_state(|| W_DEFAULT);
     let focus = use_state(|| Focus::None);
+    let axes_state = use_state(TimeAxes::default);
+    let export_error = use_state(|| Option::<String>::None);
     {
         // Measure after every render and on window resizes: the drawing is at its own size.
         let (figure, width) = (figure.clone(), width.clone());
@@ -430,16 +539,17 @@ pub fn loss_chart(props: &LossChartProps) -> Html {
         thinned: props.runs.iter().map(|r| thin(&r.history)).collect(),
     };
     let empty = data.thinned.iter().all(Vec::is_empty);
-    let plots = [
-        rate_distortion(&data, w),
-        against_step(
-            &data,
-            w,
-            &[("neg-elbo", |r| r.neg_elbo), ("recon", |r| r.recon)],
-            "nats / image",
-        ),
-        against_step(&data, w, &[("kl", |r| r.kl)], "KL, nats"),
-    ];
+    let time_axes = *axes_state;
+    let (elbo_plot, elbo_no_log) = against_time(
+        &data,
+        w,
+        &[("neg-elbo", |r| r.neg_elbo), ("recon", |r| r.recon)],
+        "nats / image",
+        time_axes,
+    );
+    let (kl_plot, kl_no_log) =
+        against_time(&data, w, &[("kl", |r| r.kl)], "KL, nats", time_axes);
+    let plots = [rate_distortion(&data, w), elbo_plot, kl_plot];
     let spots: Rc<Vec<Vec<Spot>>> = Rc::new(plots.iter().map(|p| p.spots.clone()).collect());
     let labels = [
         "rate–distortion plane: each run's KL against reconstruction, with lines of equal −ELBO",
@@ -515,20 +625,67 @@ pub fn loss_chart(props: &LossChartProps) -> Html {
         let row = r.history.iter().find(|row| row.step == step)?;
         Some(html! {
             <p class="chart-readout" data-testid="chart-readout" aria-live="polite" data-run={r.id.to_string()} data-step={step.to_string()}
-                data-kl={row.kl.to_string()} data-recon={row.recon.to_string()}>
+                data-kl={row.kl.to_string()} data-recon={row.recon.to_string()} data-images={row.images_seen.to_string()}>
                 <span class={format!("swatch run-c{}", r.colour)}></span>
-                { format!("{}, step {step} (epoch {:.2}): KL {:.4}, recon {:.4}, −ELBO {:.4} nats; β {}, lr {}", r.name, row.epoch, row.kl, row.recon, row.neg_elbo, row.beta, row.learning_rate) }
+                { format!("{}, step {step} (epoch {:.2}, {} images): KL {:.4}, recon {:.4}, −ELBO {:.4} nats; β {}, lr {}", r.name, row.epoch, row.images_seen, row.kl, row.recon, row.neg_elbo, row.beta, row.learning_rate) }
             </p>
         })
     });
+    let on_x = {
+        let axes_state = axes_state.clone();
+        Callback::from(move |e: Event| {
+            let images = e
+                .target_dyn_into::<web_sys::HtmlSelectElement>()
+                .is_some_and(|s| s.value() == "images");
+            axes_state.set(TimeAxes { images, ..*axes_state });
+        })
+    };
+    let on_log = {
+        let axes_state = axes_state.clone();
+        Callback::from(move |e: Event| {
+            let log_y = e
+                .target_dyn_into::<web_sys::HtmlInputElement>()
+                .is_some_and(|i| i.checked());
+            axes_state.set(TimeAxes { log_y, ..*axes_state });
+        })
+    };
+    let export = |format: &'static str| {
+        let (figure, export_error) = (figure.clone(), export_error.clone());
+        Callback::from(move |_: MouseEvent| {
+            let Some(el) = figure.cast::<web_sys::Element>() else {
+                return;
+            };
+            let export_error = export_error.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                export_error.set(browser::export_chart(&el, format).await.err());
+            });
+        })
+    };
     let legend = props.runs.iter().map(|r| {
         html! {
             <span class={format!("key run-c{}", r.colour)}>{ &r.name }</span>
         }
     });
     html! {
-        <figure class="loss-chart" ref={figure} data-testid="loss-chart" data-points={props.points.to_string()} data-pretrained={props.pretrained.to_string()}
+        <figure class="loss-chart" ref={figure.clone()} data-testid="loss-chart" data-points={props.points.to_string()} data-pretrained={props.pretrained.to_string()}
             data-runs={props.runs.len().to_string()} aria-label="loss chart: KL and reconstruction in nats per image, every visible run">
+            <div class="chart-tools">
+                <label>{ "x: " }
+                    <select data-testid="chart-x" aria-label="x axis of the plots against time" onchange={on_x}>
+                        <option value="step" selected={!time_axes.images}>{ "training step" }</option>
+                        <option value="images" selected={time_axes.images}>{ "images seen" }</option>
+                    </select>
+                </label>
+                <label><input type="checkbox" data-testid="chart-log-y" checked={time_axes.log_y} onchange={on_log} />{ " log y" }</label>
+                <button data-testid="export-chart" data-format="svg" onclick={export("svg")}>{ "Chart as SVG" }</button>
+                <button data-testid="export-chart-png" data-format="png" onclick={export("png")}>{ "PNG" }</button>
+            </div>
+            if elbo_no_log || kl_no_log {
+                <p class="chart-note" data-testid="chart-log-note">{ "A log scale needs positive values; a plot with zero or negative ones (the continuous Bernoulli's reconstruction is negative) stays linear." }</p>
+            }
+            if let Some(e) = &*export_error {
+                <p class="chart-note" role="alert" data-testid="chart-export-error">{ format!("The chart was not exported: {e}") }</p>
+            }
             <div class="chart-legend">
                 { for legend }
                 <span class="units">{ "nats per image · training-batch averages · ◆ test split · −ELBO solid, reconstruction dashed" }</span>

@@ -45,14 +45,7 @@ export function storeDelete(key) {
 }
 
 export function download(name, bytes) {
-  const url = URL.createObjectURL(new Blob([bytes.slice()], { type: 'application/octet-stream' }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
+  save(name, new Blob([bytes.slice()], { type: 'application/octet-stream' }));
 }
 
 /** The bytes of the file chosen in `input`, or null; refuses files over `maxBytes`. */
@@ -103,6 +96,105 @@ export async function decodeChosenImages(input, maxSide, maxBytes, maxFiles) {
     out.push({ path, width, height, rgba });
   }
   return out;
+}
+
+// What an exported chart keeps of each element's computed style: the page's CSS (its theme's
+// variables) is not in the file, so the look is written onto the elements.
+const CHART_STYLE = ['fill', 'fill-opacity', 'stroke', 'stroke-width', 'stroke-dasharray',
+  'stroke-opacity', 'stroke-linejoin', 'opacity', 'font-size', 'font-family', 'font-weight',
+  'paint-order'];
+
+function styledCopy(svg) {
+  const copy = svg.cloneNode(true);
+  const from = [svg, ...svg.querySelectorAll('*')];
+  const to = [copy, ...copy.querySelectorAll('*')];
+  from.forEach((el, i) => {
+    const cs = getComputedStyle(el);
+    to[i].setAttribute('style', CHART_STYLE.map((p) => `${p}:${cs.getPropertyValue(p)}`).join(';'));
+    for (const a of ['class', 'tabindex', 'role', 'data-testid']) to[i].removeAttribute(a);
+  });
+  copy.querySelectorAll('.hover-mark').forEach((m) => m.remove());
+  return copy;
+}
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+/** The chart in `figure` as one standalone SVG: its legend, then each plot under the last. */
+function chartSvg(figure) {
+  const plots = [...figure.querySelectorAll('svg.chart')];
+  if (plots.length === 0) throw new Error('there is no chart to export');
+  const background = getComputedStyle(figure.closest('.panel') || document.body).backgroundColor;
+  const ink = getComputedStyle(figure).color;
+  const width = Math.max(...plots.map((p) => p.getBoundingClientRect().width));
+  const out = document.createElementNS(SVG_NS, 'svg');
+  out.setAttribute('xmlns', SVG_NS);
+  const bg = document.createElementNS(SVG_NS, 'rect');
+  bg.setAttribute('width', '100%');
+  bg.setAttribute('height', '100%');
+  bg.setAttribute('fill', background);
+  out.append(bg);
+  let y = 8;
+  const keys = [...figure.querySelectorAll('.chart-legend .key')];
+  keys.forEach((key) => {
+    const text = document.createElementNS(SVG_NS, 'text');
+    text.setAttribute('x', '30');
+    text.setAttribute('y', String(y + 12));
+    text.setAttribute('style', `fill:${ink};font:12px sans-serif`);
+    text.textContent = key.textContent;
+    const swatch = document.createElementNS(SVG_NS, 'rect');
+    Object.entries({ x: 8, y: y + 6, width: 16, height: 3 }).forEach(([k, v]) => swatch.setAttribute(k, String(v)));
+    swatch.setAttribute('fill', getComputedStyle(key).getPropertyValue('--run').trim() || ink);
+    out.append(swatch, text);
+    y += 16;
+  });
+  y += 6;
+  for (const plot of plots) {
+    const { height } = plot.getBoundingClientRect();
+    const copy = styledCopy(plot);
+    copy.setAttribute('x', '0');
+    copy.setAttribute('y', String(y));
+    out.append(copy);
+    y += height + 6;
+  }
+  out.setAttribute('width', String(Math.ceil(width)));
+  out.setAttribute('height', String(Math.ceil(y)));
+  out.setAttribute('viewBox', `0 0 ${Math.ceil(width)} ${Math.ceil(y)}`);
+  return { text: new XMLSerializer().serializeToString(out), width: Math.ceil(width), height: Math.ceil(y) };
+}
+
+function save(name, blob) {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+/** Download the chart drawn in `figure` as `vae-chart.svg` or, drawn at twice its size, `.png`. */
+export async function exportChart(figure, format) {
+  const svg = chartSvg(figure);
+  const blob = new Blob([svg.text], { type: 'image/svg+xml' });
+  if (format === 'svg') return save('vae-chart.svg', blob);
+  const url = URL.createObjectURL(blob);
+  try {
+    const image = new Image();
+    image.src = url;
+    await image.decode();
+    const canvas = document.createElement('canvas');
+    canvas.width = svg.width * 2;
+    canvas.height = svg.height * 2;
+    const ctx = canvas.getContext('2d');
+    ctx.scale(2, 2);
+    ctx.drawImage(image, 0, 0, svg.width, svg.height);
+    const png = await new Promise((ok) => canvas.toBlob(ok, 'image/png'));
+    if (!png) throw new Error('the browser could not encode a PNG');
+    save('vae-chart.png', png);
+  } finally {
+    URL.revokeObjectURL(url);
+  }
 }
 
 export async function copyText(text) {

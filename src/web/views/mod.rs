@@ -205,9 +205,15 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
             <div class="panel chart-panel">
                 if !embed { <h2>{ "Loss, split: every run" }</h2> }
                 <LossChart {runs} points={history.len()} {pretrained} hint={chart_hint} />
-                if !embed { { runs_panel(st, &app.send.runs, &app.send.runs_file, &app.send.train) } }
+                if !embed && show(Panel::Runs) { { runs_panel(st, &app.send.runs, &app.send.runs_file, &app.send.train) } }
             </div>
         }
+    });
+    // In an embed, or without the chart, the run list is a panel of its own.
+    let runs_alone = (show(Panel::Runs) && (embed || !show(Panel::Chart))).then(|| html! {
+        <div class="panel runs-alone">
+            { runs_panel(st, &app.send.runs, &app.send.runs_file, &app.send.train) }
+        </div>
     });
     let ignored = st.host.ignored.to_string();
     let busy = st.link.busy().to_string();
@@ -226,6 +232,7 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
                     { for map_panel }
                     { for controls_panel }
                     { for chart_panel }
+                    { for runs_alone }
                     { for inspect.clone() }
                     { for maths_panel.clone() }
                 </div>
@@ -276,10 +283,11 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
             if let Some(panel) = maths_panel {
                 <section class="maths" aria-label="the maths">{ panel }</section>
             }
-            if controls_panel.is_some() || chart_panel.is_some() {
+            if controls_panel.is_some() || chart_panel.is_some() || runs_alone.is_some() {
                 <section class="train" aria-label="train in the browser">
                     { for controls_panel }
                     { for chart_panel }
+                    { for runs_alone }
                 </section>
             }
             <section class="own-section" aria-label="your data">{ own_data::own_panel(app) }</section>

@@ -56,6 +56,11 @@ pub(super) fn runs_panel(
                 <button data-testid="sweep" disabled={!st.ready() || st.sweep.is_some()} onclick={on_sweep}
                     title="fresh weights at each β (same seed and data), trained one after another; Pause cancels">{ "Run the sweep" }</button>
             </div>
+            if let Some(plan) = st.view.sweep.filter(|_| st.sweep.is_none()) {
+                <p class="units-note" data-testid="sweep-planned">{ format!(
+                    "This page's link names a β sweep (β = {}, {} epoch(s) each): press “Run the sweep” to draw its frontier.",
+                    plan.betas_text().replace(',', ", "), plan.epochs) }</p>
+            }
             <p class="units-note" data-testid="runs-memory">{ format!(
                 "{} runs kept (at most {MAX_RUNS}; the oldest go first): histories {:.1} kB, weights of the latest {KEEP_WEIGHTS} {:.1} MB. {}",
                 runs.len(), history as f64 / 1e3, weights as f64 / 1e6,
