@@ -1134,3 +1134,23 @@ fn a_beta_sweep_trains_each_beta_from_fresh_weights_for_its_epochs_and_pause_can
     assert!(b.page.sweep.is_none() && !b.page.link.training());
     assert!(b.page.status.contains("cancelled"), "{}", b.page.status);
 }
+
+#[test]
+fn a_link_names_the_sweep_and_editing_the_sweep_updates_the_link() {
+    let b = Browser::new("sweep=0.5,2&sweep-epochs=0.5");
+    assert_eq!(b.page.sweep_betas, "0.5,2");
+    assert_eq!(b.page.sweep_epochs, 0.5);
+    let mut b = Browser::loaded();
+    assert_eq!(b.page.view.sweep, None, "the default sweep is not in the link");
+    b.send(Msg::Train(TrainMsg::SweepBetasTyped("0.25, 4".into())));
+    b.settle();
+    assert!(
+        b.page.share.url_for(&b.page.view).contains("sweep=0.25,4"),
+        "{}",
+        b.page.share.url_for(&b.page.view)
+    );
+    // A list that is not a sweep yet leaves the link's last good one.
+    b.send(Msg::Train(TrainMsg::SweepBetasTyped("0.25, ".into())));
+    b.settle();
+    assert!(b.page.share.url_for(&b.page.view).contains("sweep=0.25,4"));
+}

@@ -15,11 +15,13 @@ use crate::services::session::Device;
 use crate::vae::elbo::Likelihood;
 
 use super::readout::{Readout, TestPoint};
+use super::sweep::MAX_BETAS;
 
 /// At most this many runs are kept; beyond it the oldest (but the pretrained runs) are dropped.
 pub const MAX_RUNS: usize = 20;
-/// The last weights of at most this many runs stay in memory ("continue from this run").
-pub const KEEP_WEIGHTS: usize = 4;
+/// The last weights of at most this many runs stay in memory ("continue from this run"): a
+/// whole sweep's, so each of its points can show its model.
+pub const KEEP_WEIGHTS: usize = MAX_BETAS;
 /// Runs are coloured from a palette of this many (`--run-0` … in the stylesheet).
 pub const PALETTE: usize = 8;
 /// The longest name a run may have, in characters.

@@ -31,6 +31,9 @@ pub enum AppMsg {
     /// Image files (or a folder's, `true`) chosen for "Your data": decoded, then
     /// `Own(FilesPicked)`.
     OwnFilesChosen(HtmlInputElement, bool),
+    /// Files, folders or ZIP archives dropped on "Your data", being decoded (the promise of
+    /// `browser::start_decoding_drop`).
+    OwnFilesDropped(js_sys::Promise),
     /// The browser decoded them, in this many ms.
     OwnFilesDecoded(Vec<PickedImage>, bool, f64),
     /// A dataset file chosen to import: read, then `Own(FileChosen)`.
@@ -56,6 +59,7 @@ pub struct Senders {
     pub load: Callback<LoadMsg>,
     pub own: Callback<OwnMsg>,
     pub own_files: Callback<(HtmlInputElement, bool)>,
+    pub own_drop: Callback<js_sys::Promise>,
     pub own_import: Callback<HtmlInputElement>,
 }
 
@@ -121,6 +125,7 @@ impl Component for App {
                 load: link.callback(Msg::Load),
                 own: link.callback(Msg::Own),
                 own_files: link.callback(|(input, folder)| AppMsg::OwnFilesChosen(input, folder)),
+                own_drop: link.callback(AppMsg::OwnFilesDropped),
                 own_import: link.callback(AppMsg::OwnImportChosen),
             },
             trainer: None,
@@ -169,7 +174,19 @@ impl Component for App {
                 });
                 return false;
             }
+            AppMsg::OwnFilesDropped(promise) => {
+                ctx.link().send_future(async move {
+                    let start = now_ms();
+                    match browser::decoded_images(promise).await {
+                        Ok(files) => AppMsg::OwnFilesDecoded(files, false, now_ms() - start),
+                        Err(e) => Msg::Own(OwnMsg::FileChosen(Err(e))).into(),
+                    }
+                });
+                return false;
+            }
             AppMsg::OwnFilesDecoded(files, folder, decode_ms) => {
+                // Paths with folders in them (a dropped folder, a ZIP's) name the classes.
+                let folder = folder || files.iter().any(|f| f.path.contains('/'));
                 let images = files.len();
                 let start = now_ms();
                 let render = self

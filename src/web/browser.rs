@@ -30,6 +30,13 @@ extern "C" {
     ) -> js_sys::Promise;
     #[wasm_bindgen(js_name = exportChart)]
     fn js_export_chart(figure: &web_sys::Element, format: &str) -> js_sys::Promise;
+    #[wasm_bindgen(js_name = decodeDroppedImages)]
+    fn decode_dropped_images(
+        data_transfer: &web_sys::DataTransfer,
+        max_side: f64,
+        max_bytes: f64,
+        max_files: f64,
+    ) -> js_sys::Promise;
     #[wasm_bindgen(js_name = copyText)]
     fn copy_text(text: &str) -> js_sys::Promise;
     #[wasm_bindgen(js_name = listenForMessages)]
@@ -117,17 +124,30 @@ pub async fn chosen_file(input: &web_sys::HtmlInputElement) -> Result<Option<Vec
 /// The largest image file the page decodes.
 const MAX_IMAGE_FILE: f64 = 32.0 * 1024.0 * 1024.0;
 
-/// The image files chosen in `input` (a folder's too), each decoded by the browser to RGBA
-/// (at most `own::MAX_SIDE` on a side), or why not; an error for more files than a set holds.
+/// The image files chosen in `input` (a folder's, or those in ZIP archives, too), each decoded
+/// by the browser to RGBA (at most `own::MAX_SIDE` on a side), or why not; an error for more
+/// files than a set holds.
 pub async fn chosen_images(input: &web_sys::HtmlInputElement) -> Result<Vec<PickedImage>, String> {
     use crate::data::own::{MAX_IMAGES, MAX_SIDE};
-    let value = wait(decode_chosen_images(
-        input,
+    let promise = decode_chosen_images(input, MAX_SIDE as f64, MAX_IMAGE_FILE, MAX_IMAGES as f64);
+    decoded_images(promise).await
+}
+
+/// What a drop carries (files, folders, ZIP archives), being decoded. Called in the drop event
+/// itself: the browser lets its items be read only then.
+pub fn start_decoding_drop(data_transfer: &web_sys::DataTransfer) -> js_sys::Promise {
+    use crate::data::own::{MAX_IMAGES, MAX_SIDE};
+    decode_dropped_images(
+        data_transfer,
         MAX_SIDE as f64,
         MAX_IMAGE_FILE,
         MAX_IMAGES as f64,
-    ))
-    .await?;
+    )
+}
+
+/// The images a `decode…Images` promise gives, each decoded or why not.
+pub async fn decoded_images(promise: js_sys::Promise) -> Result<Vec<PickedImage>, String> {
+    let value = wait(promise).await?;
     let field = |item: &JsValue, name: &str| js_sys::Reflect::get(item, &name.into()).ok();
     Ok(js_sys::Array::from(&value)
         .iter()

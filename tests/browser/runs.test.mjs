@@ -131,12 +131,11 @@ test('two runs at different β share the chart in their own colours, stop by the
   await page.close();
 });
 
-test('a β sweep of three values trains three runs and joins their final points as the frontier', async () => {
-  const { page, errors } = await openPlayground(browser, server.url);
+test('a β sweep named by the link trains three runs, joins their final points as the frontier, shows a run\'s model on click, and the chart redraws and exports', async () => {
+  const { page, errors } = await openPlayground(browser, `${server.url}?sweep=0.5,2,8&sweep-epochs=0.3`);
   await page.locator('[data-testid=sweep]:not([disabled])').waitFor({ timeout: 60_000 });
-  await page.fill('[data-testid=sweep-betas]', '0.5, 2, 8');
-  await page.locator('[data-testid=sweep-betas]').dispatchEvent('change');
-  await setField(page, 'sweep-epochs', 0.3);
+  assert.equal(await page.inputValue('[data-testid=sweep-betas]'), '0.5,2,8');
+  assert.match(await text(page, 'sweep-planned'), /β = 0\.5, 2, 8, 0\.3 epoch/);
   await page.click('[data-testid=sweep]');
   await page.waitForFunction(() => /Sweep: run 2 of 3 \(β = 2\)/.test(document.querySelector('[data-testid=status]').textContent), null, { timeout: 180_000 });
   await page.waitForFunction(() => /Sweep done/.test(document.querySelector('[data-testid=status]').textContent)
@@ -149,6 +148,41 @@ test('a β sweep of three values trains three runs and joins their final points 
   // The frontier goes through the three runs' final points.
   const finals = await page.$$eval('[data-testid=chart-rd] g.final circle', (cs) => cs.slice(1).map((c) => `${c.getAttribute('cx')},${c.getAttribute('cy')}`));
   assert.deepEqual((await frontier.getAttribute('points')).trim().split(/\s+/).sort(), finals.sort());
+
+  // Each sweep point shows its run's model: the first one's click puts its weights on screen.
+  const version = () => page.getAttribute('[data-testid=decoded-panel]', 'data-model-version');
+  const before = await version();
+  const pickable = await page.$$eval('[data-testid=chart-rd] g.final.pickable', (gs) => gs.map((g) => g.dataset.run));
+  assert.ok(pickable.length >= 3, `the three sweep runs' points are pickable: ${pickable}`);
+  await page.click(`[data-testid=chart-rd] g.final.pickable[data-run="${pickable[0]}"] circle`, { force: true });
+  await page.waitForFunction((v) => document.querySelector('[data-testid=decoded-panel]').dataset.modelVersion !== v, before);
+  assert.match(await text(page, 'status'), /sweep 1 β 0\.5/);
+
+  // x as images seen: the same lines, another axis; log y: a log axis.
+  const elboLabel = () => page.$$eval('[data-testid=chart-elbo] .axis-label', (ls) => ls.map((l) => l.textContent));
+  assert.deepEqual(await elboLabel(), ['training step', 'nats / image']);
+  const stepPoints = await page.getAttribute('[data-testid=chart-elbo] polyline.neg-elbo:last-of-type', 'points');
+  await page.selectOption('[data-testid=chart-x]', 'images');
+  await page.check('[data-testid=chart-log-y]');
+  assert.deepEqual(await elboLabel(), ['images seen', 'nats / image (log)']);
+  assert.notEqual(await page.getAttribute('[data-testid=chart-elbo] polyline.neg-elbo:last-of-type', 'points'), stepPoints);
+  const ticks = await page.$$eval('[data-testid=chart-kl] .tick text', (ts) => ts.map((t) => t.textContent));
+  assert.ok(ticks.length >= 4, `ticks on both axes: ${ticks}`);
+
+  // The chart out as one SVG (every line, styled) and as a PNG.
+  const [svgFile] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=export-chart]')]);
+  assert.equal(svgFile.suggestedFilename(), 'vae-chart.svg');
+  const svg = await readFile(await svgFile.path(), 'utf8');
+  const lines = await page.$$eval('[data-testid=loss-chart] svg.chart polyline', (ls) => ls.length);
+  assert.equal((svg.match(/<polyline/g) ?? []).length, lines);
+  assert.match(svg, /^<svg[^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+  assert.match(svg, /stroke:\s*rgb\(/, 'colours are written onto the lines');
+  const [pngFile] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=export-chart-png]')]);
+  const png = await readFile(await pngFile.path());
+  assert.equal(png.subarray(1, 4).toString(), 'PNG');
+  const width = png.readUInt32BE(16);
+  const chartWidth = await page.$eval('[data-testid=chart-rd]', (s) => s.getBoundingClientRect().width);
+  assert.equal(width, Math.ceil(chartWidth) * 2, 'drawn at twice the chart\'s size');
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -79,11 +79,20 @@ impl PageState {
             RunsMsg::VisibilityToggled(id, visible) => self.runs.set_visible(id, visible),
             RunsMsg::Deleted(id) => self.runs.delete(id),
             RunsMsg::ContinueClicked(id) => {
-                let Some(bytes) = self.runs.get(id).and_then(|r| r.weights.clone()) else {
+                let Some((name, bytes)) = self
+                    .runs
+                    .get(id)
+                    .and_then(|r| Some((r.name.clone(), r.weights.clone()?)))
+                else {
                     return false;
                 };
                 self.link.stop_training();
                 self.adopt((*bytes).clone(), WeightsSource::Run, now);
+                if self.notice.is_none() {
+                    self.status = format!(
+                        "On screen: the model of run “{name}”. Training goes on from it as a new run."
+                    );
+                }
             }
             RunsMsg::CsvClicked(id) => {
                 if let Some(run) = self.runs.get(id) {

@@ -29,6 +29,8 @@ pub struct ChartRun {
     /// The β sweep it belongs to, and its β.
     pub sweep: Option<u32>,
     pub beta: f64,
+    /// Its last weights are kept: clicking its final point puts its model on screen.
+    pub has_weights: bool,
 }
 
 impl PartialEq for ChartRun {
@@ -38,6 +40,7 @@ impl PartialEq for ChartRun {
             && self.colour == other.colour
             && self.end == other.end
             && self.sweep == other.sweep
+            && self.has_weights == other.has_weights
             && Rc::ptr_eq(&self.history, &other.history)
             && Rc::ptr_eq(&self.test_points, &other.test_points)
     }
@@ -55,6 +58,9 @@ pub struct LossChartProps {
     /// What to say while there is nothing to draw (`None`: nothing).
     #[prop_or_default]
     pub hint: Option<&'static str>,
+    /// A run's final point was clicked: show that run's model.
+    #[prop_or_default]
+    pub on_pick_run: Callback<u32>,
 }
 
 /// The width drawn before the first measurement, and the narrowest drawn (CSS px).
@@ -245,7 +251,7 @@ struct Data<'a> {
     thinned: Vec<Vec<HistoryRow>>,
 }
 
-fn rate_distortion(data: &Data, w: f64) -> Plot {
+fn rate_distortion(data: &Data, w: f64, on_pick_run: &Callback<u32>) -> Plot {
     let h = H_RD;
     let rows = || data.thinned.iter().flatten();
     let ends = || data.runs.iter().filter_map(|r| r.end);
@@ -304,9 +310,15 @@ fn rate_distortion(data: &Data, w: f64) -> Plot {
             ty += 13.0;
         }
         placed.push((x0, x1, ty));
-        Some(html! { <g class={format!("final run-c{}", run.colour)} data-run={run.id.to_string()}>
+        let (class, onclick, hint) = if run.has_weights {
+            let (pick, id) = (on_pick_run.clone(), run.id);
+            ("final pickable", Some(Callback::from(move |_: MouseEvent| pick.emit(id))), " (click: show this run's model)")
+        } else {
+            ("final", None, "")
+        };
+        Some(html! { <g class={format!("{class} run-c{}", run.colour)} data-run={run.id.to_string()} {onclick}>
             <circle cx={format!("{cx:.1}")} cy={format!("{cy:.1}")} r="5">
-                <title>{ format!("{}: KL {kl:.2}, recon {recon:.2}, −ELBO {:.2} nats", run.name, kl + recon) }</title></circle>
+                <title>{ format!("{}: KL {kl:.2}, recon {recon:.2}, −ELBO {:.2} nats{hint}", run.name, kl + recon) }</title></circle>
             <text class="final-label" x={format!("{tx:.1}")} y={format!("{ty:.1}")} text-anchor={anchor}>{ &run.name }</text>
         </g> })
     }).collect();
@@ -549,7 +561,7 @@ pub fn loss_chart(props: &LossChartProps) -> Html {
     );
     let (kl_plot, kl_no_log) =
         against_time(&data, w, &[("kl", |r| r.kl)], "KL, nats", time_axes);
-    let plots = [rate_distortion(&data, w), elbo_plot, kl_plot];
+    let plots = [rate_distortion(&data, w, &props.on_pick_run), elbo_plot, kl_plot];
     let spots: Rc<Vec<Vec<Spot>>> = Rc::new(plots.iter().map(|p| p.spots.clone()).collect());
     let labels = [
         "rate–distortion plane: each run's KL against reconstruction, with lines of equal −ELBO",

@@ -56,26 +56,119 @@ export async function readChosenFile(input, maxBytes) {
   return new Uint8Array(await file.arrayBuffer());
 }
 
-/**
- * The image files chosen in `input` (a folder's too), each decoded by the browser:
- * [{path, width, height, rgba}] or [{path, error}]. Files over `maxBytes` are not read; images
- * over `maxSide` on a side are not drawn. More than `maxFiles` files is refused whole.
- */
-export async function decodeChosenImages(input, maxSide, maxBytes, maxFiles) {
-  const files = Array.from(input.files || []);
-  if (files.length > maxFiles) {
-    throw new Error(`${files.length} files were chosen; a set holds at most ${maxFiles} images`);
+/** The largest ZIP archive the page opens, in bytes. */
+const MAX_ZIP = 256 * 1024 * 1024;
+
+const u16 = (v, at) => v.getUint16(at, true);
+const u32 = (v, at) => v.getUint32(at, true);
+
+/** `blob` inflated (raw deflate), refused past `maxBytes`: a ZIP bomb stops there. */
+async function inflateRaw(blob, maxBytes) {
+  const reader = blob.stream().pipeThrough(new DecompressionStream('deflate-raw')).getReader();
+  const parts = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > maxBytes) {
+      await reader.cancel();
+      throw new Error(`it inflates past the ${maxBytes} bytes an image file may have`);
+    }
+    parts.push(value);
   }
+  return new Blob(parts);
+}
+
+/**
+ * The files in a ZIP archive, with their paths inside it: [{path, blob}] or [{path, error}].
+ * Folders, dot-files and macOS' `__MACOSX` copies are left out. A file that is not a ZIP, or
+ * is cut short or lies about its sizes, is refused whole with the reason.
+ */
+async function zipEntries(file, maxBytes, maxFiles) {
+  if (file.size > MAX_ZIP) throw new Error(`${file.name} is ${file.size} bytes; a ZIP may have at most ${MAX_ZIP}`);
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  const view = new DataView(bytes.buffer);
+  const bad = (why) => new Error(`${file.name} is not a ZIP archive the page can read: ${why}`);
+  // The end-of-central-directory record: 22 bytes plus a comment of up to 64 KiB, at the end.
+  let end = -1;
+  for (let at = bytes.length - 22; at >= Math.max(0, bytes.length - 22 - 0xffff); at--) {
+    if (u32(view, at) === 0x06054b50) { end = at; break; }
+  }
+  if (end < 0) throw bad('no central directory');
+  const count = u16(view, end + 10);
+  const dirSize = u32(view, end + 12);
+  const dirAt = u32(view, end + 16);
+  if (count === 0xffff || dirAt === 0xffffffff) throw bad('ZIP64 archives are not supported');
+  if (dirAt + dirSize > end) throw bad('its directory points outside the file');
   const out = [];
-  for (const file of files) {
-    const path = file.webkitRelativePath || file.name;
-    if (file.size > maxBytes) {
-      out.push({ path, error: `${file.size} bytes, more than the ${maxBytes} an image file may have` });
+  let at = dirAt;
+  const names = new TextDecoder();
+  for (let i = 0; i < count; i++) {
+    if (at + 46 > end || u32(view, at) !== 0x02014b50) throw bad('a damaged directory entry');
+    const method = u16(view, at + 10);
+    const packed = u32(view, at + 20);
+    const size = u32(view, at + 24);
+    const nameLength = u16(view, at + 28);
+    const local = u32(view, at + 42);
+    const path = names.decode(bytes.subarray(at + 46, at + 46 + nameLength));
+    at += 46 + nameLength + u16(view, at + 30) + u16(view, at + 32);
+    const base = path.split('/').pop();
+    if (path.endsWith('/') || path.startsWith('__MACOSX/') || base.startsWith('.')) continue;
+    if (out.length >= maxFiles) throw new Error(`${file.name} holds more than the ${maxFiles} images a set may have`);
+    if (size > maxBytes) {
+      out.push({ path, error: `${size} bytes, more than the ${maxBytes} an image file may have` });
+      continue;
+    }
+    if (local + 30 > bytes.length || u32(view, local) !== 0x04034b50) throw bad(`${path}'s header is missing`);
+    const data = local + 30 + u16(view, local + 26) + u16(view, local + 28);
+    if (data + packed > bytes.length) throw bad(`${path} is cut short`);
+    const raw = new Blob([bytes.subarray(data, data + packed)]);
+    if (method === 0) out.push({ path, blob: raw });
+    else if (method === 8) {
+      try {
+        out.push({ path, blob: await inflateRaw(raw, maxBytes) });
+      } catch (e) {
+        out.push({ path, error: e instanceof Error && /inflates past/.test(e.message) ? e.message : 'its compressed data is damaged' });
+      }
+    } else out.push({ path, error: `compressed with method ${method}, which the page cannot read` });
+  }
+  return out;
+}
+
+const isZip = (file) => /\.zip$/i.test(file.name) || file.type === 'application/zip' || file.type === 'application/x-zip-compressed';
+
+/** Files with their paths, ZIP archives opened: [{path, blob}] or [{path, error}]. */
+async function expand(files, maxBytes, maxFiles) {
+  const out = [];
+  for (const { path, file } of files) {
+    if (isZip(file)) out.push(...await zipEntries(file, maxBytes, maxFiles));
+    else out.push({ path, blob: file });
+    if (out.length > maxFiles) {
+      throw new Error(`${out.length} or more files were given; a set holds at most ${maxFiles} images`);
+    }
+  }
+  return out;
+}
+
+/**
+ * Each file decoded by the browser: [{path, width, height, rgba}] or [{path, error}]. Files
+ * over `maxBytes` are not read; images over `maxSide` on a side are not drawn.
+ */
+async function decodeImages(files, maxSide, maxBytes) {
+  const out = [];
+  for (const { path, blob, error } of files) {
+    if (error) {
+      out.push({ path, error });
+      continue;
+    }
+    if (blob.size > maxBytes) {
+      out.push({ path, error: `${blob.size} bytes, more than the ${maxBytes} an image file may have` });
       continue;
     }
     let bitmap;
     try {
-      bitmap = await createImageBitmap(file);
+      bitmap = await createImageBitmap(blob);
     } catch {
       out.push({ path, error: 'not an image this browser can decode' });
       continue;
@@ -96,6 +189,63 @@ export async function decodeChosenImages(input, maxSide, maxBytes, maxFiles) {
     out.push({ path, width, height, rgba });
   }
   return out;
+}
+
+/**
+ * The image files chosen in `input` (a folder's, or inside ZIP archives, too), each decoded:
+ * see `decodeImages`. More than `maxFiles` files is refused whole.
+ */
+export async function decodeChosenImages(input, maxSide, maxBytes, maxFiles) {
+  const files = Array.from(input.files || []).map((file) => ({ path: file.webkitRelativePath || file.name, file }));
+  if (files.length > maxFiles) {
+    throw new Error(`${files.length} files were chosen; a set holds at most ${maxFiles} images`);
+  }
+  return decodeImages(await expand(files, maxBytes, maxFiles), maxSide, maxBytes);
+}
+
+/** Every file below a dropped folder, with its path from the folder (`folder/class/a.png`). */
+async function folderFiles(entry, maxFiles) {
+  const out = [];
+  const walk = async (dir) => {
+    const reader = dir.createReader();
+    for (;;) {
+      // readEntries gives a batch at a time (100 in Chromium) until an empty one.
+      const batch = await new Promise((ok, fail) => reader.readEntries(ok, fail));
+      if (batch.length === 0) return;
+      for (const e of batch) {
+        if (e.isDirectory) await walk(e);
+        else {
+          if (out.length >= maxFiles) throw new Error(`the dropped folders hold more than the ${maxFiles} images a set may have`);
+          const file = await new Promise((ok, fail) => e.file(ok, fail));
+          out.push({ path: e.fullPath.replace(/^\//, ''), file });
+        }
+      }
+    }
+  };
+  await walk(entry);
+  return out;
+}
+
+/**
+ * What was dropped on the page (files, folders, ZIP archives), each image decoded: see
+ * `decodeImages`. The drop's items are taken before the first wait, while the browser still
+ * lets them be read; call this from the drop event itself.
+ */
+export function decodeDroppedImages(dataTransfer, maxSide, maxBytes, maxFiles) {
+  const taken = Array.from(dataTransfer?.items ?? [])
+    .filter((item) => item.kind === 'file')
+    .map((item) => ({ entry: item.webkitGetAsEntry?.(), file: item.getAsFile() }));
+  return (async () => {
+    const files = [];
+    for (const { entry, file } of taken) {
+      if (entry?.isDirectory) files.push(...await folderFiles(entry, maxFiles));
+      else if (file) files.push({ path: file.name, file });
+      if (files.length > maxFiles) {
+        throw new Error(`${files.length} or more files were dropped; a set holds at most ${maxFiles} images`);
+      }
+    }
+    return decodeImages(await expand(files, maxBytes, maxFiles), maxSide, maxBytes);
+  })();
 }
 
 // What an exported chart keeps of each element's computed style: the page's CSS (its theme's

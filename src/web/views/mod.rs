@@ -23,6 +23,7 @@ use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use super::app::App;
+use super::browser;
 use super::components::digit_pad::SIDE as DIGIT_PAD_SIDE;
 use super::components::{
     same_rc, BoundBar, ChartRun, DecodedImage, DigitPad, LatentMap, LatentSliders, LossChart,
@@ -199,12 +200,14 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
                 end: r.final_numbers().map(|f| (f.kl, f.recon)),
                 sweep: r.sweep,
                 beta: r.settings.beta,
+                has_weights: r.weights.is_some(),
             })
             .collect();
         html! {
             <div class="panel chart-panel">
                 if !embed { <h2>{ "Loss, split: every run" }</h2> }
-                <LossChart {runs} points={history.len()} {pretrained} hint={chart_hint} />
+                <LossChart {runs} points={history.len()} {pretrained} hint={chart_hint}
+                    on_pick_run={app.send.runs.reform(RunsMsg::ContinueClicked)} />
                 if !embed && show(Panel::Runs) { { runs_panel(st, &app.send.runs, &app.send.runs_file, &app.send.train) } }
             </div>
         }

@@ -48,17 +48,27 @@ pub(super) fn own_panel(app: &App) -> Html {
         .reform(|e: Event| e.target_unchecked_into::<HtmlInputElement>());
     let on_drawn = send
         .reform(|ink: Option<Rc<Vec<f32>>>| OwnMsg::PadDrawn(ink.map(|ink| (ink, DIGIT_PAD_SIDE))));
+    let on_drag = Callback::from(|e: DragEvent| e.prevent_default());
+    let on_drop = {
+        let drop = app.send.own_drop.clone();
+        Callback::from(move |e: DragEvent| {
+            e.prevent_default();
+            if let Some(dt) = e.data_transfer() {
+                drop.emit(browser::start_decoding_drop(&dt));
+            }
+        })
+    };
     let on_own = st.view.dataset == Dataset::Own;
     let use_it = app
         .send
         .load
         .reform(|_: MouseEvent| LoadMsg::DatasetChosen(Dataset::Own));
     html! {
-        <div class="panel own-data" data-testid="own-data" data-own-version={own.version().to_string()}
+        <div class="panel own-data" data-testid="own-data" ondragover={on_drag} ondrop={on_drop} data-own-version={own.version().to_string()}
             data-import-ms={own.timing.map(|t| format!("{:.1},{:.1},{}", t.decode_ms, t.pipeline_ms, t.images)).unwrap_or_default()}>
             <h2>{ "Your data" }</h2>
             <p class="units-note">{ format!(
-                "Draw a few examples of each class, or add image files or a folder (its sub-folders become the classes); each becomes a 28×28 image the way MNIST's were made. Up to {MAX_CLASSES} classes and {MAX_IMAGES} images; kept in this browser."
+                "Draw a few examples of each class, or add image files, a folder or a ZIP (sub-folders become the classes) — by the buttons or by dropping them here; each becomes a 28×28 image the way MNIST's were made. Up to {MAX_CLASSES} classes and {MAX_IMAGES} images; kept in this browser."
             ) }</p>
             <div class="own-columns">
                 <div class="own-draw">
@@ -84,8 +94,8 @@ pub(super) fn own_panel(app: &App) -> Html {
                     </button>
                 </div>
                 <div class="own-files">
-                    <label class="file-button">{ "Add image files…" }
-                        <input data-testid="own-files" type="file" multiple=true accept="image/*" onchange={on_files} />
+                    <label class="file-button">{ "Add image files or a ZIP…" }
+                        <input data-testid="own-files" type="file" multiple=true accept="image/*,.zip,application/zip" onchange={on_files} />
                     </label>
                     <label class="file-button">{ "Add a folder…" }
                         <input data-testid="own-folder" type="file" webkitdirectory=true multiple=true onchange={on_folder} />
