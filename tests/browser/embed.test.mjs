@@ -5,21 +5,21 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { serve, launch } from './harness.mjs';
 
-const ALL = ['sliders', 'decoded', 'map', 'controls', 'metrics', 'chart', 'inspect', 'maths'];
+const ALL = ['sliders', 'decoded', 'map', 'controls', 'metrics', 'chart', 'inspect', 'maths', 'runs'];
 // Each panel alone, the two panels that share a box with another, the share panel's default,
 // the example article's two, and all of them: every box the embed code's height is made of
-// (share::embed_height), and its row shapes. Not all 255 sets: 16 frames take half a minute
+// (share::embed_height), and its row shapes. Not all 511 sets: 16 frames take half a minute
 // here, all of them three minutes of CI.
 const COMBOS = [
   ...ALL.map((p) => [p]), ['decoded', 'sliders'], ['controls', 'metrics'],
-  ['decoded', 'sliders', 'map'], ['decoded', 'metrics', 'chart'], ALL,
+  ['decoded', 'sliders', 'map'], ['decoded', 'metrics', 'chart'], ['chart', 'runs'], ALL,
 ];
 const WIDTHS = [320, 390, 600, 1100];
 // What marks each panel in the frame.
 const MARK = {
   sliders: '[data-testid=z1]', decoded: '[data-testid=decoded]', map: '[data-testid=latent-map]',
   controls: '[data-testid=train]', metrics: '[data-testid=metric-step]', chart: '[data-testid=loss-chart]',
-  inspect: '[data-testid=inspect-panel]', maths: '[data-testid=maths-panel]',
+  inspect: '[data-testid=inspect-panel]', maths: '[data-testid=maths-panel]', runs: '[data-testid=runs]',
 };
 
 let server;

@@ -63,6 +63,60 @@ test('a folder upload makes its sub-folders the classes, and says what it skippe
   await page.close();
 });
 
+/** Drop `files` ([{name, type, path}] read from disk) on "Your data", as a drag from the desktop would. */
+async function drop(page, files) {
+  const payload = await Promise.all(files.map(async (f) => ({ ...f, bytes: [...await readFile(f.path)] })));
+  await page.evaluate((payload) => {
+    const dt = new DataTransfer();
+    for (const f of payload) dt.items.add(new File([new Uint8Array(f.bytes)], f.name, { type: f.type }));
+    const zone = document.querySelector('[data-testid=own-data]');
+    zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, payload);
+}
+
+test('a ZIP, chosen or dropped, makes its sub-folders the classes; a dropped image joins the class picked; a bad ZIP changes nothing', async () => {
+  const { page, errors } = await openPlayground(browser, server.url);
+  const zip = join(FIXTURES, '..', 'letters.zip');
+  await page.setInputFiles('[data-testid=own-files]', zip);
+  await countIs(page, 6);
+  assert.deepEqual(await page.locator('[data-testid=own-class] option').allTextContents(), ['A', 'L', 'T']);
+  const message = await text(page, 'own-message');
+  assert.match(message, /Added 6 images/, message);
+  assert.match(message, /letters\/notes\.txt: not an image/, message);
+  assert.match(message, /too-wide\.png: 5000x8 pixels/, message);
+  // The same images as the folder gives: the first thumbnail's pixels.
+  const thumb = () => page.evaluate(() => Array.from(document.querySelector('[data-testid=own-thumb-0]').getContext('2d').getImageData(0, 0, 28, 28).data));
+  const fromZip = await thumb();
+  await page.click('[data-testid=own-clear]');
+  await countIs(page, 0);
+  await page.setInputFiles('[data-testid=own-folder]', FIXTURES);
+  await countIs(page, 6);
+  assert.deepEqual(await thumb(), fromZip);
+
+  // Dropped: one image goes to the class picked (L), adding to the set.
+  await page.selectOption('[data-testid=own-class]', '1');
+  await drop(page, [{ name: 'a.png', type: 'image/png', path: join(FIXTURES, 'A', 'a-dark-on-light.png') }]);
+  await countIs(page, 7);
+  assert.match(await text(page, 'own-class-1'), /\(3\)/);
+  // A dropped ZIP with folders makes a new set of its classes.
+  await drop(page, [{ name: 'letters.zip', type: 'application/zip', path: zip }]);
+  await countIs(page, 6);
+
+  // A ZIP cut short, and one whose image inflates past the limit it claims: the set stays.
+  const cut = (await readFile(zip)).subarray(0, 3000);
+  const dir = await mkdtemp(join(tmpdir(), 'vae-zip-'));
+  await writeFile(join(dir, 'cut.zip'), cut);
+  await page.setInputFiles('[data-testid=own-files]', join(dir, 'cut.zip'));
+  await page.waitForFunction(() => /cut\.zip is not a ZIP archive the page can read/.test(document.querySelector('[data-testid=own-message]')?.textContent));
+  assert.equal(await count(page), 6);
+  await page.setInputFiles('[data-testid=own-files]', join(FIXTURES, '..', 'bomb.zip'));
+  await page.waitForFunction(() => /big\.png: it inflates past the \d+ bytes/.test(document.querySelector('[data-testid=own-message]')?.textContent));
+  assert.equal(await count(page), 6);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 /** Draw `shape` on the data pad: 0 a vertical bar, 1 a horizontal bar, 2 a ring; `k` moves it. */
 async function drawShape(page, shape, k) {
   const pad = await page.locator('[data-testid=own-draw]').boundingBox();
