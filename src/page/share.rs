@@ -171,10 +171,10 @@ pub fn embed_height(panels: Panels) -> u32 {
             };
             (300, height)
         }),
-        has(Panel::Chart).then_some((INNER, 506)),
+        has(Panel::Chart).then_some((INNER, 556)),
         // With the pretrained run alone; each further run adds a table row (the host script
-        // follows the frame's height).
-        has(Panel::Runs).then_some((INNER, 330)),
+        // follows the frame's height). Its table scrolls sideways inside it in narrow frames.
+        has(Panel::Runs).then_some((INNER, 500)),
         // Before anything is inspected; it grows after (the host script follows it).
         has(Panel::Inspect).then_some((INNER, 530)),
         // Beside the inspector, its hint until an input is picked; alone, the first example's

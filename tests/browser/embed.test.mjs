@@ -19,7 +19,7 @@ const WIDTHS = [320, 390, 600, 1100];
 const MARK = {
   sliders: '[data-testid=z1]', decoded: '[data-testid=decoded]', map: '[data-testid=latent-map]',
   controls: '[data-testid=train]', metrics: '[data-testid=metric-step]', chart: '[data-testid=loss-chart]',
-  inspect: '[data-testid=inspect-panel]', maths: '[data-testid=maths-panel]', runs: '[data-testid=runs]',
+  inspect: '[data-testid=inspect-panel]', maths: '[data-testid=maths-panel]', runs: '.runs-alone',
 };
 
 let server;

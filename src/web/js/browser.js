@@ -249,7 +249,8 @@ export function decodeDroppedImages(dataTransfer, maxSide, maxBytes, maxFiles) {
 }
 
 // What an exported chart keeps of each element's computed style: the page's CSS (its theme's
-// variables) is not in the file, so the look is written onto the elements.
+// variables) is not in the file, so the look is written onto the elements, as presentation
+// attributes (a `style` attribute would be an inline style, which the page's CSP refuses).
 const CHART_STYLE = ['fill', 'fill-opacity', 'stroke', 'stroke-width', 'stroke-dasharray',
   'stroke-opacity', 'stroke-linejoin', 'opacity', 'font-size', 'font-family', 'font-weight',
   'paint-order'];
@@ -260,7 +261,7 @@ function styledCopy(svg) {
   const to = [copy, ...copy.querySelectorAll('*')];
   from.forEach((el, i) => {
     const cs = getComputedStyle(el);
-    to[i].setAttribute('style', CHART_STYLE.map((p) => `${p}:${cs.getPropertyValue(p)}`).join(';'));
+    for (const p of CHART_STYLE) to[i].setAttribute(p, cs.getPropertyValue(p));
     for (const a of ['class', 'tabindex', 'role', 'data-testid']) to[i].removeAttribute(a);
   });
   copy.querySelectorAll('.hover-mark').forEach((m) => m.remove());
@@ -289,7 +290,7 @@ function chartSvg(figure) {
     const text = document.createElementNS(SVG_NS, 'text');
     text.setAttribute('x', '30');
     text.setAttribute('y', String(y + 12));
-    text.setAttribute('style', `fill:${ink};font:12px sans-serif`);
+    Object.entries({ fill: ink, 'font-size': '12px', 'font-family': 'sans-serif' }).forEach(([k, v]) => text.setAttribute(k, v));
     text.textContent = key.textContent;
     const swatch = document.createElementNS(SVG_NS, 'rect');
     Object.entries({ x: 8, y: y + 6, width: 16, height: 3 }).forEach(([k, v]) => swatch.setAttribute(k, String(v)));
