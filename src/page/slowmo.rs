@@ -190,7 +190,7 @@ impl SlowMo {
         });
     }
 
-    pub fn next(&mut self) -> Advance {
+    pub fn forward(&mut self) -> Advance {
         let Some(stage) = self.stage else {
             return Advance::Wait;
         };

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::eval::encode_means;
-use crate::analysis::slow_step::SlowStep;
 use crate::analysis::evidence::{decode_flat, inspect, log_joint_on_grid, Grid, Inspection};
+use crate::analysis::slow_step::SlowStep;
 use crate::analysis::train::{ChunkReport, Clock, Progress, TrainError, TrainSettings, Trainer};
 use crate::data::Digits;
 use crate::vae::backend::{Cpu, CpuTrain, ReadbackError};

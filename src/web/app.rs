@@ -10,7 +10,8 @@ use crate::data::Split;
 use crate::page::effect::{Effect, WindowId};
 use crate::page::host_bridge::recipients;
 use crate::page::msg::{
-    HostMsg, InspectMsg, KeepMsg, LoadMsg, Loaded, Msg, OwnMsg, RunsMsg, ShareMsg, TrainMsg,
+    HostMsg, InspectMsg, KeepMsg, LoadMsg, Loaded, Msg, OwnMsg, RunsMsg, ShareMsg, SlowMoMsg,
+    TrainMsg,
 };
 use crate::page::own_data::{ImportTiming, PickedImage, STORE_KEY};
 use crate::page::state::{Location, PageState};
@@ -57,6 +58,7 @@ pub struct Senders {
     pub own: Callback<OwnMsg>,
     pub own_files: Callback<(HtmlInputElement, bool)>,
     pub own_import: Callback<HtmlInputElement>,
+    pub slowmo: Callback<SlowMoMsg>,
 }
 
 pub struct App {
@@ -122,6 +124,7 @@ impl Component for App {
                 own: link.callback(Msg::Own),
                 own_files: link.callback(|(input, folder)| AppMsg::OwnFilesChosen(input, folder)),
                 own_import: link.callback(AppMsg::OwnImportChosen),
+                slowmo: link.callback(Msg::SlowMo),
             },
             trainer: None,
             compute: None,

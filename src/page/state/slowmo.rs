@@ -79,7 +79,7 @@ impl PageState {
         let Some(s) = self.slowmo.as_mut() else {
             return;
         };
-        match s.next() {
+        match s.forward() {
             Advance::Stage | Advance::Wait => {}
             Advance::Apply((chunk, weights)) => self.after_chunk(*chunk, weights, now),
             Advance::AnotherStep => {
@@ -99,14 +99,14 @@ impl PageState {
     /// meanwhile, taken like any step.
     pub(super) fn slow_step_arrived(
         &mut self,
-        record: Box<SlowStep>,
+        record: SlowStep,
         chunk: Box<ChunkEvent>,
         weights: Option<Vec<u8>>,
         now: f64,
     ) {
         match self.slowmo.as_mut().filter(|s| s.waiting()) {
             Some(s) => {
-                s.arrived(*record, (chunk, weights));
+                s.arrived(record, (chunk, weights));
                 if let Some(id) = s.next_tick() {
                     self.schedule_tick(id);
                 }

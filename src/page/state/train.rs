@@ -227,7 +227,9 @@ impl PageState {
                 self.after_chunk(*chunk, weights, now);
                 return news || now - self.last_render >= RENDER_EVERY_MS;
             }
-            Report::SlowStep(record, chunk, weights) => self.slow_step_arrived(record, chunk, weights, now),
+            Report::SlowStep(record, chunk, weights) => {
+                self.slow_step_arrived(*record, chunk, weights, now)
+            }
             Report::Lost { reason, lost_gpu } => self.restart(&reason, lost_gpu),
             Report::Stale => return false,
         }
