@@ -324,8 +324,8 @@ fn draw_batch(ctx: &CanvasRenderingContext2d, marks: &BatchMarks, view: &MapView
         let _ = ctx.ellipse(
             x,
             y,
-            (sigma[0] * px_per_unit).max(2.0),
-            (sigma[1] * px_per_unit).max(2.0),
+            (sigma[0] * px_per_unit).max(3.0),
+            (sigma[1] * px_per_unit).max(3.0),
             0.0,
             0.0,
             std::f64::consts::TAU,

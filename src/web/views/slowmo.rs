@@ -80,7 +80,9 @@ pub fn slowmo_panel(props: &SlowMoProps) -> Html {
                 if at(Stage::Loss) {
                     { loss_bar(r) }
                     <p class="slowmo-sum" data-testid="slowmo-loss">
-                        { format!("batch mean: loss = recon {:.2} + β {} × KL {:.2} = {loss:.2} nats per image", r.parts.recon, r.beta, r.parts.kl) }
+                        { "batch mean: loss = " }<span class="recon-text">{ format!("recon {:.2}", r.parts.recon) }</span>
+                        { format!(" + β {} × ", r.beta) }<span class="kl-text">{ format!("KL {:.2}", r.parts.kl) }</span>
+                        { format!(" = {loss:.2} nats per image") }
                     </p>
                 }
                 if last {
@@ -103,6 +105,7 @@ pub fn slowmo_panel(props: &SlowMoProps) -> Html {
                         }
                     </div>
                     if at(Stage::Encode) {
+                        { q_sketch(r, i, at(Stage::Sample)) }
                         <span>{ format!("μ {}", pair(&r.mu, i)) }</span>
                         <span>{ format!("σ {}", pair(&r.sigma, i)) }</span>
                     }
@@ -141,6 +144,60 @@ pub fn slowmo_panel(props: &SlowMoProps) -> Html {
             </div>
             { for summary }
             { for batch }
+        </div>
+    }
+}
+
+/// q(z|x) of image `i` around its μ at a scale of its own (out to 3 of its larger σ, written
+/// under it): the ellipse's shape at 1σ and 2σ, and with `sample`, the step from μ to
+/// z = μ + σ ⊙ ε, which on the whole map is too small to see.
+fn q_sketch(r: &SlowStep, i: usize, sample: bool) -> Html {
+    const C: f64 = 32.0;
+    let at = |v: &[f32], d: usize| v.get(2 * i + d).map_or(f64::NAN, |&x| x as f64);
+    let sigma = [at(&r.sigma, 0), at(&r.sigma, 1)];
+    let step = [at(&r.z, 0) - at(&r.mu, 0), at(&r.z, 1) - at(&r.mu, 1)];
+    let half = 3.0 * sigma[0].max(sigma[1]);
+    if !(half.is_finite() && half > 0.0) {
+        return html! {};
+    }
+    let scale = (C - 2.0) / half;
+    let (zx, zy) = (C + step[0] * scale, C - step[1] * scale);
+    let ellipse = |k: f64, class: &'static str| {
+        html! {
+            <ellipse {class} cx={C.to_string()} cy={C.to_string()}
+                rx={(k * sigma[0] * scale).to_string()} ry={(k * sigma[1] * scale).to_string()} />
+        }
+    };
+    let label = if sample {
+        format!(
+            "q(z|x) of input {}: σ ({:.2}, {:.2}); z − μ = σ ⊙ ε = ({:.2}, {:.2})",
+            i + 1,
+            sigma[0],
+            sigma[1],
+            step[0],
+            step[1]
+        )
+    } else {
+        format!(
+            "q(z|x) of input {}: σ ({:.2}, {:.2})",
+            i + 1,
+            sigma[0],
+            sigma[1]
+        )
+    };
+    html! {
+        <div class="q-sketch-row">
+            <svg class="q-sketch" viewBox="0 0 64 64" role="img" aria-label={label}>
+                <rect class="frame" x="0.5" y="0.5" width="63" height="63" />
+                { ellipse(2.0, "q2") }
+                { ellipse(1.0, "q1") }
+                <circle class="mu" cx={C.to_string()} cy={C.to_string()} r="2" />
+                if sample {
+                    <line class="eps" x1={C.to_string()} y1={C.to_string()} x2={zx.to_string()} y2={zy.to_string()} />
+                    <circle class="z" cx={zx.to_string()} cy={zy.to_string()} r="2.5" />
+                }
+            </svg>
+            <span class="q-scale">{ format!("±{half:.2} around μ") }</span>
         </div>
     }
 }
