@@ -19,7 +19,7 @@ use vae_playground::data::{Dataset, Digits, Split};
 use vae_playground::page::effect::Effect;
 use vae_playground::page::host_bridge::RESIZE_EVERY_MS;
 use vae_playground::page::msg::{
-    HostMsg, InspectMsg, KeepMsg, LoadMsg, Loaded, Msg, RunsMsg, ShareMsg, TrainMsg,
+    HostMsg, InspectMsg, KeepMsg, LoadMsg, Loaded, Msg, RunsMsg, ShareMsg, SlowMoMsg, TrainMsg,
 };
 use vae_playground::page::pretrained::Pretrained;
 use vae_playground::page::runs::RunOrigin;
@@ -1133,4 +1133,44 @@ fn a_beta_sweep_trains_each_beta_from_fresh_weights_for_its_epochs_and_pause_can
     b.settle_with(3);
     assert!(b.page.sweep.is_none() && !b.page.link.training());
     assert!(b.page.status.contains("cancelled"), "{}", b.page.status);
+}
+
+#[test]
+fn slow_motion_counts_its_step_when_the_gradient_step_is_shown_or_the_mode_is_left() {
+    use vae_playground::analysis::slow_step::SLOW_BATCH;
+    use vae_playground::page::slowmo::Stage;
+    let mut b = Browser::loaded();
+    let stage = |b: &Browser| b.page.slowmo.as_ref().and_then(|s| s.stage());
+    b.send(Msg::SlowMo(SlowMoMsg::Entered));
+    b.settle();
+    assert!(b.sent.contains(&TrainCommand::SlowStep));
+    assert_eq!(stage(&b), Some(Stage::Batch));
+    let record = b.page.slowmo.as_ref().and_then(|s| s.record().cloned());
+    assert_eq!(record.map(|r| r.len()), Some(SLOW_BATCH));
+    for want in &Stage::ALL[1..5] {
+        assert_eq!(
+            b.page.readout.step, 0,
+            "not counted before the gradient step"
+        );
+        b.send(Msg::SlowMo(SlowMoMsg::NextClicked));
+        b.settle();
+        assert_eq!(stage(&b), Some(*want));
+    }
+    b.send(Msg::SlowMo(SlowMoMsg::NextClicked));
+    b.settle();
+    assert_eq!(stage(&b), Some(Stage::Step));
+    assert_eq!(b.page.readout.step, 1);
+    assert_eq!(b.page.readout.history.len(), 1, "the chart gained the step");
+    assert_eq!(b.page.checkpoint.as_ref().map(|(_, p)| p.step), Some(1));
+
+    // Another step, then Train before it is shown: it counts, and training goes on from it.
+    b.send(Msg::SlowMo(SlowMoMsg::NextClicked));
+    b.settle();
+    assert_eq!(stage(&b), Some(Stage::Batch));
+    assert_eq!(b.page.readout.step, 1);
+    b.send(Msg::Train(TrainMsg::Toggled));
+    b.settle();
+    assert!(b.page.slowmo.is_none(), "Train leaves slow motion");
+    assert_eq!(b.page.readout.step, 2);
+    assert!(b.page.link.training());
 }

@@ -60,8 +60,8 @@ impl Stage {
     pub fn explain(self) -> &'static str {
         match self {
             Stage::Batch => "The trainer draws the next images of its shuffled training set; training sees exactly these.",
-            Stage::Encode => "The encoder maps each image x to q(z|x) = N(μ, diag σ²): the ellipses on the map are 1σ and 2σ around each μ.",
-            Stage::Sample => "Noise ε ~ N(0, I) is drawn and z = μ + σ ⊙ ε: one sample of q(z|x) through which gradients reach μ and σ (the arrows).",
+            Stage::Encode => "The encoder maps each image x to q(z|x) = N(μ, diag σ²): the map rings each μ at 1σ, numbered like the images; each sketch shows q at its own scale (±, around μ), at 1σ and 2σ.",
+            Stage::Sample => "Noise ε ~ N(0, I) is drawn and z = μ + σ ⊙ ε: one sample of q(z|x) through which gradients reach μ and σ. Each sketch draws the step from μ to z; the map draws it at its own scale, where a small σ makes it short.",
             Stage::Decode => "The decoder turns each z into pixel probabilities: the reconstruction beside its input.",
             Stage::Loss => "Per image, KL(q(z|x) ‖ N(0, I)) in closed form and −ln p(x|z); the batch's loss is the mean of recon + β·KL.",
             Stage::Step => "Backpropagation gives the loss's gradient and Adam moves every weight: the arrows show where μ of these images went.",

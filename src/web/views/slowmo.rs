@@ -149,14 +149,15 @@ pub fn slowmo_panel(props: &SlowMoProps) -> Html {
 }
 
 /// q(z|x) of image `i` around its μ at a scale of its own (out to 3 of its larger σ, written
-/// under it): the ellipse's shape at 1σ and 2σ, and with `sample`, the step from μ to
+/// beside it): the ellipse's shape at 1σ and 2σ, and with `sample`, the step from μ to
 /// z = μ + σ ⊙ ε, which on the whole map is too small to see.
 fn q_sketch(r: &SlowStep, i: usize, sample: bool) -> Html {
     const C: f64 = 32.0;
     let at = |v: &[f32], d: usize| v.get(2 * i + d).map_or(f64::NAN, |&x| x as f64);
     let sigma = [at(&r.sigma, 0), at(&r.sigma, 1)];
     let step = [at(&r.z, 0) - at(&r.mu, 0), at(&r.z, 1) - at(&r.mu, 1)];
-    let half = 3.0 * sigma[0].max(sigma[1]);
+    // Out to 3σ, or a little past z when ε is larger.
+    let half = (3.0 * sigma[0].max(sigma[1])).max(1.15 * step[0].abs().max(step[1].abs()));
     if !(half.is_finite() && half > 0.0) {
         return html! {};
     }
@@ -197,7 +198,7 @@ fn q_sketch(r: &SlowStep, i: usize, sample: bool) -> Html {
                     <circle class="z" cx={zx.to_string()} cy={zy.to_string()} r="2.5" />
                 }
             </svg>
-            <span class="q-scale">{ format!("±{half:.2} around μ") }</span>
+            <span class="q-scale">{ format!("±{half:.2}") }</span>
         </div>
     }
 }
