@@ -113,3 +113,43 @@ test('slow motion by keyboard alone, at phone width, with no text under 11 px', 
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+/** Enter slow motion and step to the loss: its batch means [recon, KL, loss] as shown. */
+async function slowLoss(page) {
+  await page.locator('[data-testid=slowmo]:not([disabled])').waitFor({ timeout: 60_000 });
+  await page.click('[data-testid=slowmo]');
+  await stageIs(page, STAGES[0]);
+  for (const name of STAGES.slice(1, 5)) {
+    await page.click('[data-testid=slowmo-next]');
+    await stageIs(page, name);
+  }
+  const m = (await text(page, 'slowmo-loss')).match(/recon ([\d.]+) \+ β 1 × KL ([\d.]+) = ([\d.]+)/);
+  assert.ok(m, 'the loss as text');
+  return m.slice(1).map(Number);
+}
+
+test('on WebGPU the slow step is the CPU\'s step: the same batch loss, and it counts', async (t) => {
+  const { page: cpuPage } = await openPlayground(browser, server.url);
+  assert.match(await text(cpuPage, 'backend'), /CPU/);
+  const onCpu = await slowLoss(cpuPage);
+  await cpuPage.close();
+  const gpuBrowser = await launch({ webgpu: true });
+  try {
+    const { page, errors } = await openPlayground(gpuBrowser, server.url);
+    assert.match(await text(page, 'backend'), /WebGPU/);
+    const onGpu = await slowLoss(page);
+    t.diagnostic(`recon, KL, loss: WebGPU ${onGpu}, CPU ${onCpu}`);
+    // The same weights, batch and noise on SwiftShader's WebGPU: equal to float rounding (the
+    // text has two decimals).
+    for (const [j, c] of onCpu.entries()) {
+      assert.ok(Math.abs(onGpu[j] - c) <= 1e-3 * c + 0.011, `WebGPU ${onGpu} against CPU ${onCpu}`);
+    }
+    await page.click('[data-testid=slowmo-next]');
+    await stageIs(page, 'gradient step');
+    await page.waitForFunction(() => document.querySelector('[data-testid=metric-step]').textContent === '1');
+    assert.match(await text(page, 'backend'), /WebGPU/, 'still on WebGPU');
+    assert.deepEqual(errors, []);
+  } finally {
+    await gpuBrowser.close();
+  }
+});
