@@ -19,7 +19,7 @@ use vae_playground::data::{Dataset, Digits, Split};
 use vae_playground::page::effect::Effect;
 use vae_playground::page::host_bridge::RESIZE_EVERY_MS;
 use vae_playground::page::msg::{
-    HostMsg, InspectMsg, KeepMsg, LoadMsg, Loaded, Msg, RunsMsg, ShareMsg, TrainMsg,
+    HostMsg, InspectMsg, KeepMsg, LoadMsg, Loaded, Msg, RunsMsg, ShareMsg, SlowMoMsg, TrainMsg,
 };
 use vae_playground::page::pretrained::Pretrained;
 use vae_playground::page::runs::RunOrigin;
@@ -1153,4 +1153,44 @@ fn a_link_names_the_sweep_and_editing_the_sweep_updates_the_link() {
     b.send(Msg::Train(TrainMsg::SweepBetasTyped("0.25, ".into())));
     b.settle();
     assert!(b.page.share.url_for(&b.page.view).contains("sweep=0.25,4"));
+}
+
+#[test]
+fn slow_motion_counts_its_step_when_the_gradient_step_is_shown_or_the_mode_is_left() {
+    use vae_playground::analysis::slow_step::SLOW_BATCH;
+    use vae_playground::page::slowmo::Stage;
+    let mut b = Browser::loaded();
+    let stage = |b: &Browser| b.page.slowmo.as_ref().and_then(|s| s.stage());
+    b.send(Msg::SlowMo(SlowMoMsg::Entered));
+    b.settle();
+    assert!(b.sent.contains(&TrainCommand::SlowStep));
+    assert_eq!(stage(&b), Some(Stage::Batch));
+    let record = b.page.slowmo.as_ref().and_then(|s| s.record().cloned());
+    assert_eq!(record.map(|r| r.len()), Some(SLOW_BATCH));
+    for want in &Stage::ALL[1..5] {
+        assert_eq!(
+            b.page.readout.step, 0,
+            "not counted before the gradient step"
+        );
+        b.send(Msg::SlowMo(SlowMoMsg::NextClicked));
+        b.settle();
+        assert_eq!(stage(&b), Some(*want));
+    }
+    b.send(Msg::SlowMo(SlowMoMsg::NextClicked));
+    b.settle();
+    assert_eq!(stage(&b), Some(Stage::Step));
+    assert_eq!(b.page.readout.step, 1);
+    assert_eq!(b.page.readout.history.len(), 1, "the chart gained the step");
+    assert_eq!(b.page.checkpoint.as_ref().map(|(_, p)| p.step), Some(1));
+
+    // Another step, then Train before it is shown: it counts, and training goes on from it.
+    b.send(Msg::SlowMo(SlowMoMsg::NextClicked));
+    b.settle();
+    assert_eq!(stage(&b), Some(Stage::Batch));
+    assert_eq!(b.page.readout.step, 1);
+    b.send(Msg::Train(TrainMsg::Toggled));
+    b.settle();
+    assert!(b.page.slowmo.is_none(), "Train leaves slow motion");
+    assert_eq!(b.page.readout.step, 2);
+    assert!(b.page.link.training());
 }

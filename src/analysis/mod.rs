@@ -6,4 +6,5 @@ pub mod eval;
 pub mod evidence;
 pub mod gap_split;
 pub mod history_csv;
+pub mod slow_step;
 pub mod train;

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::analysis::batches::BatchCursor;
+use crate::analysis::slow_step::{read_back, SlowStep, StepTensors, SLOW_BATCH};
 use crate::data::Digits;
 use crate::vae::backend::{read_f32, ReadbackError};
 use crate::vae::dense::TrainBackend;
@@ -109,6 +110,15 @@ struct Interval {
     steps: usize,
     kl: f64,
     recon: f64,
+}
+
+/// One step taken: its batch, where the epoch stood, and what it computed.
+struct TakenStep<B: TrainBackend> {
+    indices: Vec<usize>,
+    epoch_progress: f64,
+    /// The batch means of KL and reconstruction, as one `[2]` tensor.
+    means: Tensor<B::InnerBackend, 1>,
+    tensors: StepTensors<B::InnerBackend>,
 }
 
 /// How far a run has come: carried over when the model moves to another backend, so the
@@ -280,36 +290,101 @@ impl<B: TrainBackend> Trainer<B> {
     /// If any step's loss is not finite, the model and optimiser return to their state before
     /// this chunk and [`TrainError::Diverged`] says so.
     pub async fn train_steps(&mut self, n: usize) -> Result<ChunkReport, TrainError> {
+        let settings = self.settings;
+        Ok(self.run_steps(n, settings, false).await?.0)
+    }
+
+    /// One step, as [`Trainer::train_steps`] takes it, on a batch of [`SLOW_BATCH`] images,
+    /// with everything it computed read back, and a history row for it at once (so a chart
+    /// gains its point now rather than at the end of the logging interval).
+    pub async fn slow_step(&mut self) -> Result<(ChunkReport, SlowStep), TrainError> {
+        let settings = TrainSettings {
+            batch_size: SLOW_BATCH,
+            ..self.settings
+        };
+        let (report, taken) = self.run_steps(1, settings, true).await?;
+        let taken = taken.ok_or(TrainError::NoData)?;
+        self.log_interval(taken.epoch_progress);
+        let labels = taken.indices.iter().map(|&i| self.data.label(i)).collect();
+        let after = self.model.valid();
+        let record = read_back(
+            taken.tensors,
+            &after,
+            self.step,
+            taken.indices,
+            labels,
+            settings.likelihood,
+            report.parts,
+            settings.beta,
+            settings.learning_rate,
+        )
+        .await?;
+        Ok((report, record))
+    }
+
+    /// One optimiser step on the cursor's next batch. Every step, fast or slow, is this one.
+    fn take_step(&mut self, settings: &TrainSettings) -> TakenStep<B> {
+        // The epoch this batch belongs to (the cursor moves on once its last batch is out).
+        let epoch = self.cursor.epoch() as u64;
+        let indices = self.cursor.next_batch(settings.batch_size);
+        let epoch_progress = self.cursor.epoch_progress();
+        let x = self
+            .data
+            .training_batch::<B>(&indices, self.config.seed, epoch, &self.device);
+        let eps = self.noise_tensor(indices.len());
+        let out = self.model.forward(x.clone(), eps.clone());
+        let kl_each = kl_standard_normal(&out.posterior);
+        let recon_each = settings.likelihood.nll(out.logits.clone(), x.clone());
+        let kl = kl_each.clone().mean();
+        let recon = recon_each.clone().mean();
+        let loss = recon.clone() + kl.clone().mul_scalar(settings.beta);
+        let grads = GradientsParams::from_grads(loss.backward(), &self.model);
+        self.model = self
+            .optim
+            .step(settings.learning_rate, self.model.clone(), grads);
+        TakenStep {
+            indices,
+            epoch_progress,
+            means: Tensor::cat(vec![kl.inner(), recon.inner()], 0),
+            tensors: StepTensors {
+                x: x.inner(),
+                eps: eps.inner(),
+                mu: out.posterior.mu.inner(),
+                logvar: out.posterior.logvar.inner(),
+                z: out.z.inner(),
+                logits: out.logits.inner(),
+                kl: kl_each.inner(),
+                recon: recon_each.inner(),
+            },
+        }
+    }
+
+    /// `n` steps with `settings`, the last one's tensors kept if `keep_last`.
+    async fn run_steps(
+        &mut self,
+        n: usize,
+        settings: TrainSettings,
+        keep_last: bool,
+    ) -> Result<(ChunkReport, Option<TakenStep<B>>), TrainError> {
         let started = (self.clock)();
         let start = self.snapshot();
-        let settings = self.settings;
         let mut per_step = Vec::with_capacity(n);
         // Each step's batch size and epoch position, so history rows logged inside one chunk
         // carry their own counts.
         let mut counts = Vec::with_capacity(n);
         let mut images = 0u64;
+        let mut last = None;
         for _ in 0..n {
-            // The epoch this batch belongs to (the cursor moves on once its last batch is out).
-            let epoch = self.cursor.epoch() as u64;
-            let indices = self.cursor.next_batch(settings.batch_size);
-            images += indices.len() as u64;
-            counts.push((indices.len() as u64, self.cursor.epoch_progress()));
-            let x = self
-                .data
-                .training_batch::<B>(&indices, self.config.seed, epoch, &self.device);
-            let eps = self.noise_tensor(indices.len());
-            let out = self.model.forward(x.clone(), eps);
-            let kl = kl_standard_normal(&out.posterior).mean();
-            let recon = settings.likelihood.nll(out.logits, x).mean();
-            let loss = recon.clone() + kl.clone().mul_scalar(settings.beta);
-            let grads = GradientsParams::from_grads(loss.backward(), &self.model);
-            self.model = self
-                .optim
-                .step(settings.learning_rate, self.model.clone(), grads);
-            per_step.push(Tensor::cat(vec![kl.inner(), recon.inner()], 0));
+            let taken = self.take_step(&settings);
+            images += taken.indices.len() as u64;
+            counts.push((taken.indices.len() as u64, taken.epoch_progress));
+            per_step.push(taken.means.clone());
+            if keep_last {
+                last = Some(taken);
+            }
         }
         if per_step.is_empty() {
-            return Ok(ChunkReport::EMPTY);
+            return Ok((ChunkReport::EMPTY, None));
         }
         let values = read_f32(Tensor::stack::<2>(per_step, 0)).await?;
         if let Some(bad) = values.iter().position(|v| !v.is_finite()) {
@@ -344,7 +419,7 @@ impl<B: TrainBackend> Trainer<B> {
             self.train_seconds = seconds_before + seconds * (i + 1) as f64 / steps as f64;
             self.log(kl, recon, epoch);
         }
-        Ok(ChunkReport {
+        let report = ChunkReport {
             steps,
             images,
             parts: ElboParts {
@@ -352,7 +427,8 @@ impl<B: TrainBackend> Trainer<B> {
                 recon: recon_sum / steps as f64,
             },
             seconds,
-        })
+        };
+        Ok((report, last))
     }
 
     fn snapshot(&self) -> Snapshot<B> {
@@ -393,6 +469,14 @@ impl<B: TrainBackend> Trainer<B> {
         iv.kl += kl;
         iv.recon += recon;
         if iv.steps >= self.settings.log_every.max(1) {
+            self.log_interval(epoch);
+        }
+    }
+
+    /// A history row of the interval's steps so far, if it has any.
+    fn log_interval(&mut self, epoch: f64) {
+        let iv = &mut self.interval;
+        if iv.steps > 0 {
             let n = iv.steps as f64;
             let (kl, recon) = (iv.kl / n, iv.recon / n);
             *iv = Interval::default();

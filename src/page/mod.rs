@@ -16,6 +16,7 @@ pub mod pretrained;
 pub mod readout;
 pub mod runs;
 pub mod share;
+pub mod slowmo;
 pub mod state;
 pub mod stop_rule;
 pub mod sweep;

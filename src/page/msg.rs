@@ -31,6 +31,7 @@ pub enum Msg {
     Host(HostMsg),
     Runs(RunsMsg),
     Own(OwnMsg),
+    SlowMo(SlowMoMsg),
 }
 
 /// What the page loads for one dataset.
@@ -161,6 +162,17 @@ pub enum HostMsg {
     HeightChanged(u32),
     /// The wait between two `vae:resize` posts is over.
     ResizeDue,
+}
+
+/// Slow motion: one training step in stages.
+pub enum SlowMoMsg {
+    Entered,
+    NextClicked,
+    BackClicked,
+    PlayToggled,
+    /// Play's timer: the next stage is due (numbered; an older one is dropped).
+    Tick(u64),
+    Left,
 }
 
 pub enum RunsMsg {

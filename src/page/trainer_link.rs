@@ -3,6 +3,7 @@
 
 use std::rc::Rc;
 
+use crate::analysis::slow_step::SlowStep;
 use crate::analysis::train::{Progress, TrainSettings};
 use crate::data::{Dataset, Split};
 use crate::services::session::Device;
@@ -20,6 +21,8 @@ pub enum Action {
     Train,
     Step,
     Reset,
+    /// One step in slow motion.
+    SlowStep,
 }
 
 /// Why a trainer was asked for: what its `Started` brings.
@@ -67,6 +70,8 @@ pub enum Report {
     },
     StartFailed(String),
     Chunk(Box<ChunkEvent>, Option<Vec<u8>>),
+    /// A slow-motion step: what it computed, its report and the weights after it.
+    SlowStep(Box<SlowStep>, Box<ChunkEvent>, Option<Vec<u8>>),
     /// The worker is gone (a lost device or an error): replace it.
     Lost {
         reason: String,
@@ -286,6 +291,16 @@ impl TrainerLink {
         self.post(TrainCommand::Step { steps: 1 }, out);
     }
 
+    /// One step taken apart, for slow motion.
+    pub fn slow_step(&mut self, out: &mut Vec<Effect>) {
+        if self.phase == Phase::GaveUp {
+            return;
+        }
+        self.training = false;
+        self.busy = true;
+        self.post(TrainCommand::SlowStep, out);
+    }
+
     /// Training stops for something else (a reset, a restore, another dataset).
     pub fn stop_training(&mut self) {
         self.training = false;
@@ -410,6 +425,10 @@ impl TrainerLink {
                     self.training = false;
                 }
                 Report::Chunk(chunk, weights)
+            }
+            TrainEvent::SlowStep { record, chunk } if chunk.generation == self.generation => {
+                self.busy = chunk.running;
+                Report::SlowStep(record, chunk, weights)
             }
             TrainEvent::GpuLost { reason } if self.device == Device::WebGpu && self.worker => {
                 Report::Lost {

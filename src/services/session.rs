@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::analysis::eval::encode_means;
 use crate::analysis::evidence::{decode_flat, inspect, log_joint_on_grid, Grid, Inspection};
+use crate::analysis::slow_step::SlowStep;
 use crate::analysis::train::{ChunkReport, Clock, Progress, TrainError, TrainSettings, Trainer};
 use crate::data::Digits;
 use crate::vae::backend::{Cpu, CpuTrain, ReadbackError};
@@ -239,6 +240,11 @@ impl Session {
 
     pub async fn train_steps(&mut self, n: usize) -> Result<ChunkReport, TrainError> {
         with_trainer!(self, t => t.train_steps(n).await)
+    }
+
+    /// One step on a small batch, read back in full: see [`Trainer::slow_step`].
+    pub async fn slow_step(&mut self) -> Result<(ChunkReport, SlowStep), TrainError> {
+        with_trainer!(self, t => t.slow_step().await)
     }
 
     pub fn settings(&self) -> TrainSettings {

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::slow_step::SlowStep;
 use crate::analysis::train::{ChunkReport, Clock, HistoryRow, Progress, TrainError, TrainSettings};
 use crate::data::{dataset_file, Dataset, Digits, Split};
 use crate::services::session::{Device, Session};
@@ -74,6 +75,8 @@ pub enum TrainCommand {
     Step {
         steps: usize,
     },
+    /// One step taken apart for slow motion: `SlowStep` answers (or a `Chunk` with the error).
+    SlowStep,
 }
 
 /// What the service tells the page.
@@ -104,6 +107,12 @@ pub enum TrainEvent {
         message: String,
     },
     Chunk(Box<ChunkEvent>),
+    /// A slow-motion step: what it computed, and its chunk report (weights with it), which the
+    /// page applies when it shows the step taken.
+    SlowStep {
+        record: Box<SlowStep>,
+        chunk: Box<ChunkEvent>,
+    },
     /// The WebGPU device is gone, why. The page restarts the worker on the CPU.
     GpuLost {
         reason: String,
@@ -348,6 +357,35 @@ impl TrainService {
                 self.running = false;
                 self.steps_left = if self.session.is_some() { steps } else { 0 };
                 Vec::new()
+            }
+            TrainCommand::SlowStep => self.slow_step().await.into_iter().collect(),
+        }
+    }
+
+    /// One slow-motion step, paused before and after; its report carries the weights, the
+    /// map's means and the test -ELBO, as every report after a stop does.
+    async fn slow_step(&mut self) -> Option<Outgoing> {
+        self.pause();
+        match self.session.as_mut()?.slow_step().await {
+            Ok((report, record)) => {
+                let out = self.report(Some(report), None).await?;
+                let TrainEvent::Chunk(chunk) = out.event else {
+                    return Some(out);
+                };
+                Some(Outgoing {
+                    event: TrainEvent::SlowStep {
+                        record: Box::new(record),
+                        chunk,
+                    },
+                    weights: out.weights,
+                })
+            }
+            Err(e) => {
+                let failure = ChunkFailure {
+                    diverged: matches!(e, TrainError::Diverged { .. }),
+                    message: e.to_string(),
+                };
+                self.report(None, Some(failure)).await
             }
         }
     }

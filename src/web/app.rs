@@ -10,7 +10,8 @@ use crate::data::Split;
 use crate::page::effect::{Effect, WindowId};
 use crate::page::host_bridge::recipients;
 use crate::page::msg::{
-    HostMsg, InspectMsg, KeepMsg, LoadMsg, Loaded, Msg, OwnMsg, RunsMsg, ShareMsg, TrainMsg,
+    HostMsg, InspectMsg, KeepMsg, LoadMsg, Loaded, Msg, OwnMsg, RunsMsg, ShareMsg, SlowMoMsg,
+    TrainMsg,
 };
 use crate::page::own_data::{ImportTiming, PickedImage, STORE_KEY};
 use crate::page::state::{Location, PageState};
@@ -61,6 +62,7 @@ pub struct Senders {
     pub own_files: Callback<(HtmlInputElement, bool)>,
     pub own_drop: Callback<js_sys::Promise>,
     pub own_import: Callback<HtmlInputElement>,
+    pub slowmo: Callback<SlowMoMsg>,
 }
 
 pub struct App {
@@ -127,6 +129,7 @@ impl Component for App {
                 own_files: link.callback(|(input, folder)| AppMsg::OwnFilesChosen(input, folder)),
                 own_drop: link.callback(AppMsg::OwnFilesDropped),
                 own_import: link.callback(AppMsg::OwnImportChosen),
+                slowmo: link.callback(Msg::SlowMo),
             },
             trainer: None,
             compute: None,

@@ -10,6 +10,7 @@ mod load;
 mod own;
 mod runs;
 mod share;
+mod slowmo;
 mod sweep;
 mod train;
 
@@ -72,6 +73,8 @@ pub struct PageState {
     pub keeper: Keeper,
     /// Every run, for the chart and the run list.
     pub runs: Runs,
+    /// Slow motion, while the page is in it.
+    pub slowmo: Option<super::slowmo::SlowMo>,
     /// The β sweep under way, and what the sweep's fields hold.
     pub sweep: Option<Sweep>,
     pub sweep_betas: String,
@@ -131,6 +134,7 @@ impl PageState {
             host: HostBridge::new(location.origin.clone(), &parsed.hosts),
             keeper: Keeper::new(!view.embed),
             runs: Runs::default(),
+            slowmo: None,
             sweep: None,
             sweep_betas: view
                 .sweep
@@ -237,6 +241,9 @@ impl PageState {
     }
 
     fn handle(&mut self, msg: Msg, now: f64) -> bool {
+        if self.slowmo.is_some() && slowmo::interrupts(&msg) {
+            self.leave_slowmo(now);
+        }
         match msg {
             Msg::ZMoved(z) => {
                 self.view.z = z;
@@ -259,6 +266,7 @@ impl PageState {
             Msg::Host(msg) => return self.host(msg, now),
             Msg::Runs(msg) => return self.on_runs(msg, now),
             Msg::Own(msg) => return self.own(msg, now),
+            Msg::SlowMo(msg) => return self.slow_motion(msg, now),
         }
         true
     }

@@ -128,6 +128,7 @@ impl PageState {
                 }
             }
             Action::Step => self.link.step(&mut self.out),
+            Action::SlowStep => self.link.slow_step(&mut self.out),
             Action::Reset => {
                 let config = VaeConfig::new()
                     .with_hidden(self.view.hidden)
@@ -218,6 +219,9 @@ impl PageState {
             }
             Report::StartFailed(message) => self.notice = Some(message),
             Report::Chunk(chunk, weights) => {
+                if chunk.error.is_some() {
+                    self.leave_slowmo(now);
+                }
                 // A report of counters alone re-renders the page at most every RENDER_EVERY_MS:
                 // each render holds up slider input a little.
                 let news = weights.is_some()
@@ -228,6 +232,9 @@ impl PageState {
                     || !chunk.running;
                 self.after_chunk(*chunk, weights, now);
                 return news || now - self.last_render >= RENDER_EVERY_MS;
+            }
+            Report::SlowStep(record, chunk, weights) => {
+                self.slow_step_arrived(*record, chunk, weights, now)
             }
             Report::Lost { reason, lost_gpu } => self.restart(&reason, lost_gpu),
             Report::Stale => return false,

@@ -14,6 +14,7 @@ use crate::analysis::evidence::Grid;
 use crate::data::PIXELS;
 
 use super::same_rc;
+use crate::page::slowmo::BatchMarks;
 use crate::page::url_state::MapView;
 
 /// Colour-blind-friendly categorical palette (Tableau 10), one colour per class; `www/style.css`
@@ -39,6 +40,8 @@ pub struct MapOverlay {
     pub manifold: Option<(Grid, Rc<Vec<f32>>)>,
     /// An interpolation: the straight line between two latent means.
     pub line: Option<([f64; 2], [f64; 2])>,
+    /// Slow motion's batch at its stage.
+    pub batch: Option<Rc<BatchMarks>>,
 }
 
 /// Data on a grid: the same grid and the same `Rc` (see `same_rc`).
@@ -54,6 +57,7 @@ impl PartialEq for MapOverlay {
             && self.ellipse == other.ellipse
             && self.q_star == other.q_star
             && self.line == other.line
+            && same_rc(self.batch.as_ref(), other.batch.as_ref())
     }
 }
 
@@ -300,6 +304,76 @@ fn draw(
         ctx.line_to(bx, by);
         ctx.stroke();
         let _ = ctx.set_line_dash(&js_sys::Array::new());
+    }
+    if let Some(marks) = &overlay.batch {
+        draw_batch(&ctx, marks, view);
+    }
+}
+
+/// Slow motion's batch in its class colours: q(z|x) as 1σ ellipses numbered like the panel's
+/// images, the samples z as arrows from μ, the step as arrows from μ before to μ after.
+fn draw_batch(ctx: &CanvasRenderingContext2d, marks: &BatchMarks, view: &MapView) {
+    let colour = |i: usize| CLASS_COLOURS[marks.labels.get(i).copied().unwrap_or(0) as usize % 10];
+    let px_per_unit = SIZE / (2.0 * view.half());
+    ctx.set_font("bold 13px sans-serif");
+    for (i, &(mu, sigma)) in marks.ellipses.iter().enumerate() {
+        let (x, y) = to_px(view, mu);
+        ctx.set_line_width(2.0);
+        ctx.set_stroke_style_str(colour(i));
+        ctx.begin_path();
+        let _ = ctx.ellipse(
+            x,
+            y,
+            (sigma[0] * px_per_unit).max(3.0),
+            (sigma[1] * px_per_unit).max(3.0),
+            0.0,
+            0.0,
+            std::f64::consts::TAU,
+        );
+        ctx.stroke();
+        // Dark digits on a white halo: readable on either theme and over any point.
+        ctx.set_fill_style_str("#111111");
+        ctx.set_line_width(3.0);
+        ctx.set_stroke_style_str("#ffffff");
+        let label = (i + 1).to_string();
+        let _ = ctx.stroke_text(&label, x + 4.0, y - 4.0);
+        let _ = ctx.fill_text(&label, x + 4.0, y - 4.0);
+    }
+    for (i, &(from, to)) in marks.samples.iter().enumerate() {
+        arrow(ctx, to_px(view, from), to_px(view, to), colour(i), 1.5);
+    }
+    for (i, &(from, to)) in marks.moves.iter().enumerate() {
+        arrow(ctx, to_px(view, from), to_px(view, to), colour(i), 2.5);
+    }
+}
+
+/// A line from `a` to `b` (canvas pixels) with a head at `b`, outlined so it shows on any colour.
+fn arrow(ctx: &CanvasRenderingContext2d, a: (f64, f64), b: (f64, f64), colour: &str, width: f64) {
+    let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+    let length = dx.hypot(dy);
+    let head = 7.0f64.min(length);
+    let (ux, uy) = if length > 0.0 {
+        (dx / length, dy / length)
+    } else {
+        (0.0, 0.0)
+    };
+    let (px, py) = (-uy, ux);
+    for (stroke, extra) in [("#ffffff", 2.0), (colour, 0.0)] {
+        ctx.set_line_width(width + extra);
+        ctx.set_stroke_style_str(stroke);
+        ctx.begin_path();
+        ctx.move_to(a.0, a.1);
+        ctx.line_to(b.0, b.1);
+        ctx.move_to(
+            b.0 - head * ux + 0.5 * head * px,
+            b.1 - head * uy + 0.5 * head * py,
+        );
+        ctx.line_to(b.0, b.1);
+        ctx.line_to(
+            b.0 - head * ux - 0.5 * head * px,
+            b.1 - head * uy - 0.5 * head * py,
+        );
+        ctx.stroke();
     }
 }
 

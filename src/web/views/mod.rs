@@ -8,6 +8,7 @@ mod maths;
 mod own_data;
 mod runs;
 mod share;
+mod slowmo;
 mod training;
 
 use inspector::{inspector_props, InspectorPanel};
@@ -15,6 +16,7 @@ use keep::KeepPanel;
 use maths::MathsPanel;
 use runs::runs_panel;
 use share::SharePanel;
+use slowmo::SlowMoPanel;
 use training::{metrics, TrainingControls};
 
 use std::rc::Rc;
@@ -150,6 +152,9 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
             </div>
         }
     });
+    let slowmo_panel = st.slowmo.as_ref().map(|s| html! {
+        <SlowMoPanel stage={s.stage()} record={s.record().cloned()} playing={s.playing()} on_msg={app.send.slowmo.clone()} />
+    });
     let on_train = app.send.train.clone();
     let controls = html! {
         <TrainingControls {ready} training={st.link.training()} settings={st.settings()}
@@ -163,6 +168,7 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
                 if show(Panel::Controls) {
                     if embed { <div class="toolbar">{ dataset_select.clone() }</div> }
                     { controls }
+                    { slowmo::enter_button(ready, st.slowmo.is_some(), &app.send.slowmo) }
                 }
                 if show(Panel::Metrics) { { metrics } }
             </div>
@@ -231,6 +237,7 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
             <main class="playground embed" data-testid="playground" data-embed="true" data-ignored-messages={ignored.clone()} data-checkpoint-step={checkpoint.clone()} data-trainer-busy={busy.clone()}>
                 { notices }
                 <div class="embed-grid">
+                    { for slowmo_panel }
                     { for decoded_panel }
                     { for map_panel }
                     { for controls_panel }
@@ -276,6 +283,7 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
 
             if decoded_panel.is_some() || map_panel.is_some() {
                 <section class="explore" aria-label="explore the latent space">
+                    { for slowmo_panel.clone() }
                     { for decoded_panel }
                     { for map_panel }
                 </section>
@@ -320,6 +328,7 @@ fn map_overlay(st: &PageState) -> MapOverlay {
             .clone()
             .filter(|_| inspector.show_manifold),
         line: inspector.line(),
+        batch: st.slowmo.as_ref().map(|s| s.marks()),
     }
 }
 
