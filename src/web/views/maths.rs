@@ -222,7 +222,7 @@ pub(super) fn maths_panel(props: &MathsPanelProps) -> Html {
     html! {
         <section class="panel maths-panel" data-testid="maths-panel" aria-label="the ELBO's maths with this page's numbers"
             data-kl={data(|t| t.kl)} data-recon={data(|t| t.recon)} data-elbo={data(|t| t.elbo)}>
-            <h2>{ "The maths, with these numbers" }</h2>
+            { super::heading("The maths, with these numbers", "maths-panel") }
             if let (Some(name), Some(_)) = (&props.input_name, &props.input) {
                 <p class="maths-input" data-testid="maths-input">{ format!("For x = {name}, in nats:") }</p>
             }

@@ -2,6 +2,7 @@
 //! that stand alone are function components with narrow props, one file each: the training
 //! controls, the inspector, keep and share; the layout reads the state directly.
 
+mod explain;
 mod inspector;
 mod keep;
 mod maths;
@@ -10,6 +11,7 @@ mod runs;
 mod share;
 mod training;
 
+use explain::{heading, Explanations, TourGuide};
 use inspector::{inspector_props, InspectorPanel};
 use keep::KeepPanel;
 use maths::MathsPanel;
@@ -130,7 +132,7 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
             data-model-version={st.slot.version().to_string()} data-shown-version={st.slot.shown_version().to_string()}
             data-finite={st.slot.pixels().iter().all(|p| p.is_finite()).to_string()}
             data-preview={st.slot.is_preview().to_string()}>
-            if !embed { <h2>{ "Decoded image" }</h2> }
+            if !embed { { heading("Decoded image", "decoded-panel") } }
             if show(Panel::Decoded) {
                 <DecodedImage pixels={st.slot.pixels().clone()} label={format!("decoded image at z = ({:.2}, {:.2})", st.view.z[0], st.view.z[1])} />
             }
@@ -142,7 +144,7 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
     let map_panel = show(Panel::Map).then(|| {
         html! {
             <div class="panel map-panel" data-class-centres={own_data::centres_attribute(st)}>
-                if !embed { <h2>{ "Latent space" }</h2> }
+                if !embed { { heading("Latent space", "latent-space") } }
                 <LatentMap means={st.means.clone()} labels={st.map_labels.clone()} {class_names}
                     z={st.view.z} on_pick={link.callback(Msg::ZMoved)} overlay={map_overlay(st)}
                     view={st.view.view} on_zoom={link.callback(Msg::MapZoomed)} fit={st.inspector.q_frame()} />
@@ -158,7 +160,7 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
     let controls_panel = (show(Panel::Controls) || show(Panel::Metrics)).then(|| {
         html! {
             <div class="panel controls">
-                if !embed { <h2>{ "Training" }</h2> }
+                if !embed { { heading("Training", "training") } }
                 if show(Panel::Controls) {
                     if embed { <div class="toolbar">{ dataset_select.clone() }</div> }
                     { controls }
@@ -203,7 +205,7 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
             .collect();
         html! {
             <div class="panel chart-panel">
-                if !embed { <h2>{ "Loss, split: every run" }</h2> }
+                if !embed { { heading("Loss, split: every run", "loss-chart") } }
                 <LossChart {runs} points={history.len()} {pretrained} hint={chart_hint} />
                 if !embed { { runs_panel(st, &app.send.runs, &app.send.runs_file, &app.send.train) } }
             </div>
@@ -233,6 +235,7 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
                     { backend_text }
                     <a href={format!("./{}", strip_embed(&st.share.url_for(&st.view)))} target="_blank" rel="noopener">{ "Open the full playground ↗" }</a>
                 </p>
+                <Explanations />
             </main>
         };
     }
@@ -259,6 +262,7 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
                         </select>
                     </label>
                     { backend_text }
+                    <TourGuide />
                 </div>
             </header>
             { notices }
@@ -293,6 +297,7 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
                     <a href="examples/blog-post.html">{ "An example article that embeds it" }</a>{ "." }</p>
                 <p data-testid="attribution">{ Dataset::Mnist.attribution() }{ ". " }{ Dataset::Fashion.attribution() }{ "." }</p>
             </footer>
+            <Explanations />
         </main>
     }
 }
