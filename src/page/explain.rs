@@ -46,6 +46,7 @@ pub const EXPLANATIONS: &[Explanation] = &[
     e("status", R, "What the page is doing: loading, ready, training, and on which training set.", "Loading fetches only this site's own files."),
     e("notice", R, "A problem the page met (a diverged run, a refused file) and what it did about it.", "Bad input is refused with the reason; the current model and data stay."),
     e("url-notice", R, "Settings in the link that were not used, and why.", "A malformed or out-of-range value keeps its default."),
+    e("dismiss", C, "Dismiss this message.", "It comes back only if the problem happens again."),
     e("attribution", R, "Who made the datasets, and their licences.", "MNIST: CC BY-SA 3.0; Fashion-MNIST: MIT."),
     // The tour.
     e("tour-start", C, "A guided tour of the page in 8 stops: latent map, sliders, decoded image, training, chart, rate–distortion plane, inspector, maths.", "Enter or Next moves on, Escape ends it; a finished tour does not offer itself again."),

@@ -17,13 +17,17 @@ function textFor(id) {
 
 const INTERACTIVE = 'button, input, select, textarea, [role=button], [tabindex]';
 
+const EXPLAINED = '[data-testid], [data-explains]';
+
 function describe(root) {
-  const els = root.querySelectorAll ? [...root.querySelectorAll('[data-testid]')] : [];
-  if (root.dataset && root.dataset.testid) els.push(root);
+  const els = root.querySelectorAll ? [...root.querySelectorAll(EXPLAINED)] : [];
+  if (root.matches && root.matches(EXPLAINED)) els.push(root);
   for (const el of els) {
-    const text = textFor(el.dataset.testid);
-    if (!text) continue;
-    if (el.getAttribute('aria-describedby') !== text.id) el.setAttribute('aria-describedby', text.id);
+    const text = textFor(el.dataset.explains || el.dataset.testid);
+    const own = el.getAttribute('aria-describedby');
+    // An element described by its own text (the tour's card) keeps it.
+    if (!text || (own && !own.startsWith('explain-'))) continue;
+    if (own !== text.id) el.setAttribute('aria-describedby', text.id);
     // A picture inside a button (a thumbnail): the button is what is focused.
     const host = el.matches(INTERACTIVE) ? null : el.parentElement && el.parentElement.closest(INTERACTIVE);
     if (host && !host.dataset.testid && !host.hasAttribute('aria-describedby')) host.setAttribute('aria-describedby', text.id);
@@ -33,12 +37,14 @@ function describe(root) {
 let pop = null;
 let shownFor = null;
 let shownBy = null;
+/** The "?" whose text a tap opened: the next tap on it closes it. */
+let pinned = null;
 
 function explained(target) {
   for (let el = target instanceof Element ? target : null; el; el = el.parentElement) {
     const id = el.dataset.explains || el.dataset.testid;
     const text = textFor(id);
-    if (text && (el.dataset.explains || text.dataset.kind !== 'panel')) return [el, text];
+    if (text && (el.classList.contains('info') || text.dataset.kind !== 'panel')) return [el, text];
     const ref = el.getAttribute('aria-describedby');
     if (ref && ref.startsWith('explain-') && el.matches(INTERACTIVE)) {
       const described = document.getElementById(ref);
@@ -69,13 +75,14 @@ function hide() {
   pop.hidden = true;
   shownFor = null;
   shownBy = null;
+  pinned = null;
 }
 
 function onPoint(e, by) {
   const found = explained(e.target);
   if (found) {
-    if (shownFor !== found[0] || shownBy !== by) show(found[0], found[1], by);
-  } else if (shownBy === by) {
+    if (shownFor !== found[0]) show(found[0], found[1], by);
+  } else if (shownBy === by || by === 'tap') {
     hide();
   }
 }
@@ -100,9 +107,9 @@ export function startExplaining() {
   document.addEventListener('focusout', () => { if (shownBy === 'focus') hide(); });
   document.addEventListener('click', (e) => {
     const info = e.target instanceof Element && e.target.closest('.info');
-    if (info && shownFor === info && shownBy === 'tap') { hide(); return; }
+    if (info && pinned === info) { hide(); return; }
     onPoint(e, 'tap');
-    if (!explained(e.target) && shownBy !== null) hide();
+    if (info && shownFor === info) { shownBy = 'tap'; pinned = info; }
   });
   document.addEventListener('scroll', () => { if (shownBy !== 'focus') hide(); }, { passive: true });
   document.addEventListener('keydown', (e) => {

@@ -116,12 +116,12 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
                 <div class="notice" role="alert" data-testid="url-notice">
                     <strong>{ "Some of this link's settings were not used: " }</strong>
                     <ul>{ for st.share.url_notices.iter().map(|n| html! { <li>{ n }</li> }) }</ul>
-                    <button class="dismiss" aria-label="dismiss" onclick={link.callback(|_| Msg::Share(ShareMsg::UrlNoticesDismissed))}>{ "×" }</button>
+                    <button class="dismiss" aria-label="dismiss" data-explains="dismiss" onclick={link.callback(|_| Msg::Share(ShareMsg::UrlNoticesDismissed))}>{ "×" }</button>
                 </div>
             }
             if let Some(notice) = &st.notice {
                 <div class="notice" role="alert" data-testid="notice">{ notice }
-                    <button class="dismiss" aria-label="dismiss" onclick={link.callback(|_| Msg::NoticeDismissed)}>{ "×" }</button>
+                    <button class="dismiss" aria-label="dismiss" data-explains="dismiss" onclick={link.callback(|_| Msg::NoticeDismissed)}>{ "×" }</button>
                 </div>
             }
         </>
