@@ -60,6 +60,7 @@ function show(el, text, by) {
   pop.hidden = false;
   shownFor = el;
   shownBy = by;
+  pinned = null;
   const r = el.getBoundingClientRect();
   const w = pop.offsetWidth;
   const h = pop.offsetHeight;
