@@ -61,7 +61,13 @@ function show(el, text, by) {
   shownFor = el;
   shownBy = by;
   pinned = null;
-  const r = el.getBoundingClientRect();
+  place();
+}
+
+/** Below the element, or above it where the window ends, within the window's width. */
+function place() {
+  if (!shownFor || !shownFor.isConnected) { hide(); return; }
+  const r = shownFor.getBoundingClientRect();
   const w = pop.offsetWidth;
   const h = pop.offsetHeight;
   const left = Math.max(8, Math.min(r.left, window.innerWidth - w - 8));
@@ -112,7 +118,8 @@ export function startExplaining() {
     onPoint(e, 'tap');
     if (info && shownFor === info) { shownBy = 'tap'; pinned = info; }
   });
-  document.addEventListener('scroll', () => { if (shownBy !== 'focus') hide(); }, { passive: true });
+  // The popover follows its element as the page scrolls (a tap may scroll it into view first).
+  document.addEventListener('scroll', () => { if (shownFor) place(); }, { passive: true });
   document.addEventListener('keydown', (e) => {
     if (e.key !== 'Escape') return;
     hide();
