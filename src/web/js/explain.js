@@ -41,7 +41,9 @@ let shownBy = null;
 let pinned = null;
 
 function explained(target) {
-  for (let el = target instanceof Element ? target : null; el; el = el.parentElement) {
+  // The tour's card says what its buttons do; a popover there would cover its text.
+  if (!(target instanceof Element) || target.closest('.tour-card')) return null;
+  for (let el = target; el; el = el.parentElement) {
     const id = el.dataset.explains || el.dataset.testid;
     const text = textFor(id);
     if (text && (el.classList.contains('info') || text.dataset.kind !== 'panel')) return [el, text];
