@@ -22,7 +22,7 @@ fn contract_ids() -> Vec<String> {
                 .split('`')
                 .skip(1)
                 .step_by(2)
-                .map(|id| id.replace('<', "").replace('>', ""))
+                .map(|id| id.replace(['<', '>'], ""))
                 .collect::<Vec<_>>()
         })
         .filter(|id| !id.starts_with("data-"))

@@ -122,8 +122,13 @@ function hostPage(codes, width, script) {
 async function framesOf(page, n) {
   await page.waitForFunction((n) => document.querySelectorAll('iframe').length === n, n);
   const frames = [];
-  for (const el of await page.$$('iframe')) frames.push(await el.contentFrame());
-  for (const f of frames) await f.waitForFunction(() => document.querySelector('[data-testid=playground]'), null, { timeout: 60_000 });
+  for (const el of await page.$$('iframe')) {
+    // A lazy frame loads once it is near the viewport.
+    await el.scrollIntoViewIfNeeded();
+    const f = await el.contentFrame();
+    await f.waitForFunction(() => document.querySelector('[data-testid=playground]'), null, { timeout: 60_000 });
+    frames.push(f);
+  }
   return frames;
 }
 

@@ -303,6 +303,8 @@ test('the example article drives its embedded playgrounds', async () => {
   const off = offOrigin(page, new URL(server.url).origin);
   await page.goto(`${server.url}examples/blog-post.html`);
   const frame = async (id) => {
+    // The frames load lazily: the article's later ones only once scrolled to.
+    await page.locator(`#${id}`).scrollIntoViewIfNeeded();
     const f = await (await page.waitForSelector(`#${id}`)).contentFrame();
     await f.waitForFunction(() => document.querySelector('[data-testid=decoded-panel]')?.dataset.shownVersion > 0, null, { timeout: 60_000 });
     return f;
