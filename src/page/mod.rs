@@ -4,6 +4,7 @@
 //! what host pages may say (`host_api`).
 
 pub mod effect;
+pub mod explain;
 pub mod host_api;
 pub mod host_bridge;
 pub mod inspector;
@@ -20,5 +21,6 @@ pub mod slowmo;
 pub mod state;
 pub mod stop_rule;
 pub mod sweep;
+pub mod tour;
 pub mod trainer_link;
 pub mod url_state;

@@ -260,6 +260,8 @@ pub struct Parsed {
     pub notices: Vec<Notice>,
     /// `dataset=url:…`: a dataset file to load as "Your data" (the page checks its origin).
     pub dataset_url: Option<String>,
+    /// `tour`: start the guided tour (`page::tour`), done or not.
+    pub tour: bool,
 }
 
 /// Parse a query string (with or without its leading `?`).
@@ -408,6 +410,13 @@ fn apply(out: &mut Parsed, key: &str, value: &str) -> Result<(), String> {
         "z" => s.z = parse_z(value)?,
         "view" => s.view = parse_view(value)?,
         "host" => out.hosts.push(parse_origin(value)?),
+        "tour" => {
+            out.tour = match value {
+                "" | "1" => true,
+                "0" => false,
+                _ => return Err(format!("`tour={}` is not 1 or 0; no tour.", show(value))),
+            }
+        }
         "stop" => {
             s.stop = Some(
                 StopRule::parse(value).map_err(|e| format!("{e}; training does not stop by itself."))?,

@@ -9,6 +9,7 @@ pub mod components;
 mod compute_client;
 pub mod compute_worker;
 pub mod envelope;
+mod explain;
 pub mod fetch;
 mod gpu;
 pub mod train_worker;

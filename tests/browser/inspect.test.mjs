@@ -230,3 +230,35 @@ test('zooming chooses the region the heat map and the manifold cover, and the li
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test("the maths panel's batch line is the training metrics' numbers, after a few steps paused", async () => {
+  const { page, errors } = await openPlayground(browser, server.url);
+  await page.locator('[data-testid=step]:not([disabled])').waitFor({ timeout: 60_000 });
+  for (let i = 1; i <= 3; i++) {
+    await page.click('[data-testid=step]');
+    await page.waitForFunction((n) => Number(document.querySelector('[data-testid=metric-step]').textContent) === n, i, { timeout: 60_000 });
+  }
+  await page.waitForFunction(() => document.querySelector('[data-testid=playground]').dataset.trainerBusy === 'false', null, { timeout: 60_000 });
+  const got = await page.evaluate(() => {
+    const panel = document.querySelector('[data-testid=maths-panel]');
+    const line = panel.querySelector('.maths-batch');
+    const shown = (c) => line.querySelector(`mn.${c}`).textContent;
+    const metric = (id) => document.querySelector(`[data-testid=${id}]`).textContent.trim();
+    return {
+      data: { kl: Number(panel.dataset.batchKl), recon: Number(panel.dataset.batchRecon), elbo: Number(panel.dataset.batchElbo) },
+      shown: { kl: shown('v-kl'), recon: shown('v-recon'), negElbo: shown('v-elbo') },
+      metrics: { kl: metric('metric-kl'), recon: metric('metric-recon'), negElbo: metric('metric-elbo') },
+    };
+  });
+  // The line shows what the metrics show, digit for digit.
+  assert.deepEqual(got.shown, got.metrics);
+  // Its attributes hold the same numbers at full precision: they round to the metrics', and
+  // −ELBO = recon + KL.
+  assert.equal(got.data.kl.toFixed(2), got.metrics.kl);
+  assert.equal(got.data.recon.toFixed(2), got.metrics.recon);
+  assert.equal((-got.data.elbo).toFixed(2), got.metrics.negElbo);
+  assert.ok(Math.abs(-got.data.elbo - (got.data.recon + got.data.kl)) < 2e-6, JSON.stringify(got.data));
+  assert.ok(got.data.kl > 0 && got.data.recon > 50, JSON.stringify(got.data));
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -39,6 +39,10 @@ test('CSP: only this origin and wasm compilation; no violation or off-origin req
     await page.waitForFunction(() => document.querySelector('[data-testid=decoded-panel]')?.dataset.shownVersion > 0, null, { timeout: 60_000 });
     await trainUntil(page, 30);
     await pause(page);
+    // The maths panel with numbers in it: MathML needs no font, style or script from anywhere.
+    await page.click('[data-testid=example-3]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=maths-panel]')?.dataset.kl && document.querySelector('[data-testid=maths-panel] .maths-batch'), null, { timeout: 60_000 });
+    assert.ok(await page.evaluate(() => document.querySelectorAll('[data-testid=maths-panel] math').length >= 5));
     assert.deepEqual(await page.evaluate(() => window.__csp), []);
 
     // Embedded in the strictest sandbox it works in (module scripts need the real origin).
@@ -51,9 +55,10 @@ test('CSP: only this origin and wasm compilation; no violation or off-origin req
       f.setAttribute('sandbox', 'allow-scripts allow-same-origin');
       f.src = src;
       document.body.append(f);
-    }, `${server.url}?embed&panels=decoded,sliders`);
+    }, `${server.url}?embed&panels=decoded,sliders,maths`);
     const frame = await (await host.waitForSelector('#strict')).contentFrame();
     await frame.waitForFunction(() => document.querySelector('[data-testid=decoded-panel]')?.dataset.shownVersion > 0, null, { timeout: 60_000 });
+    await frame.waitForSelector('[data-testid=maths-panel]');
     assert.deepEqual(await host.evaluate(() => window.__csp), []);
     // Every frame of the page that loaded the playground: the strict one, and the article's own
     // embeds that have loaded (they are lazy).

@@ -303,6 +303,8 @@ test('the example article drives its embedded playgrounds', async () => {
   const off = offOrigin(page, new URL(server.url).origin);
   await page.goto(`${server.url}examples/blog-post.html`);
   const frame = async (id) => {
+    // The frames load lazily: the article's later ones only once scrolled to.
+    await page.locator(`#${id}`).scrollIntoViewIfNeeded();
     const f = await (await page.waitForSelector(`#${id}`)).contentFrame();
     await f.waitForFunction(() => document.querySelector('[data-testid=decoded-panel]')?.dataset.shownVersion > 0, null, { timeout: 60_000 });
     return f;
@@ -323,6 +325,40 @@ test('the example article drives its embedded playgrounds', async () => {
   await page.click('a[data-command="pause"]');
   assert.deepEqual(errors, []);
   assert.deepEqual(off, []);
+  await page.close();
+});
+
+test('the example article: its steps drive the maths frame (training, the decoder) and start a β sweep', async () => {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`${server.url}examples/blog-post.html`);
+  // The article's formulas are MathML, typeset by the browser.
+  assert.ok(await page.evaluate(() => document.querySelectorAll('article math[display=block]').length >= 5));
+  // A frame scrolled to (they load lazily) once its whole model is in.
+  const ready = async (id, shown) => {
+    await page.locator(`#${id}`).scrollIntoViewIfNeeded();
+    const f = await (await page.waitForSelector(`#${id}`)).contentFrame();
+    await f.waitForSelector(shown, { timeout: 60_000 });
+    return f;
+  };
+  let bound = await ready('bound', '[data-testid=example-3]');
+  // "Train that frame for 300 steps": the maths panel gains the batch's line.
+  await page.click('a[data-frame=bound][data-command=train]');
+  await bound.waitForFunction(() => document.querySelector('[data-testid=maths-panel]').dataset.batchKl, null, { timeout: 120_000 });
+  // "σₓ = 0.1": the frame reloads with a Gaussian decoder; an inspected image splits its term.
+  await page.click('a[data-params="decoder=gaussian&sigma=0.1"]');
+  await page.waitForFunction(() => document.getElementById('bound').src.endsWith('?embed&panels=inspect,maths&decoder=gaussian&sigma=0.1'));
+  bound = await ready('bound', '[data-testid=example-3]');
+  await bound.click('[data-testid=example-3]');
+  await bound.waitForFunction(() => document.querySelector('[data-testid=maths-panel] .v-constant'), null, { timeout: 60_000 });
+  // The sweep button posts `vae:sweep` to the chart's frame, which starts its first run.
+  const trainer = await ready('trainer', '[data-testid=decoded-panel][data-preview=false]');
+  const runs = Number(await trainer.locator('[data-testid=loss-chart]').getAttribute('data-runs'));
+  await page.click('button[data-sweep]');
+  await trainer.waitForFunction((n) => Number(document.querySelector('[data-testid=loss-chart]').dataset.runs) > n, runs, { timeout: 120_000 });
+  assert.equal(Number(await trainer.locator('[data-testid=playground]').getAttribute('data-ignored-messages')), 0);
+  assert.deepEqual(errors, []);
   await page.close();
 });
 

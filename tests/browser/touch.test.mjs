@@ -71,6 +71,16 @@ test('phone (390 × 844, touch): one column, no sideways scrolling, every target
     const lefts = await phone.page.evaluate(() => [...new Set([...document.querySelectorAll('.panel')].map((p) => Math.round(p.getBoundingClientRect().left)))]);
     assert.equal(lefts.length, 1, `panel left edges ${lefts}`);
     assert.deepEqual(await smallTargets(phone.page), []);
+    // A tap on a panel's "?" shows its explanation inside the screen; a tap on a read-out, its own.
+    await tap(phone, '[data-testid=maths-panel] h2 .info');
+    const pop = () => phone.page.evaluate(() => {
+      const p = document.getElementById('explain-pop');
+      const r = p.getBoundingClientRect();
+      return { shown: !p.hidden, for: p.dataset.explains, inside: r.left >= 0 && r.right <= innerWidth };
+    });
+    assert.deepEqual(await pop(), { shown: true, for: 'maths-panel', inside: true });
+    await tap(phone, '[data-testid=z1-value]');
+    assert.deepEqual(await pop(), { shown: true, for: 'z1-value', inside: true });
     assert.deepEqual(phone.errors, []);
   } finally { await phone.close(); }
 });

@@ -1,26 +1,37 @@
-// Drives the two embedded playgrounds from the article's links, over the documented
-// postMessage API. The frames are served from this site, so their origin is ours.
+// Drives the embedded playgrounds from the article's links, over the documented postMessage
+// API. The frames are served from this site, so their origin is ours.
 const origin = window.location.origin;
-const explorer = document.getElementById('explorer');
-const trainer = document.getElementById('trainer');
-const live = document.getElementById('live');
+const frames = [...document.querySelectorAll('iframe')];
+const byId = (id) => document.getElementById(id);
+const explorer = byId('explorer');
+const trainer = byId('trainer');
+const live = byId('live');
 
 function send(frame, message) {
   frame.contentWindow.postMessage(message, origin === 'null' ? '*' : origin);
 }
 
 document.addEventListener('click', (e) => {
-  const a = e.target.closest('a[data-z], a[data-beta], a[data-command]');
+  const a = e.target.closest('a[data-z], a[data-beta], a[data-command], a[data-params], button[data-sweep]');
   if (!a) return;
   e.preventDefault();
+  const frame = a.dataset.frame ? byId(a.dataset.frame) : trainer;
   if (a.dataset.z) {
     const [z1, z2] = a.dataset.z.split(',').map(Number);
     send(explorer, { type: 'vae:set-z', z: [z1, z2] });
   } else if (a.dataset.beta) {
-    send(trainer, { type: 'vae:set-hyperparameters', beta: Number(a.dataset.beta) });
-    send(trainer, { type: 'vae:train' });
+    send(frame, { type: 'vae:set-hyperparameters', beta: Number(a.dataset.beta) });
+    send(frame, { type: 'vae:train' });
+  } else if (a.dataset.sweep) {
+    send(trainer, { type: 'vae:sweep', betas: a.dataset.sweep.split(',').map(Number), epochs: Number(a.dataset.epochs) });
+    trainer.scrollIntoView({ block: 'nearest' });
+  } else if (a.dataset.params !== undefined) {
+    // Settings the host API does not change (the decoder) go in the frame's own link.
+    const src = new URL(frame.src, window.location.href);
+    const base = src.search.split('&').filter((p) => /^\??(embed|panels=)/.test(p)).join('&');
+    frame.src = `${src.pathname}${base}${a.dataset.params ? `&${a.dataset.params}` : ''}`;
   } else {
-    send(trainer, { type: `vae:${a.dataset.command}` });
+    send(frame, a.dataset.until ? { type: `vae:${a.dataset.command}`, until: a.dataset.until } : { type: `vae:${a.dataset.command}` });
   }
 });
 
@@ -28,7 +39,7 @@ document.addEventListener('click', (e) => {
 // code's host script does.
 window.addEventListener('message', (e) => {
   if (e.origin !== origin || !e.data || e.data.type !== 'vae:resize') return;
-  for (const frame of [explorer, trainer]) {
+  for (const frame of frames) {
     if (frame.contentWindow === e.source) frame.style.height = `${e.data.height}px`;
   }
 });

@@ -190,7 +190,7 @@ pub(super) fn inspector_panel(props: &InspectorPanelProps) -> Html {
             data-compute={props.compute}
             data-heat-box={props.heat_box.as_ref().map(grid_box).unwrap_or_default()}
             data-manifold-box={props.manifold_box.as_ref().map(grid_box).unwrap_or_default()}>
-            if !props.embed { <h2>{ "Inside the bound" }</h2> }
+            if !props.embed { { heading("Inside the bound", "inspect-panel") } }
             <div class="inspect-grid">
                 <div class="pick">
                     <p class="units-note">{ "Click a test image, or draw a digit:" }</p>

@@ -26,7 +26,7 @@ pub(super) fn keep_panel(props: &KeepPanelProps) -> Html {
         .reform(|_: MouseEvent| KeepMsg::DownloadClicked);
     html! {
         <div class="panel keep">
-            <h2>{ "Keep this model" }</h2>
+            { heading("Keep this model", "keep") }
             <div class="buttons">
                 <button data-testid="download" disabled={!ready} onclick={on_download}>{ "Download weights (.vaew)" }</button>
                 <label class="file-button">{ "Load weights…" }

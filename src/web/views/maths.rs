@@ -185,8 +185,9 @@ fn reconstruction(t: &InputTerms, likelihood: Likelihood) -> Html {
     }
 }
 
-fn averages(label: &str, batch: &AverageTerms) -> Html {
-    line(
+/// One average's line; `class` says which (`maths-batch`, `maths-test`).
+fn averages(label: &str, batch: &AverageTerms, class: &'static str) -> Html {
+    let math = line(
         label,
         html! {
             <mrow>
@@ -197,13 +198,15 @@ fn averages(label: &str, batch: &AverageTerms) -> Html {
                 { mn(-batch.elbo, "v-elbo") }<mo>{ "=" }</mo>{ mn(batch.recon, "v-recon") }<mo>{ "+" }</mo>{ mn(batch.kl, "v-kl") }
             </mrow>
         },
-    )
+    );
+    html! { <div {class}>{ math }</div> }
 }
 
 /// The maths panel.
 #[function_component(MathsPanel)]
 pub(super) fn maths_panel(props: &MathsPanelProps) -> Html {
     let data = |f: fn(&InputTerms) -> f64| props.input.as_ref().map(|t| format!("{:.6}", f(t)));
+    let batch = |f: fn(&AverageTerms) -> f64| props.batch.as_ref().map(|t| format!("{:.6}", f(t)));
     let body = match &props.input {
         Some(t) => html! {
             <>
@@ -221,17 +224,18 @@ pub(super) fn maths_panel(props: &MathsPanelProps) -> Html {
     };
     html! {
         <section class="panel maths-panel" data-testid="maths-panel" aria-label="the ELBO's maths with this page's numbers"
-            data-kl={data(|t| t.kl)} data-recon={data(|t| t.recon)} data-elbo={data(|t| t.elbo)}>
-            <h2>{ "The maths, with these numbers" }</h2>
+            data-kl={data(|t| t.kl)} data-recon={data(|t| t.recon)} data-elbo={data(|t| t.elbo)}
+            data-batch-kl={batch(|t| t.kl)} data-batch-recon={batch(|t| t.recon)} data-batch-elbo={batch(|t| t.elbo)}>
+            { super::heading("The maths, with these numbers", "maths-panel") }
             if let (Some(name), Some(_)) = (&props.input_name, &props.input) {
                 <p class="maths-input" data-testid="maths-input">{ format!("For x = {name}, in nats:") }</p>
             }
             { body }
             if let Some(batch) = &props.batch {
-                { averages("Training minimises −ELBO averaged over a batch (the metrics): reconstruction plus KL.", batch) }
+                { averages("Training minimises −ELBO averaged over a batch (the metrics): reconstruction plus KL.", batch, "maths-batch") }
             }
             if let Some(test) = &props.test {
-                { averages("The same average over the test images (the chart's test points):", test) }
+                { averages("The same average over the test images (the chart's test points):", test, "maths-test") }
             }
         </section>
     }

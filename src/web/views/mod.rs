@@ -2,6 +2,7 @@
 //! that stand alone are function components with narrow props, one file each: the training
 //! controls, the inspector, keep and share; the layout reads the state directly.
 
+mod explain;
 mod inspector;
 mod keep;
 mod maths;
@@ -11,6 +12,7 @@ mod share;
 mod slowmo;
 mod training;
 
+use explain::{heading, Explanations, TourGuide};
 use inspector::{inspector_props, InspectorPanel};
 use keep::KeepPanel;
 use maths::MathsPanel;
@@ -117,12 +119,12 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
                 <div class="notice" role="alert" data-testid="url-notice">
                     <strong>{ "Some of this link's settings were not used: " }</strong>
                     <ul>{ for st.share.url_notices.iter().map(|n| html! { <li>{ n }</li> }) }</ul>
-                    <button class="dismiss" aria-label="dismiss" onclick={link.callback(|_| Msg::Share(ShareMsg::UrlNoticesDismissed))}>{ "×" }</button>
+                    <button class="dismiss" aria-label="dismiss" data-explains="dismiss" onclick={link.callback(|_| Msg::Share(ShareMsg::UrlNoticesDismissed))}>{ "×" }</button>
                 </div>
             }
             if let Some(notice) = &st.notice {
                 <div class="notice" role="alert" data-testid="notice">{ notice }
-                    <button class="dismiss" aria-label="dismiss" onclick={link.callback(|_| Msg::NoticeDismissed)}>{ "×" }</button>
+                    <button class="dismiss" aria-label="dismiss" data-explains="dismiss" onclick={link.callback(|_| Msg::NoticeDismissed)}>{ "×" }</button>
                 </div>
             }
         </>
@@ -133,7 +135,7 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
             data-model-version={st.slot.version().to_string()} data-shown-version={st.slot.shown_version().to_string()}
             data-finite={st.slot.pixels().iter().all(|p| p.is_finite()).to_string()}
             data-preview={st.slot.is_preview().to_string()}>
-            if !embed { <h2>{ "Decoded image" }</h2> }
+            if !embed { { heading("Decoded image", "decoded-panel") } }
             if show(Panel::Decoded) {
                 <DecodedImage pixels={st.slot.pixels().clone()} label={format!("decoded image at z = ({:.2}, {:.2})", st.view.z[0], st.view.z[1])} />
             }
@@ -145,7 +147,7 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
     let map_panel = show(Panel::Map).then(|| {
         html! {
             <div class="panel map-panel" data-class-centres={own_data::centres_attribute(st)}>
-                if !embed { <h2>{ "Latent space" }</h2> }
+                if !embed { { heading("Latent space", "latent-space") } }
                 <LatentMap means={st.means.clone()} labels={st.map_labels.clone()} {class_names}
                     z={st.view.z} on_pick={link.callback(Msg::ZMoved)} overlay={map_overlay(st)}
                     view={st.view.view} on_zoom={link.callback(Msg::MapZoomed)} fit={st.inspector.q_frame()} />
@@ -164,7 +166,7 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
     let controls_panel = (show(Panel::Controls) || show(Panel::Metrics)).then(|| {
         html! {
             <div class="panel controls">
-                if !embed { <h2>{ "Training" }</h2> }
+                if !embed { { heading("Training", "training") } }
                 if show(Panel::Controls) {
                     if embed { <div class="toolbar">{ dataset_select.clone() }</div> }
                     { controls }
@@ -211,7 +213,7 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
             .collect();
         html! {
             <div class="panel chart-panel">
-                if !embed { <h2>{ "Loss, split: every run" }</h2> }
+                if !embed { { heading("Loss, split: every run", "loss-chart") } }
                 <LossChart {runs} points={history.len()} {pretrained} hint={chart_hint}
                     on_pick_run={app.send.runs.reform(RunsMsg::ContinueClicked)} />
                 if !embed && show(Panel::Runs) { { runs_panel(st, &app.send.runs, &app.send.runs_file, &app.send.train) } }
@@ -250,6 +252,7 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
                     { backend_text }
                     <a href={format!("./{}", strip_embed(&st.share.url_for(&st.view)))} target="_blank" rel="noopener">{ "Open the full playground ↗" }</a>
                 </p>
+                <Explanations />
             </main>
         };
     }
@@ -276,6 +279,7 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
                         </select>
                     </label>
                     { backend_text }
+                    <TourGuide />
                 </div>
             </header>
             { notices }
@@ -312,6 +316,7 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
                     <a href="examples/blog-post.html">{ "An example article that embeds it" }</a>{ "." }</p>
                 <p data-testid="attribution">{ Dataset::Mnist.attribution() }{ ". " }{ Dataset::Fashion.attribution() }{ "." }</p>
             </footer>
+            <Explanations />
         </main>
     }
 }

@@ -66,7 +66,7 @@ pub(super) fn own_panel(app: &App) -> Html {
     html! {
         <div class="panel own-data" data-testid="own-data" ondragover={on_drag} ondrop={on_drop} data-own-version={own.version().to_string()}
             data-import-ms={own.timing.map(|t| format!("{:.1},{:.1},{}", t.decode_ms, t.pipeline_ms, t.images)).unwrap_or_default()}>
-            <h2>{ "Your data" }</h2>
+            { heading("Your data", "own-data") }
             <p class="units-note">{ format!(
                 "Draw a few examples of each class, or add image files, a folder or a ZIP (sub-folders become the classes) — by the buttons or by dropping them here; each becomes a 28×28 image the way MNIST's were made. Up to {MAX_CLASSES} classes and {MAX_IMAGES} images; kept in this browser."
             ) }</p>

@@ -33,7 +33,7 @@ pub(super) fn runs_panel(
     let on_sweep = train.reform(|_: MouseEvent| TrainMsg::SweepClicked);
     html! {
         <div class="runs-panel">
-            <h2>{ "Runs" }</h2>
+            { heading("Runs", "runs") }
             <div class="table-scroll">
                 <table class="runs" data-testid="runs">
                     <thead><tr>

@@ -24,7 +24,7 @@ pub(super) fn share_panel(props: &SharePanelProps) -> Html {
     });
     html! {
         <div class="panel share">
-            <h2>{ "Share or embed" }</h2>
+            { heading("Share or embed", "share") }
             <p class="units-note">{ "The address bar always holds this view: dataset, settings, seed and z." }</p>
             <div class="buttons">
                 <button data-testid="copy-link" onclick={on_link}>{ "Copy link" }</button>
