@@ -1141,7 +1141,10 @@ fn a_link_names_the_sweep_and_editing_the_sweep_updates_the_link() {
     assert_eq!(b.page.sweep_betas, "0.5,2");
     assert_eq!(b.page.sweep_epochs, 0.5);
     let mut b = Browser::loaded();
-    assert_eq!(b.page.view.sweep, None, "the default sweep is not in the link");
+    assert_eq!(
+        b.page.view.sweep, None,
+        "the default sweep is not in the link"
+    );
     b.send(Msg::Train(TrainMsg::SweepBetasTyped("0.25, 4".into())));
     b.settle();
     assert!(

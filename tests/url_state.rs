@@ -291,13 +291,31 @@ fn a_sweep_is_named_by_the_link_and_a_bad_one_is_said_and_dropped() {
     assert_eq!(to_query(&p.state), "sweep=0.5,1,2&sweep-epochs=2");
     // Epochs alone sweep the default β values; either order reads the same.
     let p = parse("sweep-epochs=0.5");
-    assert_eq!(p.state.sweep.map(|s| s.betas().to_vec()), Some(DEFAULT_BETAS.to_vec()));
-    assert_eq!(parse("sweep-epochs=2&sweep=0.5,1,2").state, parse("sweep=0.5,1,2&sweep-epochs=2").state);
-    for bad in ["sweep=1", "sweep=0.5,abc", "sweep=-1,2", "sweep=1,2,3,4,5,6,7,8,9", "sweep-epochs=0", "sweep-epochs=NaN", "sweep-epochs=1000"] {
+    assert_eq!(
+        p.state.sweep.map(|s| s.betas().to_vec()),
+        Some(DEFAULT_BETAS.to_vec())
+    );
+    assert_eq!(
+        parse("sweep-epochs=2&sweep=0.5,1,2").state,
+        parse("sweep=0.5,1,2&sweep-epochs=2").state
+    );
+    for bad in [
+        "sweep=1",
+        "sweep=0.5,abc",
+        "sweep=-1,2",
+        "sweep=1,2,3,4,5,6,7,8,9",
+        "sweep-epochs=0",
+        "sweep-epochs=NaN",
+        "sweep-epochs=1000",
+    ] {
         let p = parse(bad);
         assert_eq!(p.state.sweep, None, "{bad}");
         assert_eq!(p.notices.len(), 1, "{bad}");
-        assert!(p.notices[0].message.contains("sweep"), "{bad}: {:?}", p.notices);
+        assert!(
+            p.notices[0].message.contains("sweep"),
+            "{bad}: {:?}",
+            p.notices
+        );
     }
 }
 

@@ -125,6 +125,10 @@ pub const EXPLANATIONS: &[Explanation] = &[
     e("slowmo-next", C, "Slow motion plays one training step in stages: go to the next stage.", "The stages are the same computation as a normal step."),
     e("slowmo-back", C, "Slow motion plays one training step in stages: go back a stage.", "Nothing is recomputed; the stage is shown again."),
     e("slowmo-stage", R, "Slow motion plays one training step in stages: the stage shown now.", "Batch, encode, sample z = μ + σ·ε, decode, loss, update."),
+    e("slowmo-panel", P, "Slow motion: one training step of 8 images, stage by stage, each image's numbers on a card.", "The same step function as Train: its weights after it are the same as a normal step's."),
+    e("slowmo-play", C, "Play the stages one a second, going on into further steps until paused.", "Watching several steps shows μ moving toward where the loss is lower."),
+    e("slowmo-exit", C, "Leave slow motion; a step taken but not yet shown is applied.", "Nothing computed is lost."),
+    e("slowmo-loss", R, "This step's loss: reconstruction + β·KL, averaged over the 8 images, as numbers and a bar.", "−ELBO = E_q[−ln p(x|z)] + KL(q(z|x) ‖ p(z))."),
     // Inside the bound.
     e("inspect-panel", P, "Inside the bound: pick or draw one input x and see its posterior, ln p(x), its ELBO and the gap.", "ln p(x) = ELBO(x) + KL(q(z|x) ‖ p(z|x)): the gap is how far q is from the true posterior."),
     e("example-*", C, "Inspect this test image.", "Its q(z|x) is drawn on the map beside the true posterior."),

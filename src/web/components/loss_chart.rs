@@ -171,7 +171,14 @@ struct Plot {
     html: Html,
 }
 
-fn axes(w: f64, h: f64, x: Scale, y: Scale, (xt, yt): (&[Tick], &[Tick]), labels: (&str, &str)) -> Html {
+fn axes(
+    w: f64,
+    h: f64,
+    x: Scale,
+    y: Scale,
+    (xt, yt): (&[Tick], &[Tick]),
+    labels: (&str, &str),
+) -> Html {
     let xt = xt.iter().map(|(at, label)| {
         let px = x.at(*at);
         html! { <g class="tick"><line x1={px.to_string()} x2={px.to_string()} y1={TOP.to_string()} y2={(h - BOTTOM).to_string()} class="grid" />
@@ -198,7 +205,10 @@ type Tick = (f64, String);
 
 /// Linear ticks, about `n` of them, over [lo, hi].
 fn linear_ticks(lo: f64, hi: f64, n: f64) -> Vec<Tick> {
-    ticks(lo, hi, n).into_iter().map(|t| (t, fmt_tick(t))).collect()
+    ticks(lo, hi, n)
+        .into_iter()
+        .map(|t| (t, fmt_tick(t)))
+        .collect()
 }
 
 /// Ticks for a log10 axis spanning [lo, hi] in log10 units: 1, 2, 5 × 10^k, or every
@@ -368,7 +378,10 @@ pub struct TimeAxes {
 /// Images seen by a run when it had taken `step` steps: its rows', between them in proportion.
 fn images_at(rows: &[HistoryRow], step: usize) -> f64 {
     let after = rows.partition_point(|r| r.step < step);
-    match (after.checked_sub(1).and_then(|i| rows.get(i)), rows.get(after)) {
+    match (
+        after.checked_sub(1).and_then(|i| rows.get(i)),
+        rows.get(after),
+    ) {
         (_, Some(r)) if r.step == step => r.images_seen as f64,
         (Some(a), Some(b)) => {
             let t = (step - a.step) as f64 / (b.step - a.step).max(1) as f64;
@@ -559,9 +572,12 @@ pub fn loss_chart(props: &LossChartProps) -> Html {
         "nats / image",
         time_axes,
     );
-    let (kl_plot, kl_no_log) =
-        against_time(&data, w, &[("kl", |r| r.kl)], "KL, nats", time_axes);
-    let plots = [rate_distortion(&data, w, &props.on_pick_run), elbo_plot, kl_plot];
+    let (kl_plot, kl_no_log) = against_time(&data, w, &[("kl", |r| r.kl)], "KL, nats", time_axes);
+    let plots = [
+        rate_distortion(&data, w, &props.on_pick_run),
+        elbo_plot,
+        kl_plot,
+    ];
     let spots: Rc<Vec<Vec<Spot>>> = Rc::new(plots.iter().map(|p| p.spots.clone()).collect());
     let labels = [
         "rate–distortion plane: each run's KL against reconstruction, with lines of equal −ELBO",
@@ -649,7 +665,10 @@ pub fn loss_chart(props: &LossChartProps) -> Html {
             let images = e
                 .target_dyn_into::<web_sys::HtmlSelectElement>()
                 .is_some_and(|s| s.value() == "images");
-            axes_state.set(TimeAxes { images, ..*axes_state });
+            axes_state.set(TimeAxes {
+                images,
+                ..*axes_state
+            });
         })
     };
     let on_log = {
@@ -658,7 +677,10 @@ pub fn loss_chart(props: &LossChartProps) -> Html {
             let log_y = e
                 .target_dyn_into::<web_sys::HtmlInputElement>()
                 .is_some_and(|i| i.checked());
-            axes_state.set(TimeAxes { log_y, ..*axes_state });
+            axes_state.set(TimeAxes {
+                log_y,
+                ..*axes_state
+            });
         })
     };
     let export = |format: &'static str| {

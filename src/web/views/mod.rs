@@ -221,10 +221,12 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
         }
     });
     // In an embed, or without the chart, the run list is a panel of its own.
-    let runs_alone = (show(Panel::Runs) && (embed || !show(Panel::Chart))).then(|| html! {
-        <div class="panel runs-alone">
-            { runs_panel(st, &app.send.runs, &app.send.runs_file, &app.send.train) }
-        </div>
+    let runs_alone = (show(Panel::Runs) && (embed || !show(Panel::Chart))).then(|| {
+        html! {
+            <div class="panel runs-alone">
+                { runs_panel(st, &app.send.runs, &app.send.runs_file, &app.send.train) }
+            </div>
+        }
     });
     let ignored = st.host.ignored.to_string();
     let busy = st.link.busy().to_string();
