@@ -165,8 +165,8 @@ pub fn embed_height(panels: Panels) -> u32 {
         has(Panel::Map).then_some((316, 472)),
         (has(Panel::Controls) || has(Panel::Metrics)).then(|| {
             let height = match (has(Panel::Controls), has(Panel::Metrics)) {
-                (true, true) => 511,
-                (true, false) => 398,
+                (true, true) => 557,
+                (true, false) => 444,
                 _ => 130,
             };
             (300, height)

@@ -710,7 +710,7 @@ pub fn loss_chart(props: &LossChartProps) -> Html {
                         <option value="images" selected={time_axes.images}>{ "images seen" }</option>
                     </select>
                 </label>
-                <label><input type="checkbox" data-testid="chart-log-y" checked={time_axes.log_y} onchange={on_log} />{ " log y" }</label>
+                <label class="check"><input type="checkbox" data-testid="chart-log-y" checked={time_axes.log_y} onchange={on_log} />{ " log y" }</label>
                 <button data-testid="export-chart" data-format="svg" onclick={export("svg")}>{ "Chart as SVG" }</button>
                 <button data-testid="export-chart-png" data-format="png" onclick={export("png")}>{ "PNG" }</button>
             </div>
