@@ -3,6 +3,7 @@
 use proptest::prelude::*;
 use vae_playground::data::{Dataset, Split};
 use vae_playground::page::stop_rule::StopRule;
+use vae_playground::vae::kernel_choice::{Kernel, KernelSetting};
 use vae_playground::page::url_state::{
     parse, to_query, MapView, Panel, Panels, ViewState, Z_LIMIT,
 };
@@ -123,6 +124,7 @@ prop_compose! {
             (0.01f64..=1000.0).prop_map(StopRule::Epochs),
             (-5000.0f64..=5000.0).prop_map(StopRule::TestElbo),
         ]),
+        kernel in proptest::sample::select(KernelSetting::ALL.to_vec()),
     ) -> ViewState {
         ViewState {
             embed,
@@ -138,6 +140,7 @@ prop_compose! {
             z,
             view: view.map_or(MapView::WHOLE, |(centre, half)| MapView::new(centre, half)),
             stop,
+            kernel,
         }
     }
 }
@@ -160,7 +163,7 @@ proptest! {
     #[test]
     fn any_key_value_soup_parses_to_a_valid_state(
         pairs in proptest::collection::vec(
-            (proptest::sample::select(vec!["lr", "beta", "batch", "hidden", "seed", "z", "view", "dataset", "panels", "decoder", "sigma", "embed", "train", "host", "stop"]),
+            (proptest::sample::select(vec!["lr", "beta", "batch", "hidden", "seed", "z", "view", "dataset", "panels", "decoder", "sigma", "embed", "train", "host", "stop", "kernel"]),
              "[-+0-9.eE,%a-z:/]{0,24}"),
             0..12)
     ) {
@@ -270,6 +273,32 @@ fn a_stop_rule_is_read_from_the_link_and_a_bad_one_is_said_and_dropped() {
         assert_eq!(p.notices.len(), 1, "{bad}");
         assert!(
             p.notices[0].message.contains("not a stop rule"),
+            "{bad}: {}",
+            p.notices[0]
+        );
+    }
+}
+
+#[test]
+fn a_kernel_is_forced_by_the_link_and_a_bad_one_is_said_and_measured() {
+    assert_eq!(parse("").state.kernel, KernelSetting::Auto);
+    for (query, want) in [
+        ("kernel=auto", KernelSetting::Auto),
+        ("kernel=ours", KernelSetting::Force(Kernel::Ours)),
+        ("kernel=burn", KernelSetting::Force(Kernel::Burn)),
+    ] {
+        let p = parse(query);
+        assert_eq!(p.state.kernel, want, "{query}");
+        assert!(p.notices.is_empty(), "{query}: {:?}", p.notices);
+    }
+    assert_eq!(to_query(&parse("kernel=burn").state), "kernel=burn");
+    assert_eq!(to_query(&parse("kernel=auto").state), "");
+    for bad in ["kernel=fast", "kernel=", "kernel=Burn"] {
+        let p = parse(bad);
+        assert_eq!(p.state.kernel, KernelSetting::Auto, "{bad}");
+        assert_eq!(p.notices.len(), 1, "{bad}");
+        assert!(
+            p.notices[0].message.contains("not auto, ours or burn"),
             "{bad}: {}",
             p.notices[0]
         );

@@ -9,6 +9,7 @@ use std::fmt;
 use crate::analysis::evidence::Grid;
 use crate::data::{Dataset, Split};
 use crate::vae::elbo::Likelihood;
+use crate::vae::kernel_choice::KernelSetting;
 
 /// The inclusive ranges the page accepts, shared by the URL parser, the host API and the form.
 pub const LEARNING_RATE: (f64, f64) = (1e-6, 10.0);
@@ -207,6 +208,8 @@ pub struct ViewState {
     pub view: MapView,
     /// Pause by itself when this is reached.
     pub stop: Option<StopRule>,
+    /// The matmul kernel on WebGPU: measured (`auto`) or forced.
+    pub kernel: KernelSetting,
 }
 
 impl Default for ViewState {
@@ -225,6 +228,7 @@ impl Default for ViewState {
             z: [0.0, 0.0],
             view: MapView::WHOLE,
             stop: None,
+            kernel: KernelSetting::Auto,
         }
     }
 }
@@ -405,6 +409,14 @@ fn apply(out: &mut Parsed, key: &str, value: &str) -> Result<(), String> {
                 StopRule::parse(value).map_err(|e| format!("{e}; training does not stop by itself."))?,
             )
         }
+        "kernel" => {
+            s.kernel = KernelSetting::from_key(value).ok_or_else(|| {
+                format!(
+                    "`kernel={}` is not auto, ours or burn; the faster is measured.",
+                    show(value)
+                )
+            })?
+        }
         _ => return Err(format!("Unknown parameter `{}` was ignored.", show(key))),
     }
     Ok(())
@@ -575,6 +587,9 @@ pub fn to_query(state: &ViewState) -> String {
     }
     if let Some(rule) = state.stop {
         parts.push(format!("stop={}", rule.key()));
+    }
+    if state.kernel != d.kernel {
+        parts.push(format!("kernel={}", state.kernel.key()));
     }
     parts.join("&")
 }
