@@ -105,6 +105,9 @@ mod cli {
         /// Your own images as a dataset file (`.vaed`, what the page downloads and loads).
         #[command(subcommand)]
         Dataset(DatasetCommand),
+        /// The GPU adapter wgpu picks natively (needs `--features gpu`); prints JSON. Fails when
+        /// there is none.
+        Adapter,
     }
 
     #[derive(Subcommand)]
@@ -352,7 +355,40 @@ mod cli {
             Command::Preview(args) => preview(args),
             Command::Inspect(args) => inspect(args, data_dir),
             Command::Dataset(DatasetCommand::Pack(args)) => pack(args),
+            Command::Adapter => adapter(),
         }
+    }
+
+    #[cfg(feature = "gpu")]
+    fn adapter() -> Result<(), Error> {
+        use burn::backend::wgpu::{graphics::AutoGraphicsApi, init_setup, WgpuDevice};
+        // wgpu's set-up panics when it finds no adapter: say so plainly instead.
+        std::panic::set_hook(Box::new(|_| {}));
+        let setup = std::panic::catch_unwind(|| {
+            init_setup::<AutoGraphicsApi>(&WgpuDevice::default(), Default::default())
+        })
+        .map_err(|_| "wgpu found no GPU adapter")?;
+        let _ = std::panic::take_hook();
+        let info = setup.adapter.get_info();
+        let device_type = format!("{:?}", info.device_type);
+        let summary = json!({
+            "name": info.name,
+            "vendor": info.vendor,
+            "device": info.device,
+            "device_type": device_type,
+            "driver": info.driver,
+            "driver_info": info.driver_info,
+            "backend": format!("{:?}", info.backend),
+            // A CPU-backed adapter (lavapipe, SwiftShader): wgpu's DeviceType::Cpu.
+            "software": device_type == "Cpu",
+        });
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+        Ok(())
+    }
+
+    #[cfg(not(feature = "gpu"))]
+    fn adapter() -> Result<(), Error> {
+        Err("`vae adapter` needs a build with --features gpu".into())
     }
 
     impl ModelArgs {

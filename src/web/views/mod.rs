@@ -113,8 +113,10 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
             </label>
         }
     });
+    // The timings go in an attribute too, for the benchmark's row of what was measured.
     let kernel_line = st.kernels.describe().map(|text| {
-        html! { <p class="kernel" data-testid="kernel" data-kernel={st.kernels.state_key()}>{ text }</p> }
+        let timings = st.kernels.report.as_ref().map(|r| serde_json::to_string(&r.timings).unwrap_or_default());
+        html! { <p class="kernel" data-testid="kernel" data-kernel={st.kernels.state_key()} data-timings={timings}>{ text }</p> }
     });
     let class_names = st.class_names();
     let show = |p: Panel| st.view.panels.contains(p);
