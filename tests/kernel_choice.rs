@@ -18,7 +18,7 @@ fn simulate(
 ) -> (Measurement, Vec<(Product, Kernel, usize, f64)>) {
     let mut m = Measurement::new(products, budget);
     let mut runs = Vec::new();
-    while let Some(run) = m.next() {
+    while let Some(run) = m.next_run() {
         let first = run.reps == 1;
         let ms = ms_per_madd(run.kernel, run.product) * run.product.size() * run.reps as f64
             + if first { compile_ms } else { 0.0 };
@@ -57,7 +57,11 @@ fn on_a_real_gpu_both_kernels_are_timed_on_every_product_and_the_faster_kept_per
             (Kernel::Burn, true) => ours * 2.0,
         }
     });
-    assert_eq!(runs.len(), 4 * 2 * 2, "a cold run and {REPS} more of each on each");
+    assert_eq!(
+        runs.len(),
+        4 * 2 * 2,
+        "a cold run and {REPS} more of each on each"
+    );
     assert!(m.spent_ms <= BUDGET_MS, "{}", m.spent_ms);
     let table = m.table();
     for p in &products {
@@ -68,7 +72,11 @@ fn on_a_real_gpu_both_kernels_are_timed_on_every_product_and_the_faster_kept_per
         };
         assert_eq!(table.kernel(*p), want, "{p:?}");
     }
-    assert_eq!(table.otherwise, Kernel::Burn, "the faster over all products");
+    assert_eq!(
+        table.otherwise,
+        Kernel::Burn,
+        "the faster over all products"
+    );
     assert!(table.covers(&products));
 }
 
@@ -114,19 +122,33 @@ fn the_choice_follows_the_timings_whichever_kernel_is_faster() {
 }
 
 #[test]
-fn with_nothing_timed_ours_stays_and_products_timed_with_one_kernel_follow_the_rest() {
+fn with_nothing_timed_ours_stays_and_even_no_budget_times_each_kernel_once() {
     let products = training_products(128, 512);
     assert_eq!(choose(&products, &[]).otherwise, Kernel::Ours);
     assert!(products
         .iter()
         .all(|p| choose(&products, &[]).kernel(*p) == Kernel::Ours));
-    // A budget of nothing: only the first run of each kernel that nothing predicts.
+    // A budget of nothing: still each kernel's first run on the first product, so the choice
+    // has timed both, and the other products follow it.
     let (m, runs) = simulate(products.clone(), 0.0, 1.0, |k, _| match k {
         Kernel::Ours => 2e-8,
         Kernel::Burn => 1e-8,
     });
-    assert_eq!(runs.len(), 1, "{runs:?}");
-    assert_eq!(m.table().otherwise, Kernel::Ours, "only ours was timed");
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    assert!(
+        runs.iter().all(|r| r.0 == products[0] && r.2 == 1),
+        "{runs:?}"
+    );
+    let table = m.table();
+    assert!(products.iter().all(|p| table.kernel(*p) == Kernel::Burn));
+    // Timings of one kernel alone: that one.
+    let ours_only: Vec<_> = m
+        .timings
+        .iter()
+        .filter(|t| t.kernel == Kernel::Ours)
+        .copied()
+        .collect();
+    assert_eq!(choose(&products, &ours_only).otherwise, Kernel::Ours);
 }
 
 #[test]
@@ -181,7 +203,12 @@ fn a_remembered_choice_is_used_only_for_its_own_adapter_and_a_bad_one_is_refused
         RememberedKernels::from_bytes(&bytes, &other),
         Err(RememberedError::OtherAdapter)
     ));
-    for bad in [&b""[..], b"{", b"{\"adapter\":1}", &bytes[..bytes.len() / 2]] {
+    for bad in [
+        &b""[..],
+        b"{",
+        b"{\"adapter\":1}",
+        &bytes[..bytes.len() / 2],
+    ] {
         assert!(matches!(
             RememberedKernels::from_bytes(bad, &adapter),
             Err(RememberedError::Malformed(_))

@@ -1193,7 +1193,12 @@ fn on_webgpu(query: &str, stored: Vec<(String, Vec<u8>)>) -> Browser {
 #[test]
 fn webgpu_kernels_are_measured_once_remembered_for_the_adapter_and_forced_by_the_link() {
     let first = on_webgpu("", Vec::new());
-    let report = first.page.kernels.report.clone().expect("the kernels are reported");
+    let report = first
+        .page
+        .kernels
+        .report
+        .clone()
+        .expect("the kernels are reported");
     assert_eq!(report.chosen, Chosen::Measured);
     assert_eq!(first.page.kernels.state_key(), "measured");
     let products = training_products(16, first.page.view.hidden);

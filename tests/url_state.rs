@@ -3,11 +3,11 @@
 use proptest::prelude::*;
 use vae_playground::data::{Dataset, Split};
 use vae_playground::page::stop_rule::StopRule;
-use vae_playground::vae::kernel_choice::{Kernel, KernelSetting};
 use vae_playground::page::url_state::{
     parse, to_query, MapView, Panel, Panels, ViewState, Z_LIMIT,
 };
 use vae_playground::vae::elbo::Likelihood;
+use vae_playground::vae::kernel_choice::{Kernel, KernelSetting};
 
 #[test]
 fn empty_query_is_the_default_view() {

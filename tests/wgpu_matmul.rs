@@ -147,7 +147,10 @@ fn training_on_the_gpu_follows_the_cpu_step_for_step_with_ours() {
     let before = products_run();
     training_follows_the_cpu(KernelTable::all(Kernel::Ours));
     let after = products_run();
-    assert!(after.0 > before.0 && after.1 == before.1, "{before:?} -> {after:?}");
+    assert!(
+        after.0 > before.0 && after.1 == before.1,
+        "{before:?} -> {after:?}"
+    );
 }
 
 #[test]
@@ -155,24 +158,38 @@ fn training_on_the_gpu_follows_the_cpu_step_for_step_with_burns() {
     let before = products_run();
     training_follows_the_cpu(KernelTable::all(Kernel::Burn));
     let after = products_run();
-    assert!(after.1 > before.1 && after.0 == before.0, "{before:?} -> {after:?}");
+    assert!(
+        after.1 > before.1 && after.0 == before.0,
+        "{before:?} -> {after:?}"
+    );
 }
 
 #[test]
 fn a_table_sends_each_product_to_its_kernel() {
     let (m, k, n) = (128, 784, 512);
     let table = KernelTable {
-        per_product: vec![(vae_playground::vae::kernel_choice::Product::new(m, k, n), Kernel::Burn)],
+        per_product: vec![(
+            vae_playground::vae::kernel_choice::Product::new(m, k, n),
+            Kernel::Burn,
+        )],
         otherwise: Kernel::Ours,
     };
     use_kernels(table);
     let before = products_run();
     check(m, k, n, false, false);
     let mid = products_run();
-    assert_eq!((mid.0 - before.0, mid.1 - before.1), (0, 1), "the named product: Burn's");
+    assert_eq!(
+        (mid.0 - before.0, mid.1 - before.1),
+        (0, 1),
+        "the named product: Burn's"
+    );
     check(128, 512, 784, false, false);
     let after = products_run();
-    assert_eq!((after.0 - mid.0, after.1 - mid.1), (1, 0), "any other: ours");
+    assert_eq!(
+        (after.0 - mid.0, after.1 - mid.1),
+        (1, 0),
+        "any other: ours"
+    );
 }
 
 #[test]
@@ -186,8 +203,16 @@ fn the_measurement_times_both_kernels_and_keeps_the_faster_of_each_product() {
     assert!(table.covers(&products));
     for p in &products {
         if let (Some(ours), Some(burn)) = (m.best(*p, Kernel::Ours), m.best(*p, Kernel::Burn)) {
-            let faster = if burn < ours { Kernel::Burn } else { Kernel::Ours };
-            assert_eq!(table.kernel(*p), faster, "{p:?}: ours {ours} ms, Burn's {burn} ms");
+            let faster = if burn < ours {
+                Kernel::Burn
+            } else {
+                Kernel::Ours
+            };
+            assert_eq!(
+                table.kernel(*p),
+                faster,
+                "{p:?}: ours {ours} ms, Burn's {burn} ms"
+            );
         }
     }
     // What was timed is the plan's: the first run of each kernel on the first product at least.

@@ -455,9 +455,8 @@ impl TrainService {
     /// The products a WebGPU trainer's steps make now, if there is one.
     fn gpu_products(&self) -> Option<Vec<Product>> {
         let session = self.session.as_ref()?;
-        (session.device() == Device::WebGpu).then(|| {
-            training_products(session.settings().batch_size, session.config().hidden)
-        })
+        (session.device() == Device::WebGpu)
+            .then(|| training_products(session.settings().batch_size, session.config().hidden))
     }
 
     /// Put the kernels of the setting to use on a WebGPU trainer: one kernel when forced, the

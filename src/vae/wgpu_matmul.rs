@@ -157,7 +157,7 @@ pub async fn measure(
     let device = Default::default();
     let mut measurement = Measurement::new(products, budget_ms);
     let mut operands: Vec<(Product, Tensor<Gpu, 2>, Tensor<Gpu, 2>)> = Vec::new();
-    while let Some(run) = measurement.next() {
+    while let Some(run) = measurement.next_run() {
         let p = run.product;
         let (lhs, rhs) = match operands.iter().find(|(q, _, _)| *q == p) {
             Some((_, lhs, rhs)) => (lhs.clone(), rhs.clone()),
@@ -181,7 +181,9 @@ pub async fn measure(
                 Kernel::Ours => ours(l, r, p.m, p.k, p.n),
                 Kernel::Burn => Gpu::float_matmul(l, r),
             };
-            last = Some(Tensor::<Gpu, 2>::from_primitive(TensorPrimitive::Float(out)));
+            last = Some(Tensor::<Gpu, 2>::from_primitive(TensorPrimitive::Float(
+                out,
+            )));
         }
         if let Some(out) = last {
             read_f32(out.slice([0..1, 0..1])).await?;

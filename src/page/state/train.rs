@@ -236,7 +236,7 @@ impl PageState {
             Report::MeasuringKernels(budget_ms) => {
                 self.kernels.measuring();
                 self.status = format!(
-                    "Measuring which matmul kernel is faster on this adapter (about {budget_ms:.0} ms)…"
+                    "Measuring which matmul kernel is faster on this adapter (each kernel's first run, then up to {budget_ms:.0} ms)…"
                 );
             }
             Report::Kernels(report) => {

@@ -40,8 +40,8 @@ use crate::page::state::PageState;
 use crate::page::stop_rule::StopRule;
 use crate::page::url_state::{Panel, Panels, BATCH_SIZE, BETA, HIDDEN, LEARNING_RATE, SIGMA};
 use crate::services::session::Device;
-use crate::vae::kernel_choice::{Kernel, KernelSetting};
 use crate::vae::elbo::{Likelihood, Reading};
+use crate::vae::kernel_choice::{Kernel, KernelSetting};
 
 fn parse_input<T: std::str::FromStr>(e: &Event) -> Option<T> {
     let input: HtmlInputElement = e.target_unchecked_into();
