@@ -19,3 +19,13 @@ cargo build --release --bin vae
 
 echo "== benchmark"
 node tests/browser/bench.mjs --vae "${CARGO_TARGET_DIR:-target}/release/vae" --out "$out" "$@"
+
+# Issue 21's rows (full runs only): the matmul kernel the page chooses on Chromium's WebGPU
+# adapter here (SwiftShader), with what it timed; and time to quality against the TF.js peer.
+# scripts/gpu-check.sh gives the rows of a machine with a real GPU.
+if [[ " $* " != *" --short "* ]]; then
+  echo "== WebGPU kernel choice"
+  node tests/browser/gpu-bench.mjs --allow-software --choice-only --out bench/kernel-choice.json
+  echo "== time to quality"
+  node tests/browser/quality-bench.mjs --out bench/time-to-quality.json
+fi

@@ -125,6 +125,31 @@ table('| engine | images/s (wall clock) | images/s (page read-out: in steps) | v
   return [e.version, n(e.wallImagesPerSecond), n(e.readoutImagesPerSecond), `${(e.wallImagesPerSecond / chromium(engines)).toFixed(2)}x`, `${n(plain.wallImagesPerSecond)} (${(plain.wallImagesPerSecond / chromium(noSimd)).toFixed(2)}x)`];
 }), 'bench/engines.json, bench/engines-no-simd.json');
 
+// The WebGPU kernel choice on Chromium's adapter here, and time to quality (issue 21).
+const choice = json('bench/kernel-choice.json').choice;
+const timed = [];
+for (const t of choice.timings) {
+  const key = `${t.product.m}×${t.product.k}×${t.product.n}`;
+  if (!timed.includes(key)) timed.push(key);
+}
+const best = (key, kernel) => {
+  const ms = choice.timings.filter((t) => `${t.product.m}×${t.product.k}×${t.product.n}` === key && t.kernel === kernel).map((t) => t.ms / t.reps);
+  return ms.length ? `${n(Math.min(...ms), 1)} ms` : 'not timed';
+};
+table('| WebGPU adapter | kernel chosen | what it timed (best ms per product) |', [[
+  choice.backend.replace(/^WebGPU \((.*)\)$/, '$1'),
+  choice.kernel.replace(/^Matmul kernel: (.*) \(measured in (\d+) ms.*$/, (_, k, ms) => `${k} (the measurement took ${n(Number(ms))} ms)`),
+  timed.map((k) => `${k}: ours ${best(k, 'Ours')}, Burn's ${best(k, 'Burn')}`).join('; '),
+]], 'bench/kernel-choice.json');
+const quality = json('bench/time-to-quality.json');
+table('| time to test −ELBO ≤ target (seed 0, first 10k images, first 500 test images) | vae-playground (CPU path) | TF.js (wasm) |', quality.targets.map((target) => {
+  const ours = quality.playground.find((r) => r.target === target);
+  const peer = quality.tfjs.reached.find((r) => r.target === target);
+  return [`≤ ${target} nats`, `${n(ours.seconds, 1)} s (${n(ours.steps)} steps)`, peer ? `${n(peer.seconds, 1)} s (${n(peer.steps)} steps)` : 'not reached'];
+}), 'bench/time-to-quality.json');
+const sooner = quality.targets.map((target) => (quality.tfjs.reached.find((r) => r.target === target)?.seconds / quality.playground.find((r) => r.target === target).seconds).toFixed(1));
+mentions('steps of each other', [`${sooner[0]}× (170)`, `${sooner[1]}× (160)`], 'bench/time-to-quality.json');
+
 if (write) {
   writeFileSync(join(root, 'README.md'), readme);
   console.log('README tables rewritten from bench/');

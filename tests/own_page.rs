@@ -171,7 +171,10 @@ impl Browser {
             | Effect::Copy { .. }
             | Effect::ReplaceQuery(_)
             | Effect::PostTo { .. }
-            | Effect::PostToParent { .. } => {}
+            | Effect::PostToParent { .. }
+            // No WebGPU adapter here, so no kernel choice.
+            | Effect::RecallKernels { .. }
+            | Effect::StoreKernels { .. } => {}
         }
     }
 }

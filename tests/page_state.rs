@@ -30,6 +30,10 @@ use vae_playground::services::session::{AnyVae, Device};
 use vae_playground::services::train_service::{TrainCommand, TrainEvent, TrainService};
 use vae_playground::vae::elbo::Likelihood;
 use vae_playground::vae::gpu_limits::{AdapterLimits, GpuAdapter};
+#[cfg(feature = "gpu")]
+use vae_playground::vae::kernel_choice::{
+    choose, training_products, AdapterKey, Chosen, Kernel, KernelSetting, KernelTable,
+};
 
 /// Training images the worker stand-in trains on.
 const TRAIN_IMAGES: usize = 256;
@@ -84,6 +88,10 @@ struct Browser {
     fetched: Vec<Pretrained>,
     /// The run list as browser storage holds it.
     stored_runs: Option<Vec<u8>>,
+    /// Kernel choices as browser storage holds them, by key.
+    stored_kernels: Vec<(String, Vec<u8>)>,
+    /// Whether train workers may run WebGPU trainers (natively: on lavapipe).
+    webgpu: bool,
 }
 
 impl Browser {
@@ -107,6 +115,8 @@ impl Browser {
             parent_posts: 0,
             fetched: Vec::new(),
             stored_runs: None,
+            stored_kernels: Vec::new(),
+            webgpu: false,
         }
     }
 
@@ -195,8 +205,12 @@ impl Browser {
             Effect::After { msg, .. } => self.send(msg),
             Effect::StartTrainWorker => {
                 if self.workers_allowed {
-                    // This browser's WebGPU adapter fails, whatever the native build has.
-                    self.worker = Some(TrainService::new(common::clock).without_webgpu());
+                    // This browser's WebGPU adapter fails unless a test says otherwise.
+                    let service = TrainService::new(common::clock);
+                    self.worker = Some(match self.webgpu {
+                        true => service,
+                        false => service.without_webgpu(),
+                    });
                     self.workers_started += 1;
                 } else {
                     self.send(Msg::Train(TrainMsg::WorkerUnavailable));
@@ -249,6 +263,18 @@ impl Browser {
             Effect::RecallRuns { .. } => {
                 let stored = self.stored_runs.clone();
                 self.send(Msg::Runs(RunsMsg::Recalled(Ok(stored))));
+            }
+            Effect::RecallKernels { key } => {
+                let stored = self
+                    .stored_kernels
+                    .iter()
+                    .find(|(k, _)| *k == key)
+                    .map(|(_, b)| b.clone());
+                self.send(Msg::Train(TrainMsg::KernelsRecalled(Ok(stored))));
+            }
+            Effect::StoreKernels { key, bytes } => {
+                self.stored_kernels.retain(|(k, _)| *k != key);
+                self.stored_kernels.push((key, bytes));
             }
             Effect::ReplaceQuery(query) => self.queries.push(query),
             Effect::PostTo { window, json, .. } => self.posted.push((window, json)),
@@ -523,6 +549,7 @@ fn adapter(limits: AdapterLimits) -> GpuAdapter {
     GpuAdapter {
         name: "Test adapter".into(),
         limits,
+        key: Default::default(),
     }
 }
 
@@ -1196,4 +1223,78 @@ fn slow_motion_counts_its_step_when_the_gradient_step_is_shown_or_the_mode_is_le
     assert!(b.page.slowmo.is_none(), "Train leaves slow motion");
     assert_eq!(b.page.readout.step, 2);
     assert!(b.page.link.training());
+}
+
+/// A page on the native build's WebGPU adapter (lavapipe here), whose browser storage holds
+/// `stored` kernel choices, training with small batches.
+#[cfg(feature = "gpu")]
+fn on_webgpu(query: &str, stored: Vec<(String, Vec<u8>)>) -> Browser {
+    let mut b = Browser::new(query);
+    b.webgpu = true;
+    b.stored_kernels = stored;
+    let mut gpu = adapter(AdapterLimits::WEBGPU_DEFAULTS);
+    gpu.key = AdapterKey {
+        vendor: "mesa".into(),
+        description: "llvmpipe".into(),
+        ..AdapterKey::default()
+    };
+    b.send(Msg::Load(LoadMsg::GpuProbed(Some(gpu))));
+    b.settle();
+    let settings = TrainSettings {
+        batch_size: 16,
+        ..b.page.settings()
+    };
+    b.send(Msg::Train(TrainMsg::Settings(settings)));
+    b.send(Msg::Train(TrainMsg::StepClicked));
+    b.settle_with(5);
+    assert_eq!(b.step(), 1, "one step trained on WebGPU");
+    assert_eq!(b.page.link.device(), Device::WebGpu);
+    b
+}
+
+#[cfg(feature = "gpu")]
+#[test]
+fn webgpu_kernels_are_measured_once_remembered_for_the_adapter_and_forced_by_the_link() {
+    let first = on_webgpu("", Vec::new());
+    let report = first
+        .page
+        .kernels
+        .report
+        .clone()
+        .expect("the kernels are reported");
+    assert_eq!(report.chosen, Chosen::Measured);
+    assert_eq!(first.page.kernels.state_key(), "measured");
+    let products = training_products(16, first.page.view.hidden);
+    assert_eq!(report.table, choose(&products, &report.timings));
+    assert!(
+        report.timings.iter().any(|t| t.kernel == Kernel::Ours)
+            && report.timings.iter().any(|t| t.kernel == Kernel::Burn),
+        "both kernels were timed: {:?}",
+        report.timings
+    );
+    assert_eq!(first.stored_kernels.len(), 1, "the choice is kept");
+
+    // The next visit with this adapter uses the kept choice and does not measure.
+    let again = on_webgpu("", first.stored_kernels.clone());
+    let kept = again.page.kernels.report.clone().expect("reported");
+    assert_eq!(kept.chosen, Chosen::Remembered);
+    assert!(kept.timings.is_empty());
+    assert_eq!(kept.table, report.table);
+
+    // The link forces one kernel, whatever was measured.
+    let forced = on_webgpu("kernel=burn", first.stored_kernels.clone());
+    let report = forced.page.kernels.report.clone().expect("reported");
+    assert_eq!(report.chosen, Chosen::Forced);
+    assert_eq!(report.table, KernelTable::all(Kernel::Burn));
+    assert_eq!(forced.page.kernels.state_key(), "forced");
+
+    // So does the setting, on the trainer there is.
+    let mut b = forced;
+    b.send(Msg::Train(TrainMsg::KernelSet(KernelSetting::Force(
+        Kernel::Ours,
+    ))));
+    b.settle();
+    let report = b.page.kernels.report.clone().expect("reported");
+    assert_eq!(report.table, KernelTable::all(Kernel::Ours));
+    assert!(b.page.share.url_for(&b.page.view).contains("kernel=ours"));
 }

@@ -8,6 +8,7 @@ use vae_playground::page::url_state::{
     parse, to_query, MapView, Panel, Panels, ViewState, Z_LIMIT,
 };
 use vae_playground::vae::elbo::Likelihood;
+use vae_playground::vae::kernel_choice::{Kernel, KernelSetting};
 
 #[test]
 fn empty_query_is_the_default_view() {
@@ -125,6 +126,7 @@ prop_compose! {
             (-5000.0f64..=5000.0).prop_map(StopRule::TestElbo),
         ]),
         sweep in proptest::option::of((proptest::collection::vec(0.0f64..=100.0, 2..=MAX_BETAS), 0.01f64..=MAX_EPOCHS)),
+        kernel in proptest::sample::select(KernelSetting::ALL.to_vec()),
     ) -> ViewState {
         let sweep = sweep
             .and_then(|(betas, epochs)| SweepPlan::new(&Sweep::betas_text(&betas), epochs).ok())
@@ -144,6 +146,7 @@ prop_compose! {
             view: view.map_or(MapView::WHOLE, |(centre, half)| MapView::new(centre, half)),
             stop,
             sweep,
+            kernel,
         }
     }
 }
@@ -166,7 +169,7 @@ proptest! {
     #[test]
     fn any_key_value_soup_parses_to_a_valid_state(
         pairs in proptest::collection::vec(
-            (proptest::sample::select(vec!["lr", "beta", "batch", "hidden", "seed", "z", "view", "dataset", "panels", "decoder", "sigma", "embed", "train", "host", "stop", "sweep", "sweep-epochs"]),
+            (proptest::sample::select(vec!["lr", "beta", "batch", "hidden", "seed", "z", "view", "dataset", "panels", "decoder", "sigma", "embed", "train", "host", "stop", "sweep", "sweep-epochs", "kernel"]),
              "[-+0-9.eE,%a-z:/]{0,24}"),
             0..12)
     ) {
@@ -326,4 +329,30 @@ fn the_runs_panel_is_a_panel_of_its_own() {
     assert!(p.state.panels.contains(Panel::Runs) && p.state.panels.contains(Panel::Chart));
     assert!(!p.state.panels.contains(Panel::Map));
     assert!(Panels::ALL.contains(Panel::Runs) && Panels::ALL.contains(Panel::Sliders));
+}
+
+#[test]
+fn a_kernel_is_forced_by_the_link_and_a_bad_one_is_said_and_measured() {
+    assert_eq!(parse("").state.kernel, KernelSetting::Auto);
+    for (query, want) in [
+        ("kernel=auto", KernelSetting::Auto),
+        ("kernel=ours", KernelSetting::Force(Kernel::Ours)),
+        ("kernel=burn", KernelSetting::Force(Kernel::Burn)),
+    ] {
+        let p = parse(query);
+        assert_eq!(p.state.kernel, want, "{query}");
+        assert!(p.notices.is_empty(), "{query}: {:?}", p.notices);
+    }
+    assert_eq!(to_query(&parse("kernel=burn").state), "kernel=burn");
+    assert_eq!(to_query(&parse("kernel=auto").state), "");
+    for bad in ["kernel=fast", "kernel=", "kernel=Burn"] {
+        let p = parse(bad);
+        assert_eq!(p.state.kernel, KernelSetting::Auto, "{bad}");
+        assert_eq!(p.notices.len(), 1, "{bad}");
+        assert!(
+            p.notices[0].message.contains("not auto, ours or burn"),
+            "{bad}: {}",
+            p.notices[0]
+        );
+    }
 }

@@ -11,7 +11,9 @@ use vae_playground::analysis::train::{TrainSettings, Trainer};
 use vae_playground::data::{Dataset, Split};
 use vae_playground::vae::backend::{Cpu, CpuTrain, Gpu, GpuTrain};
 use vae_playground::vae::dense::VaeBackend;
+use vae_playground::vae::kernel_choice::{training_products, Kernel, KernelTable, BUDGET_MS};
 use vae_playground::vae::model::VaeConfig;
+use vae_playground::vae::wgpu_matmul::{measure, products_run, use_kernels};
 
 fn values<B: burn::tensor::backend::Backend, const D: usize>(t: Tensor<B, D>) -> Vec<f32> {
     t.into_data().convert::<f32>().to_vec().expect("f32 data")
@@ -112,8 +114,9 @@ fn gradients_through_the_product_match_the_cpu() {
     );
 }
 
-#[test]
-fn training_on_the_gpu_follows_the_cpu_step_for_step() {
+/// Three chunks of training on the GPU with `kernels`, against the CPU.
+fn training_follows_the_cpu(kernels: KernelTable) {
+    use_kernels(kernels);
     let data = Arc::new(common::load(Dataset::Mnist, Split::Test).take(512));
     let settings = TrainSettings::default();
     let config = VaeConfig::new();
@@ -137,4 +140,82 @@ fn training_on_the_gpu_follows_the_cpu_step_for_step() {
             "chunk {chunk}: GPU {g} against CPU {c}"
         );
     }
+}
+
+#[test]
+fn training_on_the_gpu_follows_the_cpu_step_for_step_with_ours() {
+    let before = products_run();
+    training_follows_the_cpu(KernelTable::all(Kernel::Ours));
+    let after = products_run();
+    assert!(
+        after.0 > before.0 && after.1 == before.1,
+        "{before:?} -> {after:?}"
+    );
+}
+
+#[test]
+fn training_on_the_gpu_follows_the_cpu_step_for_step_with_burns() {
+    let before = products_run();
+    training_follows_the_cpu(KernelTable::all(Kernel::Burn));
+    let after = products_run();
+    assert!(
+        after.1 > before.1 && after.0 == before.0,
+        "{before:?} -> {after:?}"
+    );
+}
+
+#[test]
+fn a_table_sends_each_product_to_its_kernel() {
+    let (m, k, n) = (128, 784, 512);
+    let table = KernelTable {
+        per_product: vec![(
+            vae_playground::vae::kernel_choice::Product::new(m, k, n),
+            Kernel::Burn,
+        )],
+        otherwise: Kernel::Ours,
+    };
+    use_kernels(table);
+    let before = products_run();
+    check(m, k, n, false, false);
+    let mid = products_run();
+    assert_eq!(
+        (mid.0 - before.0, mid.1 - before.1),
+        (0, 1),
+        "the named product: Burn's"
+    );
+    check(128, 512, 784, false, false);
+    let after = products_run();
+    assert_eq!(
+        (after.0 - mid.0, after.1 - mid.1),
+        (1, 0),
+        "any other: ours"
+    );
+}
+
+#[test]
+fn the_measurement_times_both_kernels_and_keeps_the_faster_of_each_product() {
+    let products = training_products(128, 512);
+    let m = pollster::block_on(measure(products.clone(), BUDGET_MS, common::clock))
+        .expect("a measurement");
+    assert!(!m.timings.is_empty());
+    assert!(m.timings.iter().all(|t| t.ms > 0.0 && t.ms.is_finite()));
+    let table = m.table();
+    assert!(table.covers(&products));
+    for p in &products {
+        if let (Some(ours), Some(burn)) = (m.best(*p, Kernel::Ours), m.best(*p, Kernel::Burn)) {
+            let faster = if burn < ours {
+                Kernel::Burn
+            } else {
+                Kernel::Ours
+            };
+            assert_eq!(
+                table.kernel(*p),
+                faster,
+                "{p:?}: ours {ours} ms, Burn's {burn} ms"
+            );
+        }
+    }
+    // What was timed is the plan's: the first run of each kernel on the first product at least.
+    let first = products[0];
+    assert!(m.best(first, Kernel::Ours).is_some() && m.best(first, Kernel::Burn).is_some());
 }

@@ -148,10 +148,11 @@ class Run {
     return value;
   }
 
-  /** Test -ELBO on every test image, one z per image from SeededRng(0), as src/eval.rs. */
-  async evaluate() {
+  /** Test -ELBO on every test image (or the first `limit`), one z per image from
+   *  SeededRng(0), as src/eval.rs. */
+  async evaluate(limit = Infinity) {
     const rng = new SeededRng(0);
-    const n = this.data.test.length / PIXELS;
+    const n = Math.min(limit, this.data.test.length / PIXELS);
     let kl = 0;
     let recon = 0;
     for (let start = 0; start < n; start += 1000) {
@@ -216,6 +217,28 @@ window.tfjsBench = {
       const speeds = [];
       for (let w = 0; w < windows; w++) speeds.push(await until(windowMs));
       return { imagesPerSecond: median(speeds), windows: speeds, steps: run.steps };
+    } finally {
+      run.dispose();
+    }
+  },
+
+  /** Seconds of training from fresh init (seed) until the test -ELBO on the first
+   *  `evalImages` test images (the page's read-out: TEST_EVAL_IMAGES) is at most each of
+   *  `targets`, checked every `evalEvery` steps; the checks' own time is not counted. */
+  async timeToQuality({ targets = [170, 160], seed = 0, evalEvery = 20, evalImages = 500, maxSeconds = 900 } = {}) {
+    const run = new Run(data, seed);
+    try {
+      let seconds = 0;
+      const reached = [];
+      const left = [...targets].sort((a, b) => b - a);
+      while (left.length && seconds < maxSeconds) {
+        const t0 = performance.now();
+        await run.train(evalEvery);
+        seconds += (performance.now() - t0) / 1000;
+        const { negElbo } = await run.evaluate(evalImages);
+        while (left.length && negElbo <= left[0]) reached.push({ target: left.shift(), seconds, steps: run.steps, negElbo });
+      }
+      return { seed, evalEvery, evalImages, reached, unreached: left };
     } finally {
       run.dispose();
     }

@@ -44,6 +44,7 @@ mod cli {
     use vae_playground::data::{dataset_file, Dataset, Digits, Split};
     use vae_playground::services::session::AnyVae;
     use vae_playground::vae::backend::{Cpu, CpuTrain, ReadbackError};
+    use vae_playground::vae::dense::TrainBackend;
     use vae_playground::vae::elbo::Likelihood;
     use vae_playground::vae::model::VaeConfig;
     use vae_playground::vae::weights::{self, Provenance};
@@ -104,6 +105,9 @@ mod cli {
         /// Your own images as a dataset file (`.vaed`, what the page downloads and loads).
         #[command(subcommand)]
         Dataset(DatasetCommand),
+        /// The GPU adapter wgpu picks natively (needs `--features gpu`); prints JSON. Fails when
+        /// there is none.
+        Adapter,
     }
 
     #[derive(Subcommand)]
@@ -191,6 +195,43 @@ mod cli {
         #[arg(long)]
         history: Option<PathBuf>,
         #[arg(long)]
+        quiet: bool,
+        /// Where to train: Burn's CPU backend, or wgpu (Vulkan/Metal/DX12; needs a build with
+        /// `--features gpu`).
+        #[arg(long, value_enum, default_value = "cpu")]
+        device: DeviceArg,
+        /// With `--device gpu`: the matmul kernel of the dense layers; `auto` times both on
+        /// the training step's products first, as the page does.
+        #[arg(long, value_enum, default_value = "auto")]
+        kernel: KernelArg,
+    }
+
+    #[derive(Clone, Copy, PartialEq, ValueEnum)]
+    enum DeviceArg {
+        Cpu,
+        Gpu,
+    }
+
+    #[derive(Clone, Copy, ValueEnum)]
+    enum KernelArg {
+        Auto,
+        Ours,
+        Burn,
+    }
+
+    /// `vae train` after its data is read: what the backend-generic part needs.
+    struct TrainRun {
+        dataset: Dataset,
+        train: Arc<Digits>,
+        test: Digits,
+        classes: Vec<String>,
+        settings: TrainSettings,
+        hidden: usize,
+        seed: u64,
+        epochs: f64,
+        init: Option<PathBuf>,
+        out: Option<PathBuf>,
+        history: Option<PathBuf>,
         quiet: bool,
     }
 
@@ -314,7 +355,40 @@ mod cli {
             Command::Preview(args) => preview(args),
             Command::Inspect(args) => inspect(args, data_dir),
             Command::Dataset(DatasetCommand::Pack(args)) => pack(args),
+            Command::Adapter => adapter(),
         }
+    }
+
+    #[cfg(feature = "gpu")]
+    fn adapter() -> Result<(), Error> {
+        use burn::backend::wgpu::{graphics::AutoGraphicsApi, init_setup, WgpuDevice};
+        // wgpu's set-up panics when it finds no adapter: say so plainly instead.
+        std::panic::set_hook(Box::new(|_| {}));
+        let setup = std::panic::catch_unwind(|| {
+            init_setup::<AutoGraphicsApi>(&WgpuDevice::default(), Default::default())
+        })
+        .map_err(|_| "wgpu found no GPU adapter")?;
+        let _ = std::panic::take_hook();
+        let info = setup.adapter.get_info();
+        let device_type = format!("{:?}", info.device_type);
+        let summary = json!({
+            "name": info.name,
+            "vendor": info.vendor,
+            "device": info.device,
+            "device_type": device_type,
+            "driver": info.driver,
+            "driver_info": info.driver_info,
+            "backend": format!("{:?}", info.backend),
+            // A CPU-backed adapter (lavapipe, SwiftShader): wgpu's DeviceType::Cpu.
+            "software": device_type == "Cpu",
+        });
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+        Ok(())
+    }
+
+    #[cfg(not(feature = "gpu"))]
+    fn adapter() -> Result<(), Error> {
+        Err("`vae adapter` needs a build with --features gpu".into())
     }
 
     impl ModelArgs {
@@ -368,8 +442,9 @@ mod cli {
             out,
             history,
             quiet,
+            device,
+            kernel,
         } = args;
-        let device = Default::default();
         let (dataset, train, test, classes) = match images {
             Some(path) => {
                 let set = own_set(&path, polarity.polarity.into())?;
@@ -401,22 +476,100 @@ mod cli {
             likelihood,
             log_every: 50,
         };
+        let run = TrainRun {
+            dataset,
+            train,
+            test,
+            classes,
+            settings,
+            hidden,
+            seed,
+            epochs,
+            init,
+            out,
+            history,
+            quiet,
+        };
+        match device {
+            DeviceArg::Cpu => train_on::<CpuTrain>(run, None),
+            DeviceArg::Gpu => train_on_gpu(run, kernel),
+        }
+    }
+
+    #[cfg(feature = "gpu")]
+    fn train_on_gpu(run: TrainRun, kernel: KernelArg) -> Result<(), Error> {
+        use vae_playground::vae::backend::GpuTrain;
+        use vae_playground::vae::kernel_choice::{
+            training_products, Kernel, KernelTable, BUDGET_MS,
+        };
+        use vae_playground::vae::wgpu_matmul::{measure, use_kernels};
+        let table = match kernel {
+            KernelArg::Ours => KernelTable::all(Kernel::Ours),
+            KernelArg::Burn => KernelTable::all(Kernel::Burn),
+            KernelArg::Auto => {
+                let products = training_products(run.settings.batch_size, run.hidden);
+                let m = block_on(measure(products, BUDGET_MS, clock))?;
+                if !run.quiet {
+                    for t in &m.timings {
+                        eprintln!(
+                            "{:?} {}x{}x{}: {:.3} ms per product ({} reps)",
+                            t.kernel,
+                            t.product.m,
+                            t.product.k,
+                            t.product.n,
+                            t.ms_per_product(),
+                            t.reps
+                        );
+                    }
+                }
+                m.table()
+            }
+        };
+        use_kernels(table.clone());
+        train_on::<GpuTrain>(run, Some(table.describe()))
+    }
+
+    #[cfg(not(feature = "gpu"))]
+    fn train_on_gpu(_: TrainRun, _: KernelArg) -> Result<(), Error> {
+        Err("--device gpu needs a build with --features gpu".into())
+    }
+
+    /// Train on backend `B` (`kernels`: the matmul kernels in use, on the GPU) and print the
+    /// summary.
+    fn train_on<B: TrainBackend>(run: TrainRun, kernels: Option<String>) -> Result<(), Error> {
+        let TrainRun {
+            dataset,
+            train,
+            test,
+            classes,
+            settings,
+            hidden,
+            seed,
+            epochs,
+            init,
+            out,
+            history,
+            quiet,
+        } = run;
+        let (batch, likelihood) = (settings.batch_size, settings.likelihood);
+        let (lr, beta) = (settings.learning_rate, settings.beta);
+        let device = B::Device::default();
         let mut trainer = match init {
             Some(path) => {
                 let (model, header) = weights::decode(&std::fs::read(&path)?, &device)?;
                 let config = header.config.with_seed(seed);
-                Trainer::<CpuTrain>::with_model(
+                Trainer::<B>::with_model(
                     model,
                     config,
                     train.clone(),
                     settings,
                     clock,
-                    device,
+                    device.clone(),
                 )?
             }
             None => {
                 let config = VaeConfig::new().with_hidden(hidden).with_seed(seed);
-                Trainer::<CpuTrain>::new(config, train.clone(), settings, clock, device)?
+                Trainer::<B>::new(config, train.clone(), settings, clock, device.clone())?
             }
         };
         let steps_per_epoch = train.len().div_ceil(batch);
@@ -456,6 +609,8 @@ mod cli {
             "beta": beta,
             "likelihood": likelihood,
             "seed": seed,
+            "device": kernels.as_ref().map_or("cpu", |_| "gpu"),
+            "kernels": kernels,
             "train_seconds": train_seconds,
             "images_per_second": trainer.images_seen() as f64 / train_seconds.max(1e-9),
             "images_per_second_by_tenth": tenths

@@ -59,6 +59,10 @@ pub enum Effect {
     StoreRuns { key: String, bytes: Vec<u8> },
     /// Read the run list kept in browser storage: `Runs(Recalled)`.
     RecallRuns { key: String },
+    /// Read the kernel choice kept for an adapter: `Train(KernelsRecalled)`.
+    RecallKernels { key: String },
+    /// Keep an adapter's kernel choice (nothing answers: one not kept is measured again).
+    StoreKernels { key: String, bytes: Vec<u8> },
     /// Forget it: `Keep(Forgotten)`.
     Forget { key: String },
     /// Put text on the clipboard: `Share(Copied)`.

@@ -9,6 +9,7 @@ pub mod host_api;
 pub mod host_bridge;
 pub mod inspector;
 pub mod keeper;
+pub mod kernels;
 pub mod maths;
 pub mod model_slot;
 pub mod msg;

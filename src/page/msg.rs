@@ -12,6 +12,7 @@ use crate::services::compute::ComputeReply;
 use crate::services::session::{AnyVae, Device};
 use crate::services::train_service::TrainEvent;
 use crate::vae::gpu_limits::GpuAdapter;
+use crate::vae::kernel_choice::KernelSetting;
 
 use super::effect::WindowId;
 use super::own_data::PickedImage;
@@ -80,6 +81,10 @@ pub enum TrainMsg {
     Reported(Box<TrainEvent>, Option<Vec<u8>>),
     /// The train worker stopped (an uncaught error, or it could not load).
     WorkerFailed(String),
+    /// The matmul kernel setting changed (auto, ours or Burn's).
+    KernelSet(KernelSetting),
+    /// The kernel choice kept in browser storage for this adapter came back.
+    KernelsRecalled(Result<Option<Vec<u8>>, String>),
     /// The browser could not start a train worker.
     WorkerUnavailable,
 }

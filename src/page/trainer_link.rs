@@ -8,6 +8,7 @@ use crate::analysis::train::{Progress, TrainSettings};
 use crate::data::{Dataset, Split};
 use crate::services::session::Device;
 use crate::services::train_service::{ChunkEvent, TrainCommand, TrainEvent};
+use crate::vae::kernel_choice::KernelReport;
 use crate::vae::model::VaeConfig;
 
 use super::effect::Effect;
@@ -72,6 +73,10 @@ pub enum Report {
     Chunk(Box<ChunkEvent>, Option<Vec<u8>>),
     /// A slow-motion step: what it computed, its report and the weights after it.
     SlowStep(Box<SlowStep>, Box<ChunkEvent>, Option<Vec<u8>>),
+    /// The worker is timing the matmul kernels, for about this long (ms).
+    MeasuringKernels(f64),
+    /// The matmul kernels the worker uses now.
+    Kernels(KernelReport),
     /// The worker is gone (a lost device or an error): replace it.
     Lost {
         reason: String,
@@ -107,6 +112,8 @@ pub struct TrainerLink {
     /// A user's set as a dataset file, and the seed it is split by: what `Dataset::Own`'s
     /// training images come from.
     own: Option<(Rc<Vec<u8>>, u64)>,
+    /// What the worker was last told about matmul kernels (a new worker is told again).
+    kernels: Option<TrainCommand>,
 }
 
 impl TrainerLink {
@@ -121,6 +128,7 @@ impl TrainerLink {
             busy: false,
             device,
             own: None,
+            kernels: None,
         }
     }
 
@@ -164,6 +172,13 @@ impl TrainerLink {
         }
     }
 
+    /// Tell the worker which matmul kernels to use (a `TrainCommand::Kernels`), now and on
+    /// every restart.
+    pub fn set_kernels(&mut self, command: TrainCommand, out: &mut Vec<Effect>) {
+        self.post(command.clone(), out);
+        self.kernels = Some(command);
+    }
+
     /// Use this dataset file, split by `seed`, for `Dataset::Own` from now on.
     pub fn set_own(&mut self, file: Rc<Vec<u8>>, seed: u64) {
         self.own = Some((file, seed));
@@ -188,6 +203,9 @@ impl TrainerLink {
         if !self.worker {
             self.worker = true;
             out.push(Effect::StartTrainWorker);
+            if let Some(kernels) = &self.kernels {
+                out.push(Effect::Train(kernels.clone(), None));
+            }
         }
     }
 
@@ -430,6 +448,8 @@ impl TrainerLink {
                 self.busy = chunk.running;
                 Report::SlowStep(record, chunk, weights)
             }
+            TrainEvent::MeasuringKernels { budget_ms } => Report::MeasuringKernels(budget_ms),
+            TrainEvent::Kernels(report) => Report::Kernels(report),
             TrainEvent::GpuLost { reason } if self.device == Device::WebGpu && self.worker => {
                 Report::Lost {
                     reason,

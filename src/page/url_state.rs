@@ -10,6 +10,7 @@ use std::fmt;
 use crate::analysis::evidence::Grid;
 use crate::data::{Dataset, Split};
 use crate::vae::elbo::Likelihood;
+use crate::vae::kernel_choice::KernelSetting;
 
 /// The inclusive ranges the page accepts, shared by the URL parser, the host API and the form.
 pub const LEARNING_RATE: (f64, f64) = (1e-6, 10.0);
@@ -214,6 +215,8 @@ pub struct ViewState {
     pub stop: Option<StopRule>,
     /// The β sweep the Sweep button runs, when it is not the default one.
     pub sweep: Option<SweepPlan>,
+    /// The matmul kernel on WebGPU: measured (`auto`) or forced.
+    pub kernel: KernelSetting,
 }
 
 impl Default for ViewState {
@@ -233,6 +236,7 @@ impl Default for ViewState {
             view: MapView::WHOLE,
             stop: None,
             sweep: None,
+            kernel: KernelSetting::Auto,
         }
     }
 }
@@ -434,6 +438,14 @@ fn apply(out: &mut Parsed, key: &str, value: &str) -> Result<(), String> {
                 format!("`{key}={}`: {e}; the sweep keeps its other settings.", show(value))
             })?);
         }
+        "kernel" => {
+            s.kernel = KernelSetting::from_key(value).ok_or_else(|| {
+                format!(
+                    "`kernel={}` is not auto, ours or burn; the faster is measured.",
+                    show(value)
+                )
+            })?
+        }
         _ => return Err(format!("Unknown parameter `{}` was ignored.", show(key))),
     }
     Ok(())
@@ -613,6 +625,9 @@ pub fn to_query(state: &ViewState) -> String {
         if plan.epochs != defaults.epochs {
             parts.push(format!("sweep-epochs={}", plan.epochs));
         }
+    }
+    if state.kernel != d.kernel {
+        parts.push(format!("kernel={}", state.kernel.key()));
     }
     parts.join("&")
 }

@@ -13,6 +13,9 @@ use crate::analysis::train::{ChunkReport, Clock, HistoryRow, Progress, TrainErro
 use crate::data::{dataset_file, Dataset, Digits, Split};
 use crate::services::session::{Device, Session};
 use crate::vae::elbo::ElboParts;
+use crate::vae::kernel_choice::{
+    training_products, Chosen, KernelReport, KernelSetting, KernelTable, Product, BUDGET_MS,
+};
 use crate::vae::model::VaeConfig;
 use crate::vae::weights::Provenance;
 
@@ -77,6 +80,12 @@ pub enum TrainCommand {
     },
     /// One step taken apart for slow motion: `SlowStep` answers (or a `Chunk` with the error).
     SlowStep,
+    /// Which matmul kernels a WebGPU trainer uses: `setting`, and when that is `Auto`, the
+    /// choice remembered for this adapter (measured again if it lacks today's products).
+    Kernels {
+        setting: KernelSetting,
+        remembered: Option<KernelTable>,
+    },
 }
 
 /// What the service tells the page.
@@ -117,6 +126,12 @@ pub enum TrainEvent {
     GpuLost {
         reason: String,
     },
+    /// The kernels are measured before the next training step, for at most about `budget_ms`.
+    MeasuringKernels {
+        budget_ms: f64,
+    },
+    /// The kernels a WebGPU trainer uses from now on, and how they were chosen.
+    Kernels(KernelReport),
 }
 
 /// One chunk of training, reported.
@@ -193,6 +208,13 @@ pub struct TrainService {
     test_turn: bool,
     /// Whether WebGPU trainers may start (a build with `gpu` on a working adapter).
     webgpu: bool,
+    kernel_setting: KernelSetting,
+    /// The kernel choice remembered or measured for this adapter.
+    kernels_known: Option<KernelTable>,
+    /// The kernels are measured before the next chunk.
+    measure_due: bool,
+    /// The products the kernels in use were chosen for.
+    kernel_products: Vec<Product>,
 }
 
 impl TrainService {
@@ -217,6 +239,10 @@ impl TrainService {
             extras_every: EXTRAS_EVERY_MS,
             test_turn: false,
             webgpu: true,
+            kernel_setting: KernelSetting::Auto,
+            kernels_known: None,
+            measure_due: false,
+            kernel_products: Vec::new(),
         }
     }
 
@@ -338,7 +364,19 @@ impl TrainService {
                 if let Some(s) = self.session.as_mut() {
                     s.set_settings(settings);
                 }
-                Vec::new()
+                // Another batch size makes other products.
+                match self.gpu_products() {
+                    Some(p) if p != self.kernel_products => self.choose_kernels(),
+                    _ => Vec::new(),
+                }
+            }
+            TrainCommand::Kernels {
+                setting,
+                remembered,
+            } => {
+                self.kernel_setting = setting;
+                self.kernels_known = remembered;
+                self.choose_kernels()
             }
             TrainCommand::Run => {
                 self.running = self.session.is_some();
@@ -447,7 +485,59 @@ impl TrainService {
         self.session = Some(session);
         self.device = device;
         self.chunk_steps = 1;
-        vec![Outgoing { event, weights }]
+        let mut out = self.choose_kernels();
+        out.push(Outgoing { event, weights });
+        out
+    }
+
+    /// The products a WebGPU trainer's steps make now, if there is one.
+    fn gpu_products(&self) -> Option<Vec<Product>> {
+        let session = self.session.as_ref()?;
+        (session.device() == Device::WebGpu)
+            .then(|| training_products(session.settings().batch_size, session.config().hidden))
+    }
+
+    /// Put the kernels of the setting to use on a WebGPU trainer: one kernel when forced, the
+    /// remembered choice when it covers the products, else a measurement before the next
+    /// chunk (said now, so the page can say so while it runs).
+    fn choose_kernels(&mut self) -> Vec<Outgoing> {
+        self.measure_due = false;
+        let Some(products) = self.gpu_products() else {
+            return Vec::new();
+        };
+        self.kernel_products = products.clone();
+        let (table, chosen) = match (self.kernel_setting, &self.kernels_known) {
+            (KernelSetting::Force(kernel), _) => (KernelTable::all(kernel), Chosen::Forced),
+            (KernelSetting::Auto, Some(known)) if known.covers(&products) => {
+                (known.clone(), Chosen::Remembered)
+            }
+            (KernelSetting::Auto, _) => {
+                self.measure_due = true;
+                return vec![TrainEvent::MeasuringKernels {
+                    budget_ms: BUDGET_MS,
+                }
+                .into()];
+            }
+        };
+        use_kernels(table.clone());
+        vec![TrainEvent::Kernels(KernelReport {
+            table,
+            chosen,
+            timings: Vec::new(),
+            spent_ms: 0.0,
+        })
+        .into()]
+    }
+
+    /// Time both kernels on the trainer's products and use the faster on each.
+    async fn measure_kernels(&mut self) -> Option<Outgoing> {
+        self.measure_due = false;
+        let products = self.gpu_products()?;
+        let report = measure(products, self.clock).await;
+        let known = self.kernels_known.take().unwrap_or_default();
+        self.kernels_known = Some(known.merged(&report.table));
+        use_kernels(report.table.clone());
+        Some(TrainEvent::Kernels(report).into())
     }
 
     fn provenance(&self, session: &Session) -> Provenance {
@@ -460,10 +550,14 @@ impl TrainService {
         }
     }
 
-    /// Train one chunk if one is due, and report it.
+    /// Train one chunk if one is due, and report it. A kernel measurement that is due comes
+    /// first, as a chunk of its own.
     pub async fn chunk(&mut self) -> Option<Outgoing> {
         if !self.busy() {
             return None;
+        }
+        if self.measure_due {
+            return self.measure_kernels().await;
         }
         let n = if self.running {
             self.chunk_steps
@@ -581,6 +675,43 @@ impl TrainService {
 /// it takes at most [`SIDE_WORK_SHARE`] of the time.
 fn paced(every_ms: f64, cost_ms: f64) -> f64 {
     every_ms.max(cost_ms / SIDE_WORK_SHARE)
+}
+
+#[cfg(feature = "gpu")]
+fn use_kernels(table: KernelTable) {
+    crate::vae::wgpu_matmul::use_kernels(table);
+}
+
+/// Without `gpu` there are no WebGPU trainers, so there is nothing to choose for.
+#[cfg(not(feature = "gpu"))]
+fn use_kernels(_: KernelTable) {}
+
+/// Both kernels timed on `products`, and the choice. A measurement that fails (a lost device)
+/// keeps ours, as before measuring, with no timings.
+#[cfg(feature = "gpu")]
+async fn measure(products: Vec<Product>, clock: Clock) -> KernelReport {
+    let started = clock();
+    let (table, timings) = match crate::vae::wgpu_matmul::measure(products, BUDGET_MS, clock).await
+    {
+        Ok(m) => (m.table(), m.timings),
+        Err(_) => (KernelTable::default(), Vec::new()),
+    };
+    KernelReport {
+        table,
+        chosen: Chosen::Measured,
+        timings,
+        spent_ms: (clock() - started) * 1000.0,
+    }
+}
+
+#[cfg(not(feature = "gpu"))]
+async fn measure(_: Vec<Product>, _: Clock) -> KernelReport {
+    KernelReport {
+        table: KernelTable::default(),
+        chosen: Chosen::Measured,
+        timings: Vec::new(),
+        spent_ms: 0.0,
+    }
 }
 
 /// A user's set from its dataset file, split by `seed`.

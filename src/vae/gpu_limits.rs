@@ -3,6 +3,7 @@
 //! failing inside Burn's set-up. Burn itself asks for exactly the adapter's own limits.
 
 use crate::data::PIXELS;
+use crate::vae::kernel_choice::AdapterKey;
 
 /// Invocations per workgroup of our matmul kernel (`wgpu_matmul.wgsl`), one workgroup row.
 pub const MATMUL_WORKGROUP: u32 = 256;
@@ -85,4 +86,6 @@ pub struct GpuAdapter {
     /// Vendor, architecture and description as far as the browser tells them.
     pub name: String,
     pub limits: AdapterLimits,
+    /// What its remembered kernel choice is kept under.
+    pub key: AdapterKey,
 }

@@ -5,9 +5,10 @@ pub mod backend;
 pub mod dense;
 pub mod elbo;
 pub mod gpu_limits;
+pub mod kernel_choice;
 pub mod model;
 pub mod optim;
 pub mod rng;
 pub mod weights;
 #[cfg(feature = "gpu")]
-mod wgpu_matmul;
+pub mod wgpu_matmul;

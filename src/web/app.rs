@@ -392,6 +392,12 @@ impl App {
             Effect::RecallRuns { key } => link.send_future(async move {
                 Msg::Runs(RunsMsg::Recalled(browser::recall(&key).await))
             }),
+            Effect::RecallKernels { key } => link.send_future(async move {
+                Msg::Train(TrainMsg::KernelsRecalled(browser::recall(&key).await))
+            }),
+            Effect::StoreKernels { key, bytes } => wasm_bindgen_futures::spawn_local(async move {
+                let _ = browser::remember(&key, &bytes).await;
+            }),
             Effect::Forget { key } => link.send_future(async move {
                 Msg::Keep(KeepMsg::Forgotten(browser::forget(&key).await))
             }),

@@ -4,6 +4,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use crate::vae::gpu_limits::{AdapterLimits, GpuAdapter};
+use crate::vae::kernel_choice::AdapterKey;
 
 /// The adapter `navigator.gpu.requestAdapter()` gives (its name and limits), or `None` when
 /// there is none. Asked before the train worker is told to start Burn on WebGPU, because
@@ -18,6 +19,15 @@ pub async fn webgpu_adapter() -> Option<GpuAdapter> {
             .and_then(|i| get(i, name))
             .and_then(|v| v.as_string())
             .filter(|s| !s.is_empty())
+    };
+    // WebGPU names no driver; the browser's own version stands for it (see `AdapterKey`).
+    let key = AdapterKey {
+        vendor: field("vendor").unwrap_or_default(),
+        architecture: field("architecture").unwrap_or_default(),
+        description: field("description").unwrap_or_default(),
+        driver: web_sys::window()
+            .and_then(|w| w.navigator().user_agent().ok())
+            .unwrap_or_default(),
     };
     let mut parts: Vec<String> = ["vendor", "architecture", "description"]
         .iter()
@@ -43,6 +53,7 @@ pub async fn webgpu_adapter() -> Option<GpuAdapter> {
             .unwrap_or(f64::NAN)
     };
     Some(GpuAdapter {
+        key,
         name: parts.join(" "),
         limits: AdapterLimits {
             max_storage_buffer_binding_size: limit("maxStorageBufferBindingSize"),

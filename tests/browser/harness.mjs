@@ -80,7 +80,9 @@ export async function serveHost() {
   };
 }
 
-/** Headless Chromium as toolchain.md says it runs here; `webgpu` turns on its software adapter. */
+/** Headless Chromium as toolchain.md says it runs here; `webgpu` turns on its software adapter,
+ *  and `webgpu: 'hardware'` asks for the machine's GPU through Vulkan instead (Chromium's
+ *  documented Linux flags; scripts/gpu-check.sh uses it). */
 export async function launch({ webgpu = false } = {}) {
   const args = [
     '--headless', '--no-sandbox', '--disable-quic', '--no-first-run',
@@ -88,6 +90,10 @@ export async function launch({ webgpu = false } = {}) {
     '--disable-default-apps',
   ];
   if (webgpu) args.push('--enable-unsafe-webgpu');
+  if (webgpu === 'hardware') {
+    args.push('--enable-features=Vulkan,VulkanFromANGLE', '--use-angle=vulkan', '--use-vulkan=native',
+      '--ignore-gpu-blocklist', '--disable-vulkan-surface');
+  }
   // Playwright gives each launch a fresh temporary profile (--user-data-dir) of its own.
   return chromium.launch({ executablePath: '/usr/bin/chromium', args });
 }

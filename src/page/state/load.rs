@@ -21,7 +21,11 @@ impl PageState {
                         shortfalls.join("; ")
                     ));
                 }
-                let name = adapter.filter(|_| shortfalls.is_empty()).map(|a| a.name);
+                let adapter = adapter.filter(|_| shortfalls.is_empty());
+                if let Some(key) = self.kernels.probed(adapter.as_ref().map(|a| a.key.clone())) {
+                    self.out.push(Effect::RecallKernels { key });
+                }
+                let name = adapter.map(|a| a.name);
                 let device = if name.is_some() {
                     Device::WebGpu
                 } else {

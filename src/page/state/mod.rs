@@ -29,6 +29,7 @@ use super::effect::Effect;
 use super::host_bridge::HostBridge;
 use super::inspector::{Inspector, INTERP_FRAMES};
 use super::keeper::{Keeper, WeightsSource};
+use super::kernels::Kernels;
 use super::model_slot::ModelSlot;
 use super::msg::{HostMsg, InspectMsg, KeepMsg, LoadMsg, Loaded, Msg, RunsMsg, ShareMsg, TrainMsg};
 use super::own_data::{same_origin_url, OwnData};
@@ -71,6 +72,8 @@ pub struct PageState {
     pub share: Share,
     pub host: HostBridge,
     pub keeper: Keeper,
+    /// The matmul kernels on WebGPU.
+    pub kernels: Kernels,
     /// Every run, for the chart and the run list.
     pub runs: Runs,
     /// Slow motion, while the page is in it.
@@ -133,6 +136,7 @@ impl PageState {
             ),
             host: HostBridge::new(location.origin.clone(), &parsed.hosts),
             keeper: Keeper::new(!view.embed),
+            kernels: Kernels::default(),
             runs: Runs::default(),
             slowmo: None,
             sweep: None,

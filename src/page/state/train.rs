@@ -2,6 +2,7 @@
 //! through `TrainerLink`; a lost worker's replacement.
 
 use super::*;
+use crate::vae::kernel_choice::Chosen;
 
 impl PageState {
     pub(super) fn train(&mut self, msg: TrainMsg, now: f64) -> bool {
@@ -85,6 +86,14 @@ impl PageState {
                 return self.reported(report, now);
             }
             TrainMsg::WorkerFailed(reason) => self.restart(&reason, false),
+            TrainMsg::KernelSet(setting) => {
+                self.view.kernel = setting;
+                self.tell_kernels();
+            }
+            TrainMsg::KernelsRecalled(stored) => {
+                self.kernels.recalled(stored);
+                self.tell_kernels();
+            }
             TrainMsg::WorkerUnavailable => {
                 self.link.worker_unavailable();
                 self.notice = Some(
@@ -237,6 +246,21 @@ impl PageState {
                 self.slow_step_arrived(*record, chunk, weights, now)
             }
             Report::Lost { reason, lost_gpu } => self.restart(&reason, lost_gpu),
+            Report::MeasuringKernels(budget_ms) => {
+                self.kernels.measuring();
+                self.status = format!(
+                    "Measuring which matmul kernel is faster on this adapter (each kernel's first run, then up to {budget_ms:.0} ms)…"
+                );
+            }
+            Report::Kernels(report) => {
+                let measured = report.chosen == Chosen::Measured;
+                if let Some((key, bytes)) = self.kernels.reported(report) {
+                    self.out.push(Effect::StoreKernels { key, bytes });
+                }
+                if measured {
+                    self.status = self.kernels.describe().unwrap_or_default();
+                }
+            }
             Report::Stale => return false,
         }
         true
@@ -316,12 +340,19 @@ impl PageState {
         }
     }
 
+    /// Tell the train worker the kernel setting and this adapter's remembered choice.
+    fn tell_kernels(&mut self) {
+        let command = self.kernels.command(self.view.kernel);
+        self.link.set_kernels(command, &mut self.out);
+    }
+
     /// The WebGPU device is gone, or the train worker stopped: carry on in a new worker on the
     /// CPU, from the last weights it sent (or the start weights), training if it was.
     pub(super) fn restart(&mut self, reason: &str, lost_gpu: bool) {
         if lost_gpu {
             self.gpu_name = None;
         }
+        self.kernels.lost();
         let was_training = match self.link.lost(&mut self.out) {
             Restart::GaveUp => {
                 self.notice = Some(format!(

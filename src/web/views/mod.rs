@@ -46,6 +46,7 @@ use crate::page::stop_rule::StopRule;
 use crate::page::url_state::{Panel, Panels, BATCH_SIZE, BETA, HIDDEN, LEARNING_RATE, SIGMA};
 use crate::services::session::Device;
 use crate::vae::elbo::{Likelihood, Reading};
+use crate::vae::kernel_choice::{Kernel, KernelSetting};
 
 fn parse_input<T: std::str::FromStr>(e: &Event) -> Option<T> {
     let input: HtmlInputElement = e.target_unchecked_into();
@@ -96,6 +97,31 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
     let gpu_option = st.gpu_name.as_ref().map(|name| {
         let selected = st.link.device() != Device::Cpu;
         html! { <option value="gpu" {selected}>{ format!("WebGPU — {name}") }</option> }
+    });
+    let on_kernel = link.callback(|e: Event| {
+        Msg::Train(TrainMsg::KernelSet(
+            KernelSetting::from_key(&select_value(&e)).unwrap_or_default(),
+        ))
+    });
+    let kernel_select = st.gpu_name.is_some().then(|| {
+        html! {
+            <label>{ "Matmul kernel " }
+                <select data-testid="kernel-select" aria-label="matmul kernel on WebGPU" onchange={on_kernel}>
+                    { for KernelSetting::ALL.iter().map(|k| html! {
+                        <option value={k.key()} selected={*k == st.view.kernel}>{ match k {
+                            KernelSetting::Auto => "faster, measured",
+                            KernelSetting::Force(Kernel::Ours) => "ours",
+                            KernelSetting::Force(Kernel::Burn) => "Burn's",
+                        } }</option>
+                    }) }
+                </select>
+            </label>
+        }
+    });
+    // The timings go in an attribute too, for the benchmark's row of what was measured.
+    let kernel_line = st.kernels.describe().map(|text| {
+        let timings = st.kernels.report.as_ref().map(|r| serde_json::to_string(&r.timings).unwrap_or_default());
+        html! { <p class="kernel" data-testid="kernel" data-kernel={st.kernels.state_key()} data-timings={timings}>{ text }</p> }
     });
     let class_names = st.class_names();
     let show = |p: Panel| st.view.panels.contains(p);
@@ -280,12 +306,14 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
                             { for gpu_option }
                         </select>
                     </label>
+                    { for kernel_select }
                     { backend_text }
                     <TourGuide />
                 </div>
             </header>
             { notices }
             <p class="status" data-testid="status" aria-live="polite">{ &st.status }</p>
+            { for kernel_line }
 
             if decoded_panel.is_some() || map_panel.is_some() {
                 <section class="explore" aria-label="explore the latent space">

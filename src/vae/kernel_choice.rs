@@ -1,0 +1,471 @@
+//! Which matrix-product kernel runs each of the model's products on WebGPU: ours
+//! (`wgpu_matmul.wgsl`, fast on software adapters) or Burn's (tuned for real GPUs). Decided by
+//! timing both on the products a training step makes, within a budget, and remembered per
+//! adapter. Plain Rust: the plan, the decision and the remembered file are tested natively; the
+//! timing itself is `wgpu_matmul::measure`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::PIXELS;
+
+/// A matrix-product kernel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Kernel {
+    /// Our register-tiled WGSL kernel.
+    Ours,
+    /// Burn's wgpu matmul.
+    Burn,
+}
+
+impl Kernel {
+    pub const BOTH: [Kernel; 2] = [Kernel::Ours, Kernel::Burn];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Kernel::Ours => "ours",
+            Kernel::Burn => "burn",
+        }
+    }
+
+    /// As the page names it.
+    pub fn title(self) -> &'static str {
+        match self {
+            Kernel::Ours => "ours",
+            Kernel::Burn => "Burn's",
+        }
+    }
+}
+
+/// What the user asked for: measure and keep the faster (`auto`), or one kernel throughout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum KernelSetting {
+    #[default]
+    Auto,
+    Force(Kernel),
+}
+
+impl KernelSetting {
+    pub const ALL: [KernelSetting; 3] = [
+        KernelSetting::Auto,
+        KernelSetting::Force(Kernel::Ours),
+        KernelSetting::Force(Kernel::Burn),
+    ];
+
+    /// The URL's spelling: `auto`, `ours` or `burn`.
+    pub fn key(self) -> &'static str {
+        match self {
+            KernelSetting::Auto => "auto",
+            KernelSetting::Force(k) => k.key(),
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.key() == key)
+    }
+}
+
+/// The sizes of one product `lhs (m × k) · rhs (k × n)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Product {
+    pub m: usize,
+    pub k: usize,
+    pub n: usize,
+}
+
+impl Product {
+    pub fn new(m: usize, k: usize, n: usize) -> Self {
+        Self { m, k, n }
+    }
+
+    /// Multiply-adds.
+    pub fn size(&self) -> f64 {
+        (self.m * self.k * self.n) as f64
+    }
+
+    /// Whether our kernel covers it: every size a multiple of 4 (others go to Burn's anyway).
+    pub fn ours_covers(&self) -> bool {
+        [self.m, self.k, self.n]
+            .iter()
+            .all(|&d| d > 0 && d % 4 == 0)
+    }
+}
+
+/// The products of one training step with batches of `batch` and `hidden` units that both
+/// kernels can run: the encoder's first layer and the decoder's last, forward and backward.
+/// (The 2-wide latent layers are not covered by ours, so Burn's runs them either way.)
+pub fn training_products(batch: usize, hidden: usize) -> Vec<Product> {
+    let all = [
+        // x · W1 forward, and the decoder's dL/dh = g · W4ᵀ.
+        Product::new(batch, PIXELS, hidden),
+        // h · W4 forward.
+        Product::new(batch, hidden, PIXELS),
+        // dW1 = xᵀ · g.
+        Product::new(PIXELS, batch, hidden),
+        // dW4 = hᵀ · g.
+        Product::new(hidden, batch, PIXELS),
+    ];
+    let mut out: Vec<Product> = Vec::new();
+    for p in all.into_iter().filter(Product::ours_covers) {
+        if !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// Each product's kernel, and the kernel of products not named (the evaluation's batch sizes,
+/// a new batch size until it is measured).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KernelTable {
+    pub per_product: Vec<(Product, Kernel)>,
+    pub otherwise: Kernel,
+}
+
+impl Default for KernelTable {
+    /// Ours everywhere: what the page did before it measured.
+    fn default() -> Self {
+        Self::all(Kernel::Ours)
+    }
+}
+
+impl KernelTable {
+    /// One kernel for every product.
+    pub fn all(kernel: Kernel) -> Self {
+        Self {
+            per_product: Vec::new(),
+            otherwise: kernel,
+        }
+    }
+
+    pub fn kernel(&self, product: Product) -> Kernel {
+        self.per_product
+            .iter()
+            .find(|(p, _)| *p == product)
+            .map_or(self.otherwise, |(_, k)| *k)
+    }
+
+    /// Whether every one of `products` has its own entry (a remembered table that does not
+    /// cover today's shapes is measured again).
+    pub fn covers(&self, products: &[Product]) -> bool {
+        products
+            .iter()
+            .all(|p| self.per_product.iter().any(|(q, _)| q == p))
+    }
+
+    /// This table with `newer`'s entries added or replacing its own, and `newer`'s default.
+    pub fn merged(&self, newer: &KernelTable) -> KernelTable {
+        let mut per_product: Vec<(Product, Kernel)> = self
+            .per_product
+            .iter()
+            .filter(|(p, _)| !newer.per_product.iter().any(|(q, _)| q == p))
+            .copied()
+            .collect();
+        per_product.extend(newer.per_product.iter().copied());
+        KernelTable {
+            per_product,
+            otherwise: newer.otherwise,
+        }
+    }
+
+    /// "ours" or "Burn's", or how many products each runs.
+    pub fn describe(&self) -> String {
+        let count = |k: Kernel| self.per_product.iter().filter(|(_, q)| *q == k).count();
+        match (count(Kernel::Ours), count(Kernel::Burn)) {
+            (0, 0) => self.otherwise.title().to_string(),
+            (_, 0) if self.otherwise == Kernel::Ours => "ours".into(),
+            (0, _) if self.otherwise == Kernel::Burn => "Burn's".into(),
+            (ours, burn) => format!("ours on {ours} products, Burn's on {burn}"),
+        }
+    }
+}
+
+/// One timed run: `reps` products back to back, then one read-back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Run {
+    pub product: Product,
+    pub kernel: Kernel,
+    /// 1: the first run of this kernel on this product, its pipeline's compilation included.
+    pub reps: usize,
+}
+
+/// A run's time.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Timing {
+    pub product: Product,
+    pub kernel: Kernel,
+    pub reps: usize,
+    /// Wall time of the whole run, ms.
+    pub ms: f64,
+}
+
+impl Timing {
+    pub fn ms_per_product(&self) -> f64 {
+        self.ms / self.reps.max(1) as f64
+    }
+}
+
+/// The measurement's budget (ms). Each kernel's first run on the first product is always made
+/// (a choice must have timed both); any other run is started only when what was already timed
+/// says it ends inside the budget. So only those first runs, which compile the kernels, can
+/// overrun it: on SwiftShader Burn's first run alone took seconds.
+pub const BUDGET_MS: f64 = 250.0;
+/// Products per timed run after the first.
+pub const REPS: usize = 3;
+
+/// The measurement as it goes: which run is next, and what has been timed.
+#[derive(Debug, Clone)]
+pub struct Measurement {
+    products: Vec<Product>,
+    budget_ms: f64,
+    plan: Vec<Run>,
+    pub timings: Vec<Timing>,
+    pub spent_ms: f64,
+}
+
+impl Measurement {
+    /// Time both kernels on `products`: first one run of each on each product (the products
+    /// interleaved, ours then Burn's), then `REPS` each, while the budget lasts.
+    pub fn new(products: Vec<Product>, budget_ms: f64) -> Self {
+        let round = |reps| {
+            products
+                .iter()
+                .flat_map(move |&product| {
+                    Kernel::BOTH.map(|kernel| Run {
+                        product,
+                        kernel,
+                        reps,
+                    })
+                })
+                .collect::<Vec<_>>()
+        };
+        let mut plan = round(1);
+        plan.extend(round(REPS));
+        plan.reverse();
+        Self {
+            products,
+            budget_ms,
+            plan,
+            timings: Vec::new(),
+            spent_ms: 0.0,
+        }
+    }
+
+    /// The next run to make, or `None` when done. Runs that would end past the budget by what
+    /// is known are dropped, but for each kernel's first run on the first product.
+    pub fn next_run(&mut self) -> Option<Run> {
+        while let Some(run) = self.plan.pop() {
+            let first = Some(&run.product) == self.products.first() && run.reps == 1;
+            let predicted = self.predict(run).unwrap_or(0.0);
+            if first || self.spent_ms + predicted <= self.budget_ms {
+                return Some(run);
+            }
+        }
+        None
+    }
+
+    /// What `run` took (ms).
+    pub fn record(&mut self, run: Run, ms: f64) {
+        self.spent_ms += ms;
+        self.timings.push(Timing {
+            product: run.product,
+            kernel: run.kernel,
+            reps: run.reps,
+            ms,
+        });
+    }
+
+    /// `run`'s time from the best time per multiply-add its kernel has shown so far.
+    fn predict(&self, run: Run) -> Option<f64> {
+        self.best_rate(run.kernel)
+            .map(|rate| rate * run.product.size() * run.reps as f64)
+    }
+
+    /// The kernel's best ms per multiply-add over every product timed.
+    fn best_rate(&self, kernel: Kernel) -> Option<f64> {
+        self.timings
+            .iter()
+            .filter(|t| t.kernel == kernel)
+            .map(|t| t.ms_per_product() / t.product.size())
+            .min_by(f64::total_cmp)
+    }
+
+    /// The kernel's best time (ms) for one `product`, if it ran it.
+    pub fn best(&self, product: Product, kernel: Kernel) -> Option<f64> {
+        best(&self.timings, product, kernel)
+    }
+
+    /// The decision: [`choose`] on what was timed.
+    pub fn table(&self) -> KernelTable {
+        choose(&self.products, &self.timings)
+    }
+}
+
+fn best(timings: &[Timing], product: Product, kernel: Kernel) -> Option<f64> {
+    timings
+        .iter()
+        .filter(|t| t.product == product && t.kernel == kernel)
+        .map(Timing::ms_per_product)
+        .min_by(f64::total_cmp)
+}
+
+/// Per product, the kernel with the shorter best time. A product that was not timed with both
+/// (the budget ran out) takes the kernel that was faster over the products timed with both, or
+/// else the one with the better time per multiply-add; with nothing timed at all, ours.
+pub fn choose(products: &[Product], timings: &[Timing]) -> KernelTable {
+    let mut totals = [0.0f64; 2];
+    let mut per_product = Vec::new();
+    let mut undecided = Vec::new();
+    for &p in products {
+        match (
+            best(timings, p, Kernel::Ours),
+            best(timings, p, Kernel::Burn),
+        ) {
+            (Some(ours), Some(burn)) => {
+                totals[0] += ours;
+                totals[1] += burn;
+                let kernel = if burn < ours {
+                    Kernel::Burn
+                } else {
+                    Kernel::Ours
+                };
+                per_product.push((p, kernel));
+            }
+            _ => undecided.push(p),
+        }
+    }
+    let overall = if !per_product.is_empty() {
+        if totals[1] < totals[0] {
+            Kernel::Burn
+        } else {
+            Kernel::Ours
+        }
+    } else {
+        let rate = |k: Kernel| {
+            timings
+                .iter()
+                .filter(|t| t.kernel == k)
+                .map(|t| t.ms_per_product() / t.product.size())
+                .min_by(f64::total_cmp)
+        };
+        match (rate(Kernel::Ours), rate(Kernel::Burn)) {
+            (Some(o), Some(b)) if b < o => Kernel::Burn,
+            (None, Some(_)) => Kernel::Burn,
+            _ => Kernel::Ours,
+        }
+    };
+    per_product.extend(undecided.into_iter().map(|p| (p, overall)));
+    KernelTable {
+        per_product,
+        otherwise: overall,
+    }
+}
+
+/// A WebGPU adapter as far as it can be told apart: what a remembered choice is kept under.
+/// Browsers do not report the driver; the page puts its browser's user agent there, since the
+/// browser's WebGPU implementation sits between the kernels and the driver.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct AdapterKey {
+    pub vendor: String,
+    pub architecture: String,
+    pub description: String,
+    pub driver: String,
+}
+
+impl AdapterKey {
+    /// The browser-storage key of this adapter's remembered choice.
+    pub fn storage_key(&self) -> String {
+        let text = format!(
+            "{}|{}|{}|{}",
+            self.vendor, self.architecture, self.description, self.driver
+        );
+        format!("kernels-{:08x}", crc32fast::hash(text.as_bytes()))
+    }
+}
+
+/// How the kernels in use came to be chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Chosen {
+    /// Timed just now.
+    Measured,
+    /// Timed before on this adapter (an earlier visit, or an earlier trainer of this one).
+    Remembered,
+    /// The setting (or the URL) names one kernel.
+    Forced,
+}
+
+/// The kernels in use and how they were chosen, with the timings when just measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KernelReport {
+    pub table: KernelTable,
+    pub chosen: Chosen,
+    pub timings: Vec<Timing>,
+    /// Wall time of the measurement (ms), 0 when nothing was timed.
+    pub spent_ms: f64,
+}
+
+impl KernelReport {
+    /// One line for the page.
+    pub fn describe(&self) -> String {
+        let kernels = self.table.describe();
+        match self.chosen {
+            Chosen::Forced => format!("Matmul kernel: {kernels} (forced)."),
+            Chosen::Remembered => {
+                format!("Matmul kernel: {kernels} (as measured before on this adapter).")
+            }
+            Chosen::Measured => {
+                let first = self.table.per_product.first().map(|(p, _)| *p);
+                let times = first
+                    .map(|p| {
+                        let t = |k| {
+                            best(&self.timings, p, k)
+                                .map_or("not timed".to_string(), |ms| format!("{ms:.1} ms"))
+                        };
+                        format!(
+                            "; {}×{}×{}: ours {}, Burn's {}",
+                            p.m,
+                            p.k,
+                            p.n,
+                            t(Kernel::Ours),
+                            t(Kernel::Burn)
+                        )
+                    })
+                    .unwrap_or_default();
+                format!(
+                    "Matmul kernel: {kernels} (measured in {:.0} ms{times}).",
+                    self.spent_ms
+                )
+            }
+        }
+    }
+}
+
+/// The choice kept in browser storage for one adapter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RememberedKernels {
+    pub adapter: AdapterKey,
+    pub table: KernelTable,
+}
+
+/// A remembered choice that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum RememberedError {
+    #[error("the remembered kernel choice is not readable: {0}")]
+    Malformed(#[from] serde_json::Error),
+    #[error("the remembered kernel choice is of another adapter")]
+    OtherAdapter,
+}
+
+impl RememberedKernels {
+    pub fn to_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// The remembered table, if it is `adapter`'s.
+    pub fn from_bytes(bytes: &[u8], adapter: &AdapterKey) -> Result<KernelTable, RememberedError> {
+        let kept: RememberedKernels = serde_json::from_slice(bytes)?;
+        if kept.adapter != *adapter {
+            return Err(RememberedError::OtherAdapter);
+        }
+        Ok(kept.table)
+    }
+}

@@ -1,0 +1,217 @@
+//! The matmul kernel choice (src/vae/kernel_choice.rs) as plain Rust: which products are
+//! timed, the plan within the budget, the decision from the timings, and the remembered file.
+//! Timings here come from a model of each kernel's speed; tests/wgpu_matmul.rs times real ones.
+
+use vae_playground::data::PIXELS;
+use vae_playground::vae::kernel_choice::{
+    choose, training_products, AdapterKey, Kernel, KernelTable, Measurement, Product,
+    RememberedError, RememberedKernels, BUDGET_MS, REPS,
+};
+
+/// Run a measurement where each kernel takes `ms_per_madd(kernel, product)` per multiply-add,
+/// and `compile_ms` more on its first run of a product. Returns it and every run made.
+fn simulate(
+    products: Vec<Product>,
+    budget: f64,
+    compile_ms: f64,
+    ms_per_madd: impl Fn(Kernel, Product) -> f64,
+) -> (Measurement, Vec<(Product, Kernel, usize, f64)>) {
+    let mut m = Measurement::new(products, budget);
+    let mut runs = Vec::new();
+    while let Some(run) = m.next_run() {
+        let first = run.reps == 1;
+        let ms = ms_per_madd(run.kernel, run.product) * run.product.size() * run.reps as f64
+            + if first { compile_ms } else { 0.0 };
+        runs.push((run.product, run.kernel, run.reps, m.spent_ms));
+        m.record(run, ms);
+    }
+    (m, runs)
+}
+
+#[test]
+fn the_products_timed_are_the_covered_ones_of_a_training_step() {
+    assert_eq!(
+        training_products(128, 512),
+        vec![
+            Product::new(128, PIXELS, 512),
+            Product::new(128, 512, PIXELS),
+            Product::new(PIXELS, 128, 512),
+            Product::new(512, 128, PIXELS),
+        ]
+    );
+    // A batch that is not a multiple of 4: ours covers none of them, so there is nothing to time.
+    assert!(training_products(13, 512).is_empty());
+    assert!(training_products(128, 10).is_empty());
+}
+
+#[test]
+fn on_a_real_gpu_both_kernels_are_timed_on_every_product_and_the_faster_kept_per_product() {
+    let products = training_products(128, 512);
+    let special = products[2];
+    // Burn's twice as fast except on one product, where ours is.
+    let (m, runs) = simulate(products.clone(), BUDGET_MS, 5.0, |k, p| {
+        let ours = 1e-7;
+        match (k, p == special) {
+            (Kernel::Ours, _) => ours,
+            (Kernel::Burn, false) => ours / 2.0,
+            (Kernel::Burn, true) => ours * 2.0,
+        }
+    });
+    assert_eq!(
+        runs.len(),
+        4 * 2 * 2,
+        "a cold run and {REPS} more of each on each"
+    );
+    assert!(m.spent_ms <= BUDGET_MS, "{}", m.spent_ms);
+    let table = m.table();
+    for p in &products {
+        let want = if *p == special {
+            Kernel::Ours
+        } else {
+            Kernel::Burn
+        };
+        assert_eq!(table.kernel(*p), want, "{p:?}");
+    }
+    assert_eq!(
+        table.otherwise,
+        Kernel::Burn,
+        "the faster over all products"
+    );
+    assert!(table.covers(&products));
+}
+
+#[test]
+fn on_a_software_adapter_the_budget_stops_the_slow_kernel_after_one_run_and_ours_is_kept() {
+    // SwiftShader, as measured: ours ~25 ms per product, Burn's ten times that.
+    let products = training_products(128, 512);
+    let ours_rate = 25.0 / products[0].size();
+    let (m, runs) = simulate(products.clone(), BUDGET_MS, 10.0, |k, _| match k {
+        Kernel::Ours => ours_rate,
+        Kernel::Burn => ours_rate * 10.0,
+    });
+    // Ours on the first product, then Burn's there; after that nothing predicted to fit.
+    let burn_runs = runs.iter().filter(|r| r.1 == Kernel::Burn).count();
+    assert_eq!(burn_runs, 1, "{runs:?}");
+    for (product, kernel, reps, spent_before) in &runs[2..] {
+        let predicted = ours_rate * product.size() * *reps as f64;
+        assert_eq!(*kernel, Kernel::Ours);
+        assert!(spent_before + predicted <= BUDGET_MS, "{runs:?}");
+    }
+    let table = m.table();
+    assert!(products.iter().all(|p| table.kernel(*p) == Kernel::Ours));
+    assert_eq!(table.otherwise, Kernel::Ours);
+}
+
+#[test]
+fn the_choice_follows_the_timings_whichever_kernel_is_faster() {
+    let products = training_products(64, 256);
+    for faster in Kernel::BOTH {
+        let (m, _) = simulate(products.clone(), 1e9, 0.0, |k, _| {
+            if k == faster {
+                1e-8
+            } else {
+                3e-8
+            }
+        });
+        assert_eq!(m.table(), {
+            let mut t = KernelTable::all(faster);
+            t.per_product = products.iter().map(|p| (*p, faster)).collect();
+            t
+        });
+    }
+}
+
+#[test]
+fn with_nothing_timed_ours_stays_and_even_no_budget_times_each_kernel_once() {
+    let products = training_products(128, 512);
+    assert_eq!(choose(&products, &[]).otherwise, Kernel::Ours);
+    assert!(products
+        .iter()
+        .all(|p| choose(&products, &[]).kernel(*p) == Kernel::Ours));
+    // A budget of nothing: still each kernel's first run on the first product, so the choice
+    // has timed both, and the other products follow it.
+    let (m, runs) = simulate(products.clone(), 0.0, 1.0, |k, _| match k {
+        Kernel::Ours => 2e-8,
+        Kernel::Burn => 1e-8,
+    });
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    assert!(
+        runs.iter().all(|r| r.0 == products[0] && r.2 == 1),
+        "{runs:?}"
+    );
+    let table = m.table();
+    assert!(products.iter().all(|p| table.kernel(*p) == Kernel::Burn));
+    // Timings of one kernel alone: that one.
+    let ours_only: Vec<_> = m
+        .timings
+        .iter()
+        .filter(|t| t.kernel == Kernel::Ours)
+        .copied()
+        .collect();
+    assert_eq!(choose(&products, &ours_only).otherwise, Kernel::Ours);
+}
+
+#[test]
+fn tables_merge_entry_by_entry_and_say_what_they_use() {
+    let a = Product::new(128, PIXELS, 512);
+    let b = Product::new(64, PIXELS, 512);
+    let old = KernelTable {
+        per_product: vec![(a, Kernel::Ours), (b, Kernel::Ours)],
+        otherwise: Kernel::Ours,
+    };
+    let new = KernelTable {
+        per_product: vec![(b, Kernel::Burn)],
+        otherwise: Kernel::Burn,
+    };
+    let merged = old.merged(&new);
+    assert_eq!(merged.kernel(a), Kernel::Ours);
+    assert_eq!(merged.kernel(b), Kernel::Burn);
+    assert_eq!(merged.otherwise, Kernel::Burn);
+    assert!(merged.covers(&[a, b]) && !merged.covers(&[Product::new(4, 4, 4)]));
+    assert_eq!(merged.describe(), "ours on 1 products, Burn's on 1");
+    assert_eq!(KernelTable::all(Kernel::Burn).describe(), "Burn's");
+    assert_eq!(old.describe(), "ours");
+}
+
+#[test]
+fn a_remembered_choice_is_used_only_for_its_own_adapter_and_a_bad_one_is_refused() {
+    let adapter = AdapterKey {
+        vendor: "google".into(),
+        architecture: "swiftshader".into(),
+        description: String::new(),
+        driver: "Chrome/140".into(),
+    };
+    let table = KernelTable {
+        per_product: vec![(Product::new(128, PIXELS, 512), Kernel::Burn)],
+        otherwise: Kernel::Ours,
+    };
+    let bytes = RememberedKernels {
+        adapter: adapter.clone(),
+        table: table.clone(),
+    }
+    .to_bytes();
+    assert_eq!(
+        RememberedKernels::from_bytes(&bytes, &adapter).expect("its own"),
+        table
+    );
+    let other = AdapterKey {
+        driver: "Chrome/141".into(),
+        ..adapter.clone()
+    };
+    assert_ne!(other.storage_key(), adapter.storage_key());
+    assert!(matches!(
+        RememberedKernels::from_bytes(&bytes, &other),
+        Err(RememberedError::OtherAdapter)
+    ));
+    for bad in [
+        &b""[..],
+        b"{",
+        b"{\"adapter\":1}",
+        &bytes[..bytes.len() / 2],
+    ] {
+        assert!(matches!(
+            RememberedKernels::from_bytes(bad, &adapter),
+            Err(RememberedError::Malformed(_))
+        ));
+    }
+}
