@@ -10,6 +10,10 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::analysis::batches::BatchCursor;
+use crate::analysis::data_parallel::{
+    add_share, flat_weights, gradients_params, job_gradient, share_gradient, share_rows,
+    GradientHelpers, NoHelpers, ShareError, ShareJob, ShareSpec,
+};
 use crate::data::Digits;
 use crate::vae::backend::{read_f32, ReadbackError};
 use crate::vae::dense::TrainBackend;
@@ -30,6 +34,8 @@ pub enum TrainError {
     Readback(#[from] ReadbackError),
     #[error("the training set is empty")]
     NoData,
+    #[error(transparent)]
+    Share(#[from] ShareError),
 }
 
 /// Hyperparameters that may change between chunks without resetting the model.
@@ -280,6 +286,16 @@ impl<B: TrainBackend> Trainer<B> {
     /// If any step's loss is not finite, the model and optimiser return to their state before
     /// this chunk and [`TrainError::Diverged`] says so.
     pub async fn train_steps(&mut self, n: usize) -> Result<ChunkReport, TrainError> {
+        self.train_steps_with(n, &mut NoHelpers).await
+    }
+
+    /// [`Trainer::train_steps`] with each batch shared with `helpers`
+    /// ([`crate::analysis::data_parallel`]); with none, the batch is one share.
+    pub async fn train_steps_with(
+        &mut self,
+        n: usize,
+        helpers: &mut dyn GradientHelpers,
+    ) -> Result<ChunkReport, TrainError> {
         let started = (self.clock)();
         let start = self.snapshot();
         let settings = self.settings;
@@ -294,19 +310,13 @@ impl<B: TrainBackend> Trainer<B> {
             let indices = self.cursor.next_batch(settings.batch_size);
             images += indices.len() as u64;
             counts.push((indices.len() as u64, self.cursor.epoch_progress()));
-            let x = self
-                .data
-                .training_batch::<B>(&indices, self.config.seed, epoch, &self.device);
-            let eps = self.noise_tensor(indices.len());
-            let out = self.model.forward(x.clone(), eps);
-            let kl = kl_standard_normal(&out.posterior).mean();
-            let recon = settings.likelihood.nll(out.logits, x).mean();
-            let loss = recon.clone() + kl.clone().mul_scalar(settings.beta);
-            let grads = GradientsParams::from_grads(loss.backward(), &self.model);
-            self.model = self
-                .optim
-                .step(settings.learning_rate, self.model.clone(), grads);
-            per_step.push(Tensor::cat(vec![kl.inner(), recon.inner()], 0));
+            // The noise is drawn for the whole batch, however it is shared out.
+            let eps = self.noise.normals(indices.len() * self.config.latent);
+            let terms = match helpers.count() {
+                0 => self.whole_batch_step(&indices, epoch, eps),
+                _ => self.shared_step(&indices, epoch, eps, helpers).await?,
+            };
+            per_step.push(terms);
         }
         if per_step.is_empty() {
             return Ok(ChunkReport::EMPTY);
@@ -379,12 +389,86 @@ impl<B: TrainBackend> Trainer<B> {
         self.history.truncate(s.history_len);
     }
 
-    fn noise_tensor(&mut self, batch: usize) -> Tensor<B, 2> {
-        let k = self.config.latent;
-        Tensor::from_data(
-            TensorData::new(self.noise.normals(batch * k), [batch, k]),
+    /// One step on the whole batch; its KL and reconstruction terms, not yet read back.
+    fn whole_batch_step(
+        &mut self,
+        indices: &[usize],
+        epoch: u64,
+        eps: Vec<f32>,
+    ) -> Tensor<B::InnerBackend, 1> {
+        let settings = self.settings;
+        let x = self
+            .data
+            .training_batch::<B>(indices, self.config.seed, epoch, &self.device);
+        let eps = Tensor::from_data(
+            TensorData::new(eps, [indices.len(), self.config.latent]),
             &self.device,
-        )
+        );
+        let out = self.model.forward(x.clone(), eps);
+        let kl = kl_standard_normal(&out.posterior).mean();
+        let recon = settings.likelihood.nll(out.logits, x).mean();
+        let loss = recon.clone() + kl.clone().mul_scalar(settings.beta);
+        let grads = GradientsParams::from_grads(loss.backward(), &self.model);
+        self.model = self
+            .optim
+            .step(settings.learning_rate, self.model.clone(), grads);
+        Tensor::cat(vec![kl.inner(), recon.inner()], 0)
+    }
+
+    /// One step on a batch cut into shares: the first computed here, one per helper there,
+    /// summed in share order. A share whose helper failed is computed here instead.
+    async fn shared_step(
+        &mut self,
+        indices: &[usize],
+        epoch: u64,
+        eps: Vec<f32>,
+        helpers: &mut dyn GradientHelpers,
+    ) -> Result<Tensor<B::InnerBackend, 1>, TrainError> {
+        let settings = self.settings;
+        let (seed, k) = (self.config.seed, self.config.latent);
+        let spec = |rows: usize| ShareSpec {
+            config: self.config.clone(),
+            rows,
+            batch: indices.len(),
+            beta: settings.beta,
+            likelihood: settings.likelihood,
+        };
+        let shares = share_rows(indices.len(), helpers.count() + 1);
+        let jobs: Vec<ShareJob> = shares[1..]
+            .iter()
+            .map(|r| ShareJob {
+                spec: spec(r.len()),
+                x: self.data.training_pixels(&indices[r.clone()], seed, epoch),
+                eps: eps[r.start * k..r.end * k].to_vec(),
+            })
+            .collect();
+        let weights = flat_weights(&self.model).await?;
+        helpers.post(&weights, &jobs);
+        let own = shares[0].clone();
+        let x = self
+            .data
+            .training_batch::<B>(&indices[own.clone()], seed, epoch, &self.device);
+        let own_eps = TensorData::new(eps[own.start * k..own.end * k].to_vec(), [own.len(), k]);
+        let own_eps = Tensor::from_data(own_eps, &self.device);
+        let mut sum = share_gradient(&self.model, x, own_eps, &spec(own.len())).await?;
+        let mut answers = helpers.collect().await.into_iter();
+        for job in &jobs {
+            let part = match answers.next() {
+                Some(Ok(part)) => part,
+                _ => job_gradient::<B>(&weights, job).await?,
+            };
+            add_share(&mut sum.gradient, &part.gradient);
+            sum.kl += part.kl;
+            sum.recon += part.recon;
+        }
+        let grads = gradients_params(&self.model, &sum.gradient, &self.device);
+        self.model = self
+            .optim
+            .step(settings.learning_rate, self.model.clone(), grads);
+        Ok(Tensor::from_data(
+            TensorData::new(vec![sum.kl, sum.recon], [2]),
+            &self.device,
+        ))
     }
 
     fn log(&mut self, kl: f64, recon: f64, epoch: f64) {
