@@ -4,7 +4,7 @@ use proptest::prelude::*;
 use vae_playground::data::{Dataset, Split};
 use vae_playground::page::stop_rule::StopRule;
 use vae_playground::page::url_state::{
-    parse, to_query, MapView, Panel, Panels, ViewState, Z_LIMIT,
+    parse, to_query, MapView, Panel, Panels, ViewState, WORKERS, Z_LIMIT,
 };
 use vae_playground::vae::elbo::Likelihood;
 
@@ -123,6 +123,7 @@ prop_compose! {
             (0.01f64..=1000.0).prop_map(StopRule::Epochs),
             (-5000.0f64..=5000.0).prop_map(StopRule::TestElbo),
         ]),
+        workers in proptest::option::of(WORKERS.0..=WORKERS.1),
     ) -> ViewState {
         ViewState {
             embed,
@@ -138,7 +139,19 @@ prop_compose! {
             z,
             view: view.map_or(MapView::WHOLE, |(centre, half)| MapView::new(centre, half)),
             stop,
+            workers,
         }
+    }
+}
+
+#[test]
+fn workers_come_from_the_link_within_their_range() {
+    assert_eq!(parse("workers=3").state.workers, Some(3));
+    assert_eq!(parse("").state.workers, None);
+    for bad in ["workers=0", "workers=9", "workers=two"] {
+        let p = parse(bad);
+        assert_eq!(p.state.workers, None, "{bad}");
+        assert_eq!(p.notices.len(), 1, "{bad}");
     }
 }
 

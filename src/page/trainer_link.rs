@@ -67,6 +67,11 @@ pub enum Report {
     },
     StartFailed(String),
     Chunk(Box<ChunkEvent>, Option<Vec<u8>>),
+    /// The CPU path trains with `running` workers; `why` says why fewer than asked.
+    Workers {
+        running: usize,
+        why: Option<String>,
+    },
     /// The worker is gone (a lost device or an error): replace it.
     Lost {
         reason: String,
@@ -102,10 +107,13 @@ pub struct TrainerLink {
     /// A user's set as a dataset file, and the seed it is split by: what `Dataset::Own`'s
     /// training images come from.
     own: Option<(Rc<Vec<u8>>, u64)>,
+    /// Workers asked for on the CPU path (`None`: the browser's cores less one).
+    workers: Option<usize>,
 }
 
 impl TrainerLink {
-    pub fn new(device: Device) -> Self {
+    /// A link to no worker yet; its workers will train with `workers` on the CPU path.
+    pub fn new(device: Device, workers: Option<usize>) -> Self {
         Self {
             phase: Phase::Idle,
             worker: false,
@@ -116,7 +124,14 @@ impl TrainerLink {
             busy: false,
             device,
             own: None,
+            workers,
         }
+    }
+
+    /// Ask for `workers` on the CPU path: of the worker now, and of every one started later.
+    pub fn set_workers(&mut self, workers: Option<usize>, out: &mut Vec<Effect>) {
+        self.workers = workers;
+        self.post(TrainCommand::Workers { count: workers }, out);
     }
 
     pub fn phase(&self) -> &Phase {
@@ -183,6 +198,12 @@ impl TrainerLink {
         if !self.worker {
             self.worker = true;
             out.push(Effect::StartTrainWorker);
+            self.post(
+                TrainCommand::Workers {
+                    count: self.workers,
+                },
+                out,
+            );
         }
     }
 
@@ -411,6 +432,7 @@ impl TrainerLink {
                 }
                 Report::Chunk(chunk, weights)
             }
+            TrainEvent::Workers { running, why, .. } => Report::Workers { running, why },
             TrainEvent::GpuLost { reason } if self.device == Device::WebGpu && self.worker => {
                 Report::Lost {
                     reason,

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::data_parallel::GradientHelpers;
 use crate::analysis::eval::encode_means;
 use crate::analysis::evidence::{decode_flat, inspect, log_joint_on_grid, Grid, Inspection};
 use crate::analysis::train::{ChunkReport, Clock, Progress, TrainError, TrainSettings, Trainer};
@@ -239,6 +240,20 @@ impl Session {
 
     pub async fn train_steps(&mut self, n: usize) -> Result<ChunkReport, TrainError> {
         with_trainer!(self, t => t.train_steps(n).await)
+    }
+
+    /// [`Session::train_steps`], sharing each batch with `helpers` on the CPU; WebGPU trains
+    /// alone.
+    pub async fn train_steps_with(
+        &mut self,
+        n: usize,
+        helpers: &mut dyn GradientHelpers,
+    ) -> Result<ChunkReport, TrainError> {
+        match self {
+            Session::Cpu(t) => t.train_steps_with(n, helpers).await,
+            #[cfg(feature = "gpu")]
+            Session::WebGpu(t) => t.train_steps(n).await,
+        }
     }
 
     pub fn settings(&self) -> TrainSettings {

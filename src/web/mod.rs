@@ -11,6 +11,7 @@ pub mod compute_worker;
 pub mod envelope;
 pub mod fetch;
 mod gpu;
+mod gradient_workers;
 pub mod train_worker;
 mod views;
 mod worker;

@@ -62,6 +62,10 @@ impl PageState {
             TrainMsg::HiddenSet(hidden) => self.view.hidden = hidden,
             TrainMsg::StopRuleSet(rule) => self.view.stop = rule,
             TrainMsg::SeedSet(seed) => self.view.seed = seed,
+            TrainMsg::WorkersSet(workers) => {
+                self.view.workers = workers;
+                self.link.set_workers(workers, &mut self.out);
+            }
             TrainMsg::TrainingSetChosen(split) => {
                 if split != self.view.training_set {
                     self.view.training_set = split;
@@ -222,6 +226,15 @@ impl PageState {
                     || !chunk.running;
                 self.after_chunk(*chunk, weights, now);
                 return news || now - self.last_render >= RENDER_EVERY_MS;
+            }
+            Report::Workers { running, why } => {
+                self.readout.workers = running;
+                if let Some(why) = why {
+                    self.notice = Some(format!(
+                        "Training on the CPU uses {running} worker{}: {why}.",
+                        if running == 1 { "" } else { "s" }
+                    ));
+                }
             }
             Report::Lost { reason, lost_gpu } => self.restart(&reason, lost_gpu),
             Report::Stale => return false,
