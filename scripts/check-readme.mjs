@@ -125,6 +125,14 @@ table('| engine | images/s (wall clock) | images/s (page read-out: in steps) | v
   return [e.version, n(e.wallImagesPerSecond), n(e.readoutImagesPerSecond), `${(e.wallImagesPerSecond / chromium(engines)).toFixed(2)}x`, `${n(plain.wallImagesPerSecond)} (${(plain.wallImagesPerSecond / chromium(noSimd)).toFixed(2)}x)`];
 }), 'bench/engines.json, bench/engines-no-simd.json');
 
+// The CPU path with 1, 2, … workers, against TF.js wasm in the same run.
+const workers = json('bench/cpu-workers.json');
+const tfWasm = workers.tfjs.find((t) => t.backend === 'wasm').imagesPerSecond;
+const oneWorker = workers.cpuWorkers.find((w) => w.workers === 1).imagesPerSecond;
+table('| CPU workers (ran) | training images/s | ÷ 1 worker | ÷ TF.js wasm (same run) |', workers.cpuWorkers.map((w) => [
+  `${w.workers} (${w.running})`, n(w.imagesPerSecond), `${(w.imagesPerSecond / oneWorker).toFixed(2)}×`, `${(w.imagesPerSecond / tfWasm).toFixed(1)}×`,
+]), 'bench/cpu-workers.json');
+
 if (write) {
   writeFileSync(join(root, 'README.md'), readme);
   console.log('README tables rewritten from bench/');

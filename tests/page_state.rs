@@ -1134,3 +1134,39 @@ fn a_beta_sweep_trains_each_beta_from_fresh_weights_for_its_epochs_and_pause_can
     assert!(b.page.sweep.is_none() && !b.page.link.training());
     assert!(b.page.status.contains("cancelled"), "{}", b.page.status);
 }
+
+#[test]
+fn the_workers_asked_for_go_to_each_train_worker_and_fewer_are_said() {
+    let mut b = Browser::new("workers=3");
+    b.send(Msg::Load(LoadMsg::GpuProbed(None)));
+    b.settle();
+    b.send(Msg::Train(TrainMsg::StepClicked));
+    b.settle();
+    assert_eq!(
+        b.sent.first(),
+        Some(&TrainCommand::Workers { count: Some(3) }),
+        "the link's workers go to the worker before anything else"
+    );
+    assert_eq!(
+        b.page.readout.workers, 1,
+        "natively the service trains alone"
+    );
+    b.send(Msg::Train(TrainMsg::WorkersSet(None)));
+    b.settle();
+    assert_eq!(b.page.view.workers, None);
+    assert_eq!(b.sent.last(), Some(&TrainCommand::Workers { count: None }));
+    // What the browser's train worker answers where it has fewer cores.
+    let fewer = TrainEvent::Workers {
+        asked: 3,
+        running: 2,
+        why: Some("this browser reports 2 cores".into()),
+    };
+    b.send(Msg::Train(TrainMsg::Reported(Box::new(fewer), None)));
+    b.settle();
+    assert_eq!(b.page.readout.workers, 2);
+    let notice = b.page.notice.clone().unwrap_or_default();
+    assert!(
+        notice.contains("2 workers: this browser reports 2 cores"),
+        "{notice}"
+    );
+}
