@@ -1147,10 +1147,6 @@ fn the_workers_asked_for_go_to_each_train_worker_and_fewer_are_said() {
         Some(&TrainCommand::Workers { count: Some(3) }),
         "the link's workers go to the worker before anything else"
     );
-    assert_eq!(
-        b.page.readout.workers, 1,
-        "natively the service trains alone"
-    );
     b.send(Msg::Train(TrainMsg::WorkersSet(None)));
     b.settle();
     assert_eq!(b.page.view.workers, None);
