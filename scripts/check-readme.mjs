@@ -149,6 +149,13 @@ table('| time to test −ELBO ≤ target (seed 0, first 10k images, first 500 te
 }), 'bench/time-to-quality.json');
 const sooner = quality.targets.map((target) => (quality.tfjs.reached.find((r) => r.target === target)?.seconds / quality.playground.find((r) => r.target === target).seconds).toFixed(1));
 mentions('steps of each other', [`${sooner[0]}× (170)`, `${sooner[1]}× (160)`], 'bench/time-to-quality.json');
+// The CPU path with 1, 2, … workers, against TF.js wasm in the same run.
+const workers = json('bench/cpu-workers.json');
+const tfWasm = workers.tfjs.find((t) => t.backend === 'wasm').imagesPerSecond;
+const oneWorker = workers.cpuWorkers.find((w) => w.workers === 1).imagesPerSecond;
+table('| CPU workers (ran) | training images/s | ÷ 1 worker | ÷ TF.js wasm (same run) |', workers.cpuWorkers.map((w) => [
+  `${w.workers} (${w.running})`, n(w.imagesPerSecond), `${(w.imagesPerSecond / oneWorker).toFixed(2)}×`, `${(w.imagesPerSecond / tfWasm).toFixed(1)}×`,
+]), 'bench/cpu-workers.json');
 
 if (write) {
   writeFileSync(join(root, 'README.md'), readme);

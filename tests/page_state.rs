@@ -1298,3 +1298,35 @@ fn webgpu_kernels_are_measured_once_remembered_for_the_adapter_and_forced_by_the
     assert_eq!(report.table, KernelTable::all(Kernel::Ours));
     assert!(b.page.share.url_for(&b.page.view).contains("kernel=ours"));
 }
+
+#[test]
+fn the_workers_asked_for_go_to_each_train_worker_and_fewer_are_said() {
+    let mut b = Browser::new("workers=3");
+    b.send(Msg::Load(LoadMsg::GpuProbed(None)));
+    b.settle();
+    b.send(Msg::Train(TrainMsg::StepClicked));
+    b.settle();
+    assert_eq!(
+        b.sent.first(),
+        Some(&TrainCommand::Workers { count: Some(3) }),
+        "the link's workers go to the worker before anything else"
+    );
+    b.send(Msg::Train(TrainMsg::WorkersSet(None)));
+    b.settle();
+    assert_eq!(b.page.view.workers, None);
+    assert_eq!(b.sent.last(), Some(&TrainCommand::Workers { count: None }));
+    // What the browser's train worker answers where it has fewer cores.
+    let fewer = TrainEvent::Workers {
+        asked: 3,
+        running: 2,
+        why: Some("this browser reports 2 cores".into()),
+    };
+    b.send(Msg::Train(TrainMsg::Reported(Box::new(fewer), None)));
+    b.settle();
+    assert_eq!(b.page.readout.workers, 2);
+    let notice = b.page.notice.clone().unwrap_or_default();
+    assert!(
+        notice.contains("2 workers: this browser reports 2 cores"),
+        "{notice}"
+    );
+}

@@ -173,6 +173,7 @@ fn pending(step: usize) -> (Box<ChunkEvent>, Option<Vec<u8>>) {
             recon: 2.0,
         },
         running: false,
+        workers: 1,
         error: None,
         history_from: 0,
         history: Vec::new(),

@@ -718,6 +718,8 @@ fn commands_and_events_round_trip_through_json() {
         TrainCommand::Run,
         TrainCommand::Pause,
         TrainCommand::Step { steps: 7 },
+        TrainCommand::Workers { count: Some(3) },
+        TrainCommand::Workers { count: None },
     ];
     for command in commands {
         let json = serde_json::to_string(&command).unwrap();
@@ -749,6 +751,7 @@ fn commands_and_events_round_trip_through_json() {
             weights: true,
             means: Some(vec![0.5, -1.25, 0.1, 2.0]),
             test: Some(parts),
+            workers: 2,
         })),
         TrainEvent::Started {
             generation: 2,

@@ -5,7 +5,7 @@ use vae_playground::data::{Dataset, Split};
 use vae_playground::page::stop_rule::StopRule;
 use vae_playground::page::sweep::{Sweep, SweepPlan, DEFAULT_BETAS, MAX_BETAS, MAX_EPOCHS};
 use vae_playground::page::url_state::{
-    parse, to_query, MapView, Panel, Panels, ViewState, Z_LIMIT,
+    parse, to_query, MapView, Panel, Panels, ViewState, WORKERS, Z_LIMIT,
 };
 use vae_playground::vae::elbo::Likelihood;
 use vae_playground::vae::kernel_choice::{Kernel, KernelSetting};
@@ -127,6 +127,7 @@ prop_compose! {
         ]),
         sweep in proptest::option::of((proptest::collection::vec(0.0f64..=100.0, 2..=MAX_BETAS), 0.01f64..=MAX_EPOCHS)),
         kernel in proptest::sample::select(KernelSetting::ALL.to_vec()),
+        workers in proptest::option::of(WORKERS.0..=WORKERS.1),
     ) -> ViewState {
         let sweep = sweep
             .and_then(|(betas, epochs)| SweepPlan::new(&Sweep::betas_text(&betas), epochs).ok())
@@ -147,7 +148,19 @@ prop_compose! {
             stop,
             sweep,
             kernel,
+            workers,
         }
+    }
+}
+
+#[test]
+fn workers_come_from_the_link_within_their_range() {
+    assert_eq!(parse("workers=3").state.workers, Some(3));
+    assert_eq!(parse("").state.workers, None);
+    for bad in ["workers=0", "workers=9", "workers=two"] {
+        let p = parse(bad);
+        assert_eq!(p.state.workers, None, "{bad}");
+        assert_eq!(p.notices.len(), 1, "{bad}");
     }
 }
 
@@ -169,7 +182,7 @@ proptest! {
     #[test]
     fn any_key_value_soup_parses_to_a_valid_state(
         pairs in proptest::collection::vec(
-            (proptest::sample::select(vec!["lr", "beta", "batch", "hidden", "seed", "z", "view", "dataset", "panels", "decoder", "sigma", "embed", "train", "host", "stop", "sweep", "sweep-epochs", "kernel"]),
+            (proptest::sample::select(vec!["lr", "beta", "batch", "hidden", "seed", "z", "view", "dataset", "panels", "decoder", "sigma", "embed", "train", "host", "stop", "sweep", "sweep-epochs", "kernel", "workers"]),
              "[-+0-9.eE,%a-z:/]{0,24}"),
             0..12)
     ) {

@@ -2,6 +2,7 @@
 //! input apart (its evidence, posterior, the gap and its split into approximation and amortisation).
 
 pub mod batches;
+pub mod data_parallel;
 pub mod eval;
 pub mod evidence;
 pub mod gap_split;

@@ -10,6 +10,10 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::analysis::batches::BatchCursor;
+use crate::analysis::data_parallel::{
+    add_share, flat_weights, gradients_params, job_gradient, share_gradient, share_rows,
+    GradientHelpers, NoHelpers, ShareError, ShareJob, ShareSpec,
+};
 use crate::analysis::slow_step::{read_back, SlowStep, StepTensors, SLOW_BATCH};
 use crate::data::Digits;
 use crate::vae::backend::{read_f32, ReadbackError};
@@ -31,6 +35,8 @@ pub enum TrainError {
     Readback(#[from] ReadbackError),
     #[error("the training set is empty")]
     NoData,
+    #[error(transparent)]
+    Share(#[from] ShareError),
 }
 
 /// Hyperparameters that may change between chunks without resetting the model.
@@ -290,8 +296,18 @@ impl<B: TrainBackend> Trainer<B> {
     /// If any step's loss is not finite, the model and optimiser return to their state before
     /// this chunk and [`TrainError::Diverged`] says so.
     pub async fn train_steps(&mut self, n: usize) -> Result<ChunkReport, TrainError> {
+        self.train_steps_with(n, &mut NoHelpers).await
+    }
+
+    /// [`Trainer::train_steps`] with each batch shared with `helpers`
+    /// ([`crate::analysis::data_parallel`]); with none, the batch is one share.
+    pub async fn train_steps_with(
+        &mut self,
+        n: usize,
+        helpers: &mut dyn GradientHelpers,
+    ) -> Result<ChunkReport, TrainError> {
         let settings = self.settings;
-        Ok(self.run_steps(n, settings, false).await?.0)
+        Ok(self.run_steps(n, settings, false, helpers).await?.0)
     }
 
     /// One step, as [`Trainer::train_steps`] takes it, on a batch of [`SLOW_BATCH`] images,
@@ -302,7 +318,7 @@ impl<B: TrainBackend> Trainer<B> {
             batch_size: SLOW_BATCH,
             ..self.settings
         };
-        let (report, taken) = self.run_steps(1, settings, true).await?;
+        let (report, taken) = self.run_steps(1, settings, true, &mut NoHelpers).await?;
         let taken = taken.ok_or(TrainError::NoData)?;
         self.log_interval(taken.epoch_progress);
         let labels = taken.indices.iter().map(|&i| self.data.label(i)).collect();
@@ -359,12 +375,14 @@ impl<B: TrainBackend> Trainer<B> {
         }
     }
 
-    /// `n` steps with `settings`, the last one's tensors kept if `keep_last`.
+    /// `n` steps with `settings`, the last one's tensors kept if `keep_last` (and the batch is
+    /// not shared with `helpers`).
     async fn run_steps(
         &mut self,
         n: usize,
         settings: TrainSettings,
         keep_last: bool,
+        helpers: &mut dyn GradientHelpers,
     ) -> Result<(ChunkReport, Option<TakenStep<B>>), TrainError> {
         let started = (self.clock)();
         let start = self.snapshot();
@@ -375,13 +393,24 @@ impl<B: TrainBackend> Trainer<B> {
         let mut images = 0u64;
         let mut last = None;
         for _ in 0..n {
-            let taken = self.take_step(&settings);
-            images += taken.indices.len() as u64;
-            counts.push((taken.indices.len() as u64, taken.epoch_progress));
-            per_step.push(taken.means.clone());
-            if keep_last {
-                last = Some(taken);
+            if helpers.count() == 0 {
+                let taken = self.take_step(&settings);
+                images += taken.indices.len() as u64;
+                counts.push((taken.indices.len() as u64, taken.epoch_progress));
+                per_step.push(taken.means.clone());
+                if keep_last {
+                    last = Some(taken);
+                }
+                continue;
             }
+            // The epoch this batch belongs to (the cursor moves on once its last batch is out).
+            let epoch = self.cursor.epoch() as u64;
+            let indices = self.cursor.next_batch(settings.batch_size);
+            images += indices.len() as u64;
+            counts.push((indices.len() as u64, self.cursor.epoch_progress()));
+            // The noise is drawn for the whole batch, however it is shared out.
+            let eps = self.noise.normals(indices.len() * self.config.latent);
+            per_step.push(self.shared_step(&indices, epoch, eps, helpers).await?);
         }
         if per_step.is_empty() {
             return Ok((ChunkReport::EMPTY, None));
@@ -455,6 +484,63 @@ impl<B: TrainBackend> Trainer<B> {
         self.history.truncate(s.history_len);
     }
 
+    /// One step on a batch cut into shares: the first computed here, one per helper there,
+    /// summed in share order. A share whose helper failed is computed here instead.
+    async fn shared_step(
+        &mut self,
+        indices: &[usize],
+        epoch: u64,
+        eps: Vec<f32>,
+        helpers: &mut dyn GradientHelpers,
+    ) -> Result<Tensor<B::InnerBackend, 1>, TrainError> {
+        let settings = self.settings;
+        let (seed, k) = (self.config.seed, self.config.latent);
+        let spec = |rows: usize| ShareSpec {
+            config: self.config.clone(),
+            rows,
+            batch: indices.len(),
+            beta: settings.beta,
+            likelihood: settings.likelihood,
+        };
+        let shares = share_rows(indices.len(), helpers.count() + 1);
+        let jobs: Vec<ShareJob> = shares[1..]
+            .iter()
+            .map(|r| ShareJob {
+                spec: spec(r.len()),
+                x: self.data.training_pixels(&indices[r.clone()], seed, epoch),
+                eps: eps[r.start * k..r.end * k].to_vec(),
+            })
+            .collect();
+        let weights = flat_weights(&self.model).await?;
+        helpers.post(&weights, &jobs);
+        let own = shares[0].clone();
+        let x = self
+            .data
+            .training_batch::<B>(&indices[own.clone()], seed, epoch, &self.device);
+        let own_eps = TensorData::new(eps[own.start * k..own.end * k].to_vec(), [own.len(), k]);
+        let own_eps = Tensor::from_data(own_eps, &self.device);
+        let mut sum = share_gradient(&self.model, x, own_eps, &spec(own.len())).await?;
+        let mut answers = helpers.collect().await.into_iter();
+        for job in &jobs {
+            let part = match answers.next() {
+                Some(Ok(part)) => part,
+                _ => job_gradient::<B>(&weights, job).await?,
+            };
+            add_share(&mut sum.gradient, &part.gradient);
+            sum.kl += part.kl;
+            sum.recon += part.recon;
+        }
+        let grads = gradients_params(&self.model, &sum.gradient, &self.device);
+        self.model = self
+            .optim
+            .step(settings.learning_rate, self.model.clone(), grads);
+        Ok(Tensor::from_data(
+            TensorData::new(vec![sum.kl, sum.recon], [2]),
+            &self.device,
+        ))
+    }
+
+    /// The next batch's noise ε, drawn for the whole batch.
     fn noise_tensor(&mut self, batch: usize) -> Tensor<B, 2> {
         let k = self.config.latent;
         Tensor::from_data(

@@ -311,15 +311,22 @@ impl Digits {
         epoch: u64,
         device: &B::Device,
     ) -> Tensor<B, 2> {
-        if !self.dynamic_binarisation {
-            return self.batch(indices, device);
-        }
+        let pixels = self.training_pixels(indices, seed, epoch);
+        Tensor::from_data(TensorData::new(pixels, [indices.len(), PIXELS]), device)
+    }
+
+    /// [`Digits::training_batch`] as host floats, row after row: what a gradient worker is sent.
+    pub fn training_pixels(&self, indices: &[usize], seed: u64, epoch: u64) -> Vec<f32> {
         let mut pixels = Vec::with_capacity(indices.len() * PIXELS);
         for &i in indices {
-            let bits = binarise(self.image(i), seed, epoch, i as u64);
-            pixels.extend(bits.map(|bit| if bit { 1.0f32 } else { 0.0 }));
+            if self.dynamic_binarisation {
+                let bits = binarise(self.image(i), seed, epoch, i as u64);
+                pixels.extend(bits.map(|bit| if bit { 1.0f32 } else { 0.0 }));
+            } else {
+                pixels.extend(self.image(i).iter().map(|&p| to_unit(p)));
+            }
         }
-        Tensor::from_data(TensorData::new(pixels, [indices.len(), PIXELS]), device)
+        pixels
     }
 }
 

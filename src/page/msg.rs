@@ -76,6 +76,8 @@ pub enum TrainMsg {
     /// Run the β sweep.
     SweepClicked,
     SeedSet(u64),
+    /// Train workers on the CPU path (`None`: the browser's cores less one).
+    WorkersSet(Option<usize>),
     TrainingSetChosen(Split),
     /// The train worker reported, with the weights file that came with it.
     Reported(Box<TrainEvent>, Option<Vec<u8>>),

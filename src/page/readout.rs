@@ -22,6 +22,8 @@ pub struct Readout {
     pub step: usize,
     pub epoch: f64,
     pub images_per_second: f64,
+    /// Workers that computed the latest chunk (0 before any).
+    pub workers: usize,
     pub last: Option<ElboParts>,
     pub history: Rc<Vec<HistoryRow>>,
     pub test_points: Rc<Vec<TestPoint>>,
@@ -46,6 +48,7 @@ impl Readout {
     pub fn apply(&mut self, chunk: &ChunkEvent) {
         if chunk.steps > 0 {
             self.images_per_second = chunk.images as f64 / chunk.seconds.max(1e-9);
+            self.workers = chunk.workers;
             self.last = Some(chunk.parts);
         }
         self.step = chunk.step;

@@ -77,6 +77,11 @@ pub enum Report {
     MeasuringKernels(f64),
     /// The matmul kernels the worker uses now.
     Kernels(KernelReport),
+    /// The CPU path trains with `running` workers; `why` says why fewer than asked.
+    Workers {
+        running: usize,
+        why: Option<String>,
+    },
     /// The worker is gone (a lost device or an error): replace it.
     Lost {
         reason: String,
@@ -114,10 +119,13 @@ pub struct TrainerLink {
     own: Option<(Rc<Vec<u8>>, u64)>,
     /// What the worker was last told about matmul kernels (a new worker is told again).
     kernels: Option<TrainCommand>,
+    /// Workers asked for on the CPU path (`None`: the browser's cores less one).
+    workers: Option<usize>,
 }
 
 impl TrainerLink {
-    pub fn new(device: Device) -> Self {
+    /// A link to no worker yet; its workers will train with `workers` on the CPU path.
+    pub fn new(device: Device, workers: Option<usize>) -> Self {
         Self {
             phase: Phase::Idle,
             worker: false,
@@ -129,7 +137,14 @@ impl TrainerLink {
             device,
             own: None,
             kernels: None,
+            workers,
         }
+    }
+
+    /// Ask for `workers` on the CPU path: of the worker now, and of every one started later.
+    pub fn set_workers(&mut self, workers: Option<usize>, out: &mut Vec<Effect>) {
+        self.workers = workers;
+        self.post(TrainCommand::Workers { count: workers }, out);
     }
 
     pub fn phase(&self) -> &Phase {
@@ -206,6 +221,12 @@ impl TrainerLink {
             if let Some(kernels) = &self.kernels {
                 out.push(Effect::Train(kernels.clone(), None));
             }
+            self.post(
+                TrainCommand::Workers {
+                    count: self.workers,
+                },
+                out,
+            );
         }
     }
 
@@ -450,6 +471,7 @@ impl TrainerLink {
             }
             TrainEvent::MeasuringKernels { budget_ms } => Report::MeasuringKernels(budget_ms),
             TrainEvent::Kernels(report) => Report::Kernels(report),
+            TrainEvent::Workers { running, why, .. } => Report::Workers { running, why },
             TrainEvent::GpuLost { reason } if self.device == Device::WebGpu && self.worker => {
                 Report::Lost {
                     reason,

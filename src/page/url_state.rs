@@ -17,6 +17,8 @@ pub const LEARNING_RATE: (f64, f64) = (1e-6, 10.0);
 pub const BETA: (f64, f64) = (0.0, 100.0);
 pub const BATCH_SIZE: (usize, usize) = (1, 1024);
 pub const HIDDEN: (usize, usize) = (8, 1024);
+/// Train workers on the CPU path (`workers=`; unset: the browser's cores less one).
+pub const WORKERS: (usize, usize) = (1, crate::analysis::data_parallel::MAX_SHARES);
 pub const SIGMA: (f64, f64) = (0.001, 10.0);
 /// The sliders' range for each latent coordinate.
 pub const Z_LIMIT: f64 = 4.0;
@@ -217,6 +219,8 @@ pub struct ViewState {
     pub sweep: Option<SweepPlan>,
     /// The matmul kernel on WebGPU: measured (`auto`) or forced.
     pub kernel: KernelSetting,
+    /// Train workers on the CPU path; `None`: the browser's cores less one.
+    pub workers: Option<usize>,
 }
 
 impl Default for ViewState {
@@ -237,6 +241,7 @@ impl Default for ViewState {
             stop: None,
             sweep: None,
             kernel: KernelSetting::Auto,
+            workers: None,
         }
     }
 }
@@ -388,6 +393,7 @@ fn apply(out: &mut Parsed, key: &str, value: &str) -> Result<(), String> {
         "beta" => s.beta = float(key, value, BETA)?,
         "batch" => s.batch_size = integer(key, value, BATCH_SIZE)?,
         "hidden" => s.hidden = integer(key, value, HIDDEN)?,
+        "workers" => s.workers = Some(integer(key, value, WORKERS)?),
         "seed" => {
             s.seed = value.parse().map_err(|_| {
                 format!("`seed={}` is not a whole number ≥ 0; using 0.", show(value))
@@ -628,6 +634,9 @@ pub fn to_query(state: &ViewState) -> String {
     }
     if state.kernel != d.kernel {
         parts.push(format!("kernel={}", state.kernel.key()));
+    }
+    if let Some(n) = state.workers {
+        parts.push(format!("workers={n}"));
     }
     parts.join("&")
 }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::data_parallel::GradientHelpers;
 use crate::analysis::eval::encode_means;
 use crate::analysis::evidence::{decode_flat, inspect, log_joint_on_grid, Grid, Inspection};
 use crate::analysis::slow_step::SlowStep;
@@ -245,6 +246,20 @@ impl Session {
     /// One step on a small batch, read back in full: see [`Trainer::slow_step`].
     pub async fn slow_step(&mut self) -> Result<(ChunkReport, SlowStep), TrainError> {
         with_trainer!(self, t => t.slow_step().await)
+    }
+
+    /// [`Session::train_steps`], sharing each batch with `helpers` on the CPU; WebGPU trains
+    /// alone.
+    pub async fn train_steps_with(
+        &mut self,
+        n: usize,
+        helpers: &mut dyn GradientHelpers,
+    ) -> Result<ChunkReport, TrainError> {
+        match self {
+            Session::Cpu(t) => t.train_steps_with(n, helpers).await,
+            #[cfg(feature = "gpu")]
+            Session::WebGpu(t) => t.train_steps(n).await,
+        }
     }
 
     pub fn settings(&self) -> TrainSettings {

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::data_parallel::{GradientHelpers, NoHelpers};
 use crate::analysis::slow_step::SlowStep;
 use crate::analysis::train::{ChunkReport, Clock, HistoryRow, Progress, TrainError, TrainSettings};
 use crate::data::{dataset_file, Dataset, Digits, Split};
@@ -86,6 +87,13 @@ pub enum TrainCommand {
         setting: KernelSetting,
         remembered: Option<KernelTable>,
     },
+    /// Train on the CPU with this many workers, each computing the gradient of a share of every
+    /// batch (`None`: the browser's cores less one, at most
+    /// [`MAX_SHARES`](crate::analysis::data_parallel::MAX_SHARES)). The train worker's runtime
+    /// starts the gradient workers and answers [`TrainEvent::Workers`]; WebGPU trains in one.
+    Workers {
+        count: Option<usize>,
+    },
 }
 
 /// What the service tells the page.
@@ -132,6 +140,13 @@ pub enum TrainEvent {
     },
     /// The kernels a WebGPU trainer uses from now on, and how they were chosen.
     Kernels(KernelReport),
+    /// The CPU path trains with `running` workers of the `asked` (the train worker and its
+    /// gradient workers); `why` says why fewer, if so.
+    Workers {
+        asked: usize,
+        running: usize,
+        why: Option<String>,
+    },
 }
 
 /// One chunk of training, reported.
@@ -159,6 +174,8 @@ pub struct ChunkEvent {
     pub means: Option<Vec<f32>>,
     /// -ELBO parts on the first [`TEST_EVAL_IMAGES`] test images.
     pub test: Option<ElboParts>,
+    /// Workers that computed the chunk's gradients: 1 on WebGPU, 1 + the helpers on the CPU.
+    pub workers: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -215,6 +232,8 @@ pub struct TrainService {
     measure_due: bool,
     /// The products the kernels in use were chosen for.
     kernel_products: Vec<Product>,
+    /// Where shares of a CPU trainer's batches are computed besides here.
+    helpers: Box<dyn GradientHelpers>,
 }
 
 impl TrainService {
@@ -243,6 +262,20 @@ impl TrainService {
             kernels_known: None,
             measure_due: false,
             kernel_products: Vec::new(),
+            helpers: Box::new(NoHelpers),
+        }
+    }
+
+    /// Share CPU trainers' batches with `helpers` from the next chunk on.
+    pub fn set_helpers(&mut self, helpers: Box<dyn GradientHelpers>) {
+        self.helpers = helpers;
+    }
+
+    /// Workers computing the gradients of the current trainer.
+    fn workers(&self) -> usize {
+        match self.device {
+            Device::Cpu => 1 + self.helpers.count(),
+            Device::WebGpu => 1,
         }
     }
 
@@ -311,7 +344,7 @@ impl TrainService {
         weights: Option<Vec<u8>>,
     ) -> Vec<Outgoing> {
         match command {
-            TrainCommand::Data { .. } => Vec::new(),
+            TrainCommand::Data { .. } | TrainCommand::Workers { .. } => Vec::new(),
             TrainCommand::OwnData { seed, split } => {
                 let event = match own_split(weights.as_deref(), seed) {
                     Ok((train, test)) => self.set_data(Dataset::Own, split, Arc::new(train), &test),
@@ -565,7 +598,7 @@ impl TrainService {
             self.steps_left
         };
         let session = self.session.as_mut()?;
-        let result = session.train_steps(n).await;
+        let result = session.train_steps_with(n, self.helpers.as_mut()).await;
         self.steps_left = self.steps_left.saturating_sub(n);
         let failure = match result {
             Ok(report) => {
@@ -660,6 +693,7 @@ impl TrainService {
             weights: weights.is_some(),
             means,
             test,
+            workers: self.workers(),
         };
         if history_due {
             self.history_sent = rows;

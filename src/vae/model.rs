@@ -2,7 +2,7 @@
 
 use burn::config::Config;
 use burn::module::{Module, Param};
-use burn::nn::{Linear, LinearConfig};
+use burn::nn::Linear;
 use burn::tensor::activation::{relu, sigmoid};
 use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
@@ -96,17 +96,18 @@ fn seeded_linear<B: Backend>(
     linear_from_data(weight, bias, device)
 }
 
-/// A Linear layer with the given weight `[d_in, d_out]` and bias `[d_out]`.
+/// A Linear layer with the given weight `[d_in, d_out]` and bias `[d_out]`. Built directly, not
+/// through `LinearConfig::init`, whose random initialisation of weights about to be replaced
+/// costs more than the rest of a gradient worker's step.
 pub(crate) fn linear_from_data<B: Backend>(
     weight: TensorData,
     bias: TensorData,
     device: &B::Device,
 ) -> Linear<B> {
-    let shape = &weight.shape;
-    let mut linear = LinearConfig::new(shape[0], shape[1]).init(device);
-    linear.weight = Param::from_tensor(Tensor::from_data(weight, device));
-    linear.bias = Some(Param::from_tensor(Tensor::from_data(bias, device)));
-    linear
+    Linear {
+        weight: Param::from_tensor(Tensor::from_data(weight, device)),
+        bias: Some(Param::from_tensor(Tensor::from_data(bias, device))),
+    }
 }
 
 impl<B: Backend> Vae<B> {

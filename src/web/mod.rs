@@ -12,6 +12,7 @@ pub mod envelope;
 mod explain;
 pub mod fetch;
 mod gpu;
+mod gradient_workers;
 pub mod train_worker;
 mod views;
 mod worker;

@@ -9,6 +9,7 @@
 //! ([`super::envelope`]). A lost WebGPU device is reported as `GpuLost`; the page then replaces
 //! the worker with one on the CPU (as it does if the worker dies).
 
+use std::rc::Rc;
 use std::sync::Arc;
 
 use futures::channel::mpsc;
@@ -20,7 +21,9 @@ use web_sys::MessageChannel;
 
 use super::envelope::{self, Message};
 use super::fetch::fetch_split_gz;
+use super::gradient_workers::{self, GradientPool};
 use super::worker_scope;
+use crate::analysis::data_parallel::NoHelpers;
 use crate::data::{Dataset, Digits, Split};
 use crate::services::session::Device;
 use crate::services::train_service::{Outgoing, TrainCommand, TrainEvent, TrainService};
@@ -35,8 +38,13 @@ fn now_seconds() -> f64 {
     performance_now() / 1000.0
 }
 
-/// Listen to the page, then tell it so; one task owns the service from here on.
+/// Listen to the page, then tell it so; one task owns the service from here on. Started as a
+/// gradient worker (by another train worker), run that role instead.
 pub fn start() {
+    if gradient_workers::is_gradient_worker() {
+        gradient_workers::start();
+        return;
+    }
     let (sender, receiver) = mpsc::unbounded::<JsValue>();
     worker_scope::listen(move |data| {
         let _ = sender.unbounded_send(data);
@@ -83,6 +91,13 @@ async fn run(mut messages: mpsc::UnboundedReceiver<JsValue>) {
                     },
                 };
                 post(event.into());
+            }
+            TrainCommand::Workers { count } => {
+                // The old gradient workers end before the new ones start.
+                service.set_helpers(Box::new(NoHelpers));
+                let pool =
+                    GradientPool::start(count, Rc::new(|e: TrainEvent| post(e.into()))).await;
+                service.set_helpers(Box::new(pool));
             }
             command => {
                 let device = match &command {

@@ -20,6 +20,10 @@ export function tableRows(results) {
   const kb = (b) => `${n(b[1] / 1000)} kB (raw ${n(b[0] / 1000)} kB)`;
   const rows = [
     ['training images/s, browser CPU: Burn ndarray (wasm) vs TF.js wasm', n(pg.cpu?.imagesPerSecond), `${tfSpeed('wasm')} (${wasmKind})`, ratio(pg.cpu?.imagesPerSecond, tf.wasm?.imagesPerSecond)],
+    // Runs before the CPU path had workers have no such rows.
+    ...(results.cpuWorkers ?? []).map((r) => [
+      `training images/s, browser CPU, ${r.workers} worker${r.workers > 1 ? 's' : ''}${r.running !== r.workers ? ` (${r.running} ran)` : ''} vs TF.js wasm`,
+      n(r.imagesPerSecond), tfSpeed('wasm'), ratio(r.imagesPerSecond, tf.wasm?.imagesPerSecond)]),
     [`training images/s, TF.js WebGL (${gpuName(tf.webgl) || 'no GPU'})`, '–', tfSpeed('webgl'), ''],
     [`training images/s, WebGPU (${gpuName(tf.webgpu) || pg.webgpu?.label || ''})`, n(pg.webgpu?.imagesPerSecond, 1), tfSpeed('webgpu', 1), ratio(pg.webgpu?.imagesPerSecond, tf.webgpu?.imagesPerSecond)],
     ['training images/s, native, one core', results.native ? n(results.native.imagesPerSecond) : 'not run (--vae)', '', ''],

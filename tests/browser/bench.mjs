@@ -211,6 +211,30 @@ async function playground(browser, url, backend, { train = true, windows = TRAIN
   return { ...result, withTraining: bytes };
 }
 
+// ---- CPU path with N workers ----
+
+/** Training images/s on the CPU path with `workers` (the train worker and its gradient
+ *  workers, `workers=` in the link), and how many the page says ran. */
+async function cpuWorkers(browser, url, workers) {
+  const page = await browser.newPage();
+  await page.goto(`${url}?workers=${workers}`);
+  await page.locator('[data-testid=train]:not([disabled])').waitFor({ timeout: 60_000 });
+  await page.click('[data-testid=train]');
+  await page.waitForTimeout(WARMUP_MS);
+  const speeds = [];
+  let [s0, t0] = await nextStep(page);
+  for (let w = 0; w < TRAIN_WINDOWS; w++) {
+    await page.waitForTimeout(WINDOW_MS);
+    const [s1, t1] = await nextStep(page);
+    speeds.push(((s1 - s0) * IMAGES_PER_STEP) / ((t1 - t0) / 1000));
+    [s0, t0] = [s1, t1];
+  }
+  const running = Number((await page.locator('[data-testid=metric-workers]').textContent()).trim());
+  await page.click('[data-testid=train]');
+  await page.close();
+  return { workers, running, imagesPerSecond: quantile(speeds, 0.5), windows: speeds };
+}
+
 // ---- TF.js peer ----
 
 async function tfjsPage(browser, url) {
@@ -256,7 +280,7 @@ const server = await serveMounts({
 const tfjsUrl = `${server.origin}/tfjs/`;
 const speedOpts = { warmupMs: WARMUP_MS, windows: TRAIN_WINDOWS, windowMs: WINDOW_MS };
 // The machine may be shared: its 1-minute load at the start and end says whether it was busy.
-const results = { date: new Date().toISOString(), short, qualitySteps: STEPS, machine: { loadStart: loadavg()[0] }, native: null, playground: [], tfjs: [] };
+const results = { date: new Date().toISOString(), short, qualitySteps: STEPS, machine: { loadStart: loadavg()[0] }, native: null, playground: [], cpuWorkers: [], tfjs: [] };
 try {
   if (vae) {
     log('native');
@@ -273,6 +297,11 @@ try {
       log(`playground, ${webgpu ? 'WebGPU' : 'CPU'}`);
       const gpuOpts = { train: !short, windows: 3, trainingSamples: 8 };
       results.playground.push(await playground(browser, server.url, webgpu ? 'webgpu' : 'cpu', webgpu ? gpuOpts : {}));
+      // The CPU path with 1, 2, … workers, up to the cores (at most 8).
+      for (let w = 1; !webgpu && w <= Math.min(availableParallelism(), 8); w++) {
+        log(`playground, CPU, ${w} workers`);
+        results.cpuWorkers.push(await cpuWorkers(browser, server.url, w));
+      }
       const backends = webgpu ? ['webgpu'] : ['wasm', 'webgl'];
       for (const b of backends) {
         // A software WebGPU step takes seconds: one step a chunk, fewer windows.

@@ -124,7 +124,7 @@ impl PageState {
             notice: None,
             probed: false,
             gpu_name: None,
-            link: TrainerLink::new(Device::Cpu),
+            link: TrainerLink::new(Device::Cpu, view.workers),
             slot: ModelSlot::default(),
             readout: Readout::default(),
             inspector: Inspector::default(),

@@ -69,6 +69,10 @@ impl PageState {
             TrainMsg::HiddenSet(hidden) => self.view.hidden = hidden,
             TrainMsg::StopRuleSet(rule) => self.view.stop = rule,
             TrainMsg::SeedSet(seed) => self.view.seed = seed,
+            TrainMsg::WorkersSet(workers) => {
+                self.view.workers = workers;
+                self.link.set_workers(workers, &mut self.out);
+            }
             TrainMsg::TrainingSetChosen(split) => {
                 if split != self.view.training_set {
                     self.view.training_set = split;
@@ -244,6 +248,15 @@ impl PageState {
             }
             Report::SlowStep(record, chunk, weights) => {
                 self.slow_step_arrived(*record, chunk, weights, now)
+            }
+            Report::Workers { running, why } => {
+                self.readout.workers = running;
+                if let Some(why) = why {
+                    self.notice = Some(format!(
+                        "Training on the CPU uses {running} worker{}: {why}.",
+                        if running == 1 { "" } else { "s" }
+                    ));
+                }
             }
             Report::Lost { reason, lost_gpu } => self.restart(&reason, lost_gpu),
             Report::MeasuringKernels(budget_ms) => {

@@ -43,7 +43,9 @@ use crate::page::readout::Readout;
 use crate::page::share::strip_embed;
 use crate::page::state::PageState;
 use crate::page::stop_rule::StopRule;
-use crate::page::url_state::{Panel, Panels, BATCH_SIZE, BETA, HIDDEN, LEARNING_RATE, SIGMA};
+use crate::page::url_state::{
+    Panel, Panels, BATCH_SIZE, BETA, HIDDEN, LEARNING_RATE, SIGMA, WORKERS,
+};
 use crate::services::session::Device;
 use crate::vae::elbo::{Likelihood, Reading};
 use crate::vae::kernel_choice::{Kernel, KernelSetting};
@@ -186,7 +188,8 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
     let on_train = app.send.train.clone();
     let controls = html! {
         <TrainingControls {ready} training={st.link.training()} settings={st.settings()}
-            hidden={st.view.hidden} seed={st.view.seed} split={st.view.training_set} stop={st.view.stop} on_msg={on_train} />
+            hidden={st.view.hidden} seed={st.view.seed} split={st.view.training_set} stop={st.view.stop}
+            workers={st.view.workers} on_msg={on_train} />
     };
     let metrics = metrics(&st.readout);
     let controls_panel = (show(Panel::Controls) || show(Panel::Metrics)).then(|| {

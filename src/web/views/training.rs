@@ -12,6 +12,8 @@ pub struct TrainingControlsProps {
     pub seed: u64,
     pub split: Split,
     pub stop: Option<StopRule>,
+    /// Train workers on the CPU path (`None`: the browser's cores less one).
+    pub workers: Option<usize>,
     pub on_msg: Callback<TrainMsg>,
 }
 
@@ -77,6 +79,9 @@ pub(super) fn training_controls(props: &TrainingControlsProps) -> Html {
             Split::Train10k
         })
     });
+    let on_workers = props.on_msg.reform(|e: Event| {
+        TrainMsg::WorkersSet(select_value(&e).parse().ok().filter(|v| within(v, WORKERS)))
+    });
     // The stop rule: its kind from the select, its number from the field beside it.
     let (stop_kind, stop_value) = props.stop.map_or(("none", 2.0), |r| r.parts());
     let on_stop_kind = props.on_msg.reform(move |e: Event| {
@@ -125,6 +130,14 @@ pub(super) fn training_controls(props: &TrainingControlsProps) -> Html {
                         <option value="train" selected={props.split == Split::Train}>{ "all 60,000 (9.7 MB)" }</option>
                     </select>
                 </label>
+                <label title="workers computing each batch's gradient on the CPU path; WebGPU trains in one">{ "CPU workers" }
+                    <select data-testid="workers" onchange={on_workers}>
+                        <option value="auto" selected={props.workers.is_none()}>{ "one per core, less one" }</option>
+                        { for (WORKERS.0..=WORKERS.1).map(|n| html! {
+                            <option value={n.to_string()} selected={props.workers == Some(n)}>{ n }</option>
+                        }) }
+                    </select>
+                </label>
                 <label>{ "seed (on Reset)" }<NumberField id="seed" min="0" value={props.seed.to_string()} onchange={on_seed} /></label>
                 <label>{ "stop at" }
                     <select data-testid="stop-rule" onchange={on_stop_kind}>
@@ -151,6 +164,7 @@ pub(super) fn metrics(readout: &Readout) -> Html {
                 <dt>{ "step" }</dt><dd data-testid="metric-step">{ readout.step }</dd>
                 <dt>{ "epoch" }</dt><dd data-testid="metric-epoch">{ format!("{:.2}", readout.epoch) }</dd>
                 <dt>{ "images/s" }</dt><dd data-testid="metric-speed">{ format!("{:.0}", readout.images_per_second) }</dd>
+                <dt>{ "workers" }</dt><dd data-testid="metric-workers">{ readout.workers }</dd>
                 <dt>{ "KL" }</dt><dd data-testid="metric-kl">{ number(last.map(|p| p.kl), 2) }</dd>
                 <dt>{ "reconstruction" }</dt><dd data-testid="metric-recon">{ number(last.map(|p| p.recon), 2) }</dd>
                 <dt>{ "−ELBO" }</dt><dd data-testid="metric-elbo">{ number(last.map(|p| p.neg_elbo()), 2) }</dd>
