@@ -165,13 +165,13 @@ pub fn embed_height(panels: Panels) -> u32 {
         has(Panel::Map).then_some((316, 472)),
         (has(Panel::Controls) || has(Panel::Metrics)).then(|| {
             let height = match (has(Panel::Controls), has(Panel::Metrics)) {
-                (true, true) => 557,
-                (true, false) => 444,
-                _ => 130,
+                (true, true) => 628,
+                (true, false) => 496,
+                _ => 147,
             };
             (300, height)
         }),
-        has(Panel::Chart).then_some((INNER, 556)),
+        has(Panel::Chart).then_some((INNER, 566)),
         // With the pretrained run alone; each further run adds a table row (the host script
         // follows the frame's height). Its table scrolls sideways inside it in narrow frames.
         has(Panel::Runs).then_some((INNER, 500)),
