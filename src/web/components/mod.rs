@@ -4,6 +4,7 @@
 use std::rc::Rc;
 
 pub mod bound_bar;
+pub mod chart_scale;
 pub mod decoded_image;
 pub mod digit_pad;
 pub mod latent_map;
