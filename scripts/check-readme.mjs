@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TABLE_HEADER, tableRows, n } from '../tests/browser/bench-table.mjs';
+import { GPU_HEADER, gpuRows, kernelSentence } from './gpu-table.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const json = (file) => JSON.parse(readFileSync(join(root, file), 'utf8'));
@@ -40,6 +41,21 @@ function mentions(start, numbers, source) {
 
 // The benchmark's table, as bench.mjs printed it from bench/results.json.
 table(TABLE_HEADER, tableRows(json('bench/results.json')), 'bench/results.json');
+
+// The GPU check on a real GPU, as scripts/gpu-check.sh prints it.
+{
+  const gpu = json('bench/gpu-check-h200.json');
+  table(GPU_HEADER, gpuRows(gpu), 'bench/gpu-check-h200.json');
+  const want = kernelSentence(gpu);
+  const lines = readme.split('\n');
+  const at = lines.findIndex((l) => l.startsWith('The measurement took ') || l === 'KERNEL_SENTENCE');
+  if (write && at >= 0) {
+    lines[at] = want;
+    readme = lines.join('\n');
+  } else if (lines[at] !== want) {
+    faults.push(`bench/gpu-check-h200.json:\n  README: ${lines[at] ?? '(no line)'}\n  JSON:   ${want}`);
+  }
+}
 
 // The wasm modules.
 const sizes = json('bench/wasm-sizes.json');

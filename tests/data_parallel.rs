@@ -165,3 +165,46 @@ fn flat_weights_round_trip_and_bad_sizes_are_refused() {
         })
     ));
 }
+
+/// `vae train --small` for `steps` steps with `workers` threads, as JSON, and its weights.
+fn cli_train(steps: usize, workers: usize, dir: &std::path::Path) -> (serde_json::Value, Vec<u8>) {
+    let weights = dir.join(format!("w{workers}.vaew"));
+    // The CLI's small set: 10k images, batches of 128.
+    let epochs = steps as f64 / 10_000usize.div_ceil(128) as f64;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_vae"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["train", "--small", "--quiet", "--seed", "0", "--epochs"])
+        .arg(epochs.to_string())
+        .args(["--workers", &workers.to_string(), "--out"])
+        .arg(&weights)
+        .output()
+        .expect("the CLI runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary = serde_json::from_slice(&out.stdout).expect("the CLI prints JSON");
+    (summary, std::fs::read(weights).expect("weights written"))
+}
+
+#[test]
+fn the_cli_s_threads_share_each_batch_and_train_the_one_thread_model() {
+    let dir = std::env::temp_dir().join(format!("vae-cli-workers-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let steps = 12;
+    let (one, one_bytes) = cli_train(steps, 1, &dir);
+    let (three, three_bytes) = cli_train(steps, 3, &dir);
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(one["steps"], steps);
+    assert_eq!(three["workers"], 3);
+    // Two helper threads, one share each per step.
+    assert_eq!(three["helper_shares"], 2 * steps as u64);
+    let device = Default::default();
+    let flat = |bytes: &[u8]| {
+        let (model, _) = vae_playground::vae::weights::decode::<Cpu>(bytes, &device).unwrap();
+        block_on(flat_weights(&model)).unwrap()
+    };
+    let dw = norm_relative(&flat(&three_bytes), &flat(&one_bytes));
+    assert!(dw < 1e-5, "one thread and three: weights differ by {dw:e}");
+}

@@ -2,6 +2,7 @@
 //! (with `inspect`) have files of their own.
 
 mod evidence;
+mod threads;
 mod train;
 
 use evidence::{evidence, inspect};
@@ -16,6 +17,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use pollster::block_on;
 use serde_json::json;
 
+use vae_playground::analysis::data_parallel::MAX_SHARES;
 use vae_playground::analysis::eval::evaluate;
 use vae_playground::analysis::evidence::{
     evidence_by_importance_sampling, evidence_by_quadrature, evidence_with_gap_split, Evidence,
@@ -188,6 +190,10 @@ struct TrainArgs {
     /// the training step's products first, as the page does.
     #[arg(long, value_enum, default_value = "auto")]
     kernel: KernelArg,
+    /// With `--device cpu`: threads sharing each batch, as the page's gradient workers do
+    /// (each computes its share's gradient; one optimiser step on their sum).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=MAX_SHARES as i64))]
+    workers: u16,
 }
 
 #[derive(Clone, Copy, PartialEq, ValueEnum)]
@@ -217,6 +223,8 @@ struct TrainRun {
     out: Option<PathBuf>,
     history: Option<PathBuf>,
     quiet: bool,
+    /// Threads sharing each batch (1: the trainer's own thread alone).
+    workers: usize,
 }
 
 /// `--weights` and `--dataset`: a weights file, and the data set whose test split it is

@@ -1,5 +1,6 @@
 //! `vae train`: a model trained on a built-in set or your images, on the CPU or on wgpu.
 
+use super::threads::ThreadHelpers;
 use super::*;
 
 fn clock() -> f64 {
@@ -27,6 +28,7 @@ pub(super) fn train(args: TrainArgs, data_dir: &Path) -> Result<(), Error> {
         quiet,
         device,
         kernel,
+        workers,
     } = args;
     let (dataset, train, test, classes) = match images {
         Some(path) => {
@@ -72,9 +74,13 @@ pub(super) fn train(args: TrainArgs, data_dir: &Path) -> Result<(), Error> {
         out,
         history,
         quiet,
+        workers: usize::from(workers),
     };
     match device {
         DeviceArg::Cpu => train_on::<CpuTrain>(run, None),
+        DeviceArg::Gpu if workers > 1 => {
+            Err("--workers shares batches on the CPU; with --device gpu it must be 1".into())
+        }
         DeviceArg::Gpu => train_on_gpu(run, kernel),
     }
 }
@@ -84,12 +90,26 @@ fn train_on_gpu(run: TrainRun, kernel: KernelArg) -> Result<(), Error> {
     use vae_playground::vae::backend::GpuTrain;
     use vae_playground::vae::kernel_choice::{training_products, Kernel, KernelTable, BUDGET_MS};
     use vae_playground::vae::wgpu_matmul::{measure, use_kernels};
-    let table = match kernel {
-        KernelArg::Ours => KernelTable::all(Kernel::Ours),
-        KernelArg::Burn => KernelTable::all(Kernel::Burn),
+    let (table, timings, measured_ms) = match kernel {
+        KernelArg::Ours => (KernelTable::all(Kernel::Ours), Vec::new(), None),
+        KernelArg::Burn => (KernelTable::all(Kernel::Burn), Vec::new(), None),
         KernelArg::Auto => {
             let products = training_products(run.settings.batch_size, run.hidden);
             let m = block_on(measure(products, BUDGET_MS, clock))?;
+            let timings = m
+                .timings
+                .iter()
+                .map(|t| {
+                    json!({
+                        "kernel": format!("{:?}", t.kernel),
+                        "m": t.product.m,
+                        "k": t.product.k,
+                        "n": t.product.n,
+                        "ms_per_product": t.ms_per_product(),
+                        "reps": t.reps,
+                    })
+                })
+                .collect();
             if !run.quiet {
                 for t in &m.timings {
                     eprintln!(
@@ -102,12 +122,18 @@ fn train_on_gpu(run: TrainRun, kernel: KernelArg) -> Result<(), Error> {
                         t.reps
                     );
                 }
+                eprintln!("measured in {:.0} ms", m.spent_ms);
             }
-            m.table()
+            (m.table(), timings, Some(m.spent_ms))
         }
     };
     use_kernels(table.clone());
-    train_on::<GpuTrain>(run, Some(table.describe()))
+    let kernels = json!({
+        "chosen": table.describe(),
+        "timings": timings,
+        "measured_ms": measured_ms,
+    });
+    train_on::<GpuTrain>(run, Some(kernels))
 }
 
 #[cfg(not(feature = "gpu"))]
@@ -115,9 +141,12 @@ fn train_on_gpu(_: TrainRun, _: KernelArg) -> Result<(), Error> {
     Err("--device gpu needs a build with --features gpu".into())
 }
 
-/// Train on backend `B` (`kernels`: the matmul kernels in use, on the GPU) and print the
-/// summary.
-fn train_on<B: TrainBackend>(run: TrainRun, kernels: Option<String>) -> Result<(), Error> {
+/// Train on backend `B` (`kernels`: on the GPU, the matmul kernels in use and what their
+/// measurement timed) and print the summary.
+fn train_on<B: TrainBackend>(
+    run: TrainRun,
+    kernels: Option<serde_json::Value>,
+) -> Result<(), Error> {
     let TrainRun {
         dataset,
         train,
@@ -131,6 +160,7 @@ fn train_on<B: TrainBackend>(run: TrainRun, kernels: Option<String>) -> Result<(
         out,
         history,
         quiet,
+        workers,
     } = run;
     let (batch, likelihood) = (settings.batch_size, settings.likelihood);
     let (lr, beta) = (settings.learning_rate, settings.beta);
@@ -156,12 +186,13 @@ fn train_on<B: TrainBackend>(run: TrainRun, kernels: Option<String>) -> Result<(
     let steps_per_epoch = train.len().div_ceil(batch);
     let total = (epochs * steps_per_epoch as f64).round() as usize;
     let bar = progress_bar(total as u64, quiet);
+    let mut helpers = ThreadHelpers::new(workers - 1);
     // Images and seconds in each tenth of the run: a falling rate shows here.
     let mut tenths = [(0u64, 0.0f64); 10];
     while trainer.step() < total {
         let n = 50.min(total - trainer.step());
         let tenth = (10 * trainer.step() / total.max(1)).min(9);
-        let report = block_on(trainer.train_steps(n))?;
+        let report = block_on(trainer.train_steps_with(n, &mut helpers))?;
         tenths[tenth].0 += report.images;
         tenths[tenth].1 += report.seconds;
         bar.inc(report.steps as u64);
@@ -191,6 +222,8 @@ fn train_on<B: TrainBackend>(run: TrainRun, kernels: Option<String>) -> Result<(
         "likelihood": likelihood,
         "seed": seed,
         "device": kernels.as_ref().map_or("cpu", |_| "gpu"),
+        "workers": workers,
+        "helper_shares": helpers.shares_computed,
         "kernels": kernels,
         "train_seconds": train_seconds,
         "images_per_second": trainer.images_seen() as f64 / train_seconds.max(1e-9),
