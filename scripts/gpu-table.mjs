@@ -30,10 +30,24 @@ export function gpuRows(result) {
   ]);
 }
 
-/** What the measured choice timed, as one sentence. */
+/** What the measured choice timed, as one sentence: per product, each kernel's cold run and
+ *  its warm time per product at the largest count of products both ran warm. */
 export function kernelSentence(result) {
   const auto = result.native.find((r) => r.device === 'gpu' && r.kernels.measured_ms != null);
   if (!auto) return 'The measured choice was not run.';
-  const timed = auto.kernels.timings.map((t) => `${t.kernel === 'Ours' ? 'ours' : "Burn's"} ${n(t.ms_per_product, 3)} ms on ${t.m}×${t.k}×${t.n} (${t.reps} ${t.reps === 1 ? 'rep' : 'reps'})`);
-  return `The measurement took ${n(auto.kernels.measured_ms, 0)} ms and chose ${auto.kernels.chosen}: ${timed.join(', ')}.`;
+  const timings = auto.kernels.timings;
+  const name = (k) => (k === 'Ours' ? 'ours' : "Burn's");
+  const shapes = [...new Set(timings.map((t) => `${t.m}×${t.k}×${t.n}`))];
+  const parts = shapes.map((shape) => {
+    const on = timings.filter((t) => `${t.m}×${t.k}×${t.n}` === shape);
+    const cold = on.filter((t) => t.cold).map((t) => `${name(t.kernel)} ${n(t.ms_per_product, 1)} ms`);
+    const warmReps = on.filter((t) => !t.cold && t.kernel === 'Ours').map((t) => t.reps)
+      .filter((r) => on.some((t) => !t.cold && t.kernel === 'Burn' && t.reps === r));
+    const reps = Math.max(...warmReps);
+    const warm = on.filter((t) => !t.cold && t.reps === reps)
+      .map((t) => `${name(t.kernel)} ${n(t.ms_per_product * 1000, 1)} µs`);
+    const warmText = warmReps.length ? `; warm, ${reps} products a run: ${warm.join(', ')} per product` : '';
+    return `${shape}: cold ${cold.join(', ')}${warmText}`;
+  });
+  return `The measurement took ${n(auto.kernels.measured_ms, 0)} ms and chose ${auto.kernels.chosen} (${parts.join('. ')}).`;
 }

@@ -20,6 +20,13 @@ pub enum Kernel {
 impl Kernel {
     pub const BOTH: [Kernel; 2] = [Kernel::Ours, Kernel::Burn];
 
+    pub fn other(self) -> Kernel {
+        match self {
+            Kernel::Ours => Kernel::Burn,
+            Kernel::Burn => Kernel::Ours,
+        }
+    }
+
     pub fn key(self) -> &'static str {
         match self {
             Kernel::Ours => "ours",
@@ -184,8 +191,10 @@ impl KernelTable {
 pub struct Run {
     pub product: Product,
     pub kernel: Kernel,
-    /// 1: the first run of this kernel on this product, its pipeline's compilation included.
     pub reps: usize,
+    /// The kernel's first run on this product: it compiles the kernel (and Burn's tunes
+    /// itself), so it says what starting costs, not what a training step costs.
+    pub cold: bool,
 }
 
 /// A run's time.
@@ -194,6 +203,8 @@ pub struct Timing {
     pub product: Product,
     pub kernel: Kernel,
     pub reps: usize,
+    #[serde(default)]
+    pub cold: bool,
     /// Wall time of the whole run, ms.
     pub ms: f64,
 }
@@ -204,42 +215,51 @@ impl Timing {
     }
 }
 
-/// The measurement's budget (ms). Each kernel's first run on the first product is always made
-/// (a choice must have timed both); any other run is started only when what was already timed
-/// says it ends inside the budget. So only those first runs, which compile the kernels, can
-/// overrun it: on SwiftShader Burn's first run alone took seconds.
+/// The measurement's budget (ms), besides what is always timed: each kernel's cold run on the
+/// first product, and the warm runs there until one lasts [`MIN_RUN_MS`] (a choice must have
+/// timed both kernels warm). Any other run is started only when what was already timed says it
+/// ends inside the budget. So the first product's cold runs, which compile the kernels, can
+/// overrun it: Burn's cold run took 378 ms on an NVIDIA H200 (its tuning) and seconds on
+/// SwiftShader.
 pub const BUDGET_MS: f64 = 250.0;
-/// Products per timed run after the first.
-pub const REPS: usize = 3;
+/// A warm run this long makes the read-back's latency (a fraction of a millisecond on a real
+/// GPU, where one product takes microseconds) small beside the products it times.
+pub const MIN_RUN_MS: f64 = 8.0;
+/// Warm runs start with one product and grow by this factor while shorter than
+/// [`MIN_RUN_MS`]...
+pub const REPS_GROWTH: usize = 8;
+/// ...up to this many products.
+pub const MAX_REPS: usize = 512;
 
-/// The measurement as it goes: which run is next, and what has been timed.
+/// The measurement as it goes: which run is next, and what has been timed. Per product: a cold
+/// run of each kernel, then warm runs of both kernels at the same count of products, the count
+/// growing while the faster run is shorter than [`MIN_RUN_MS`].
 #[derive(Debug, Clone)]
 pub struct Measurement {
     products: Vec<Product>,
     budget_ms: f64,
+    /// Runs still to make, the next last.
     plan: Vec<Run>,
     pub timings: Vec<Timing>,
     pub spent_ms: f64,
 }
 
 impl Measurement {
-    /// Time both kernels on `products`: first one run of each on each product (the products
-    /// interleaved, ours then Burn's), then `REPS` each, while the budget lasts.
     pub fn new(products: Vec<Product>, budget_ms: f64) -> Self {
-        let round = |reps| {
-            products
-                .iter()
-                .flat_map(move |&product| {
+        let mut plan: Vec<Run> = products
+            .iter()
+            .flat_map(|&product| {
+                let pair = |reps, cold| {
                     Kernel::BOTH.map(|kernel| Run {
                         product,
                         kernel,
                         reps,
+                        cold,
                     })
-                })
-                .collect::<Vec<_>>()
-        };
-        let mut plan = round(1);
-        plan.extend(round(REPS));
+                };
+                pair(1, true).into_iter().chain(pair(1, false))
+            })
+            .collect();
         plan.reverse();
         Self {
             products,
@@ -250,46 +270,77 @@ impl Measurement {
         }
     }
 
-    /// The next run to make, or `None` when done. Runs that would end past the budget by what
-    /// is known are dropped, but for each kernel's first run on the first product.
+    /// The next run to make, or `None` when done. A run that would end past the budget by what
+    /// is known is dropped, unless it is on the first product.
     pub fn next_run(&mut self) -> Option<Run> {
         while let Some(run) = self.plan.pop() {
-            let first = Some(&run.product) == self.products.first() && run.reps == 1;
+            let always = Some(&run.product) == self.products.first();
             let predicted = self.predict(run).unwrap_or(0.0);
-            if first || self.spent_ms + predicted <= self.budget_ms {
+            if always || self.spent_ms + predicted <= self.budget_ms {
                 return Some(run);
             }
         }
         None
     }
 
-    /// What `run` took (ms).
+    /// What `run` took (ms). When it completes a warm pair whose faster run was shorter than
+    /// [`MIN_RUN_MS`], the pair is timed again with more products, next.
     pub fn record(&mut self, run: Run, ms: f64) {
         self.spent_ms += ms;
         self.timings.push(Timing {
             product: run.product,
             kernel: run.kernel,
             reps: run.reps,
+            cold: run.cold,
             ms,
         });
+        if run.cold || run.reps >= MAX_REPS {
+            return;
+        }
+        let at = |k| self.warm_at(run.product, k, run.reps);
+        if let (Some(ours), Some(burn)) = (at(Kernel::Ours), at(Kernel::Burn)) {
+            if ours.min(burn) < MIN_RUN_MS {
+                let reps = (run.reps * REPS_GROWTH).min(MAX_REPS);
+                for kernel in [Kernel::Burn, Kernel::Ours] {
+                    self.plan.push(Run {
+                        product: run.product,
+                        kernel,
+                        reps,
+                        cold: false,
+                    });
+                }
+            }
+        }
     }
 
-    /// `run`'s time from the best time per multiply-add its kernel has shown so far.
-    fn predict(&self, run: Run) -> Option<f64> {
-        self.best_rate(run.kernel)
-            .map(|rate| rate * run.product.size() * run.reps as f64)
-    }
-
-    /// The kernel's best ms per multiply-add over every product timed.
-    fn best_rate(&self, kernel: Kernel) -> Option<f64> {
+    fn warm_at(&self, product: Product, kernel: Kernel, reps: usize) -> Option<f64> {
         self.timings
             .iter()
-            .filter(|t| t.kernel == kernel)
-            .map(|t| t.ms_per_product() / t.product.size())
-            .min_by(f64::total_cmp)
+            .find(|t| !t.cold && t.product == product && t.kernel == kernel && t.reps == reps)
+            .map(|t| t.ms)
     }
 
-    /// The kernel's best time (ms) for one `product`, if it ran it.
+    /// `run`'s time: a warm run's from the kernel's best warm time per multiply-add; a cold
+    /// run's from the kernel's cold run on the first product (its compilation), or failing
+    /// that from any run of the kernel.
+    fn predict(&self, run: Run) -> Option<f64> {
+        let of_kernel = || self.timings.iter().filter(move |t| t.kernel == run.kernel);
+        let rate = |cold: bool| {
+            of_kernel()
+                .filter(|t| t.cold == cold)
+                .map(|t| t.ms_per_product() / t.product.size())
+                .min_by(f64::total_cmp)
+        };
+        let warm = rate(false).or(rate(true))? * run.product.size() * run.reps as f64;
+        if run.cold {
+            let compile = of_kernel().find(|t| t.cold).map_or(0.0, |t| t.ms);
+            Some(compile.max(warm))
+        } else {
+            Some(warm)
+        }
+    }
+
+    /// What `kernel` takes for one `product`, as the choice counts it (see [`choose`]).
     pub fn best(&self, product: Product, kernel: Kernel) -> Option<f64> {
         best(&self.timings, product, kernel)
     }
@@ -300,17 +351,34 @@ impl Measurement {
     }
 }
 
+/// What `kernel` takes for one `product`, for choosing: with warm runs of both kernels on it,
+/// its warm time per product at the largest count of products both were timed with; else its
+/// best time per product over every run (cold ones included).
 fn best(timings: &[Timing], product: Product, kernel: Kernel) -> Option<f64> {
-    timings
-        .iter()
-        .filter(|t| t.product == product && t.kernel == kernel)
-        .map(Timing::ms_per_product)
-        .min_by(f64::total_cmp)
+    let on = |k: Kernel| {
+        timings
+            .iter()
+            .filter(move |t| t.product == product && t.kernel == k)
+    };
+    let common_reps = on(kernel)
+        .filter(|t| !t.cold)
+        .map(|t| t.reps)
+        .filter(|&r| on(kernel.other()).any(|t| !t.cold && t.reps == r))
+        .max();
+    match common_reps {
+        Some(reps) => on(kernel)
+            .filter(|t| !t.cold && t.reps == reps)
+            .map(Timing::ms_per_product)
+            .min_by(f64::total_cmp),
+        None => on(kernel)
+            .map(Timing::ms_per_product)
+            .min_by(f64::total_cmp),
+    }
 }
 
-/// Per product, the kernel with the shorter best time. A product that was not timed with both
-/// (the budget ran out) takes the kernel that was faster over the products timed with both, or
-/// else the one with the better time per multiply-add; with nothing timed at all, ours.
+/// Per product, the kernel with the shorter time (see [`best`]). A product that was not timed
+/// with both (the budget ran out) takes the kernel that was faster over the products timed with
+/// both, or else the one with the better time per multiply-add; with nothing timed at all, ours.
 pub fn choose(products: &[Product], timings: &[Timing]) -> KernelTable {
     let mut totals = [0.0f64; 2];
     let mut per_product = Vec::new();

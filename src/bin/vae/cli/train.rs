@@ -107,17 +107,19 @@ fn train_on_gpu(run: TrainRun, kernel: KernelArg) -> Result<(), Error> {
                         "n": t.product.n,
                         "ms_per_product": t.ms_per_product(),
                         "reps": t.reps,
+                        "cold": t.cold,
                     })
                 })
                 .collect();
             if !run.quiet {
                 for t in &m.timings {
                     eprintln!(
-                        "{:?} {}x{}x{}: {:.3} ms per product ({} reps)",
+                        "{:?} {}x{}x{}{}: {:.3} ms per product ({} reps)",
                         t.kernel,
                         t.product.m,
                         t.product.k,
                         t.product.n,
+                        if t.cold { " cold" } else { "" },
                         t.ms_per_product(),
                         t.reps
                     );
