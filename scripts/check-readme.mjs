@@ -173,6 +173,15 @@ table('| CPU workers (ran) | training images/s | ÷ 1 worker | ÷ TF.js wasm (sa
   `${w.workers} (${w.running})`, n(w.imagesPerSecond), `${(w.imagesPerSecond / oneWorker).toFixed(2)}×`, `${(w.imagesPerSecond / tfWasm).toFixed(1)}×`,
 ]), 'bench/cpu-workers.json');
 
+// The train worker's own build: each variant's size and CPU-path speed (issue 21).
+const workerOpt = json('bench/worker-opt.json');
+const spread = (s) => `${n(s.median)} (${n(s.min)}–${n(s.max)})`;
+table('| train worker build | gzip | raw | training images/s, 1 worker | 2 workers | ms from Train to the first step, 1 worker |', workerOpt.variants.map((v) => [
+  `${v.variant}${v.id === workerOpt.chosen ? ' (**kept**)' : ''}`, kB(v.trainWorker.gzip), kB(v.trainWorker.raw),
+  spread(v.imagesPerSecond.workers1), spread(v.imagesPerSecond.workers2), spread(v.firstStepMs.workers1),
+]), 'bench/worker-opt.json');
+mentions('again. Cold, all three modules built in', [`${n(workerOpt.buildSeconds.coldAllBefore)} s`, `${n(workerOpt.buildSeconds.trainWorkerColdOpt2)} s`], 'bench/worker-opt.json');
+
 if (write) {
   writeFileSync(join(root, 'README.md'), readme);
   console.log('README tables rewritten from bench/');

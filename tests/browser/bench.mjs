@@ -1,6 +1,9 @@
 // Benchmark (not a test): the built site and its TensorFlow.js peer in headless Chromium, and
 // optionally native training, printed as one markdown table and written as JSON.
 //   node tests/browser/bench.mjs [--short] [--out FILE] [--vae target/release/vae] [--steps 300] [--samples 40]
+//     [--dist DIR] [--only cpu]
+// --only cpu: the CPU path's rows alone (the page, then 1, 2, … workers; no TF.js, no WebGPU), to
+// compare builds of one site quickly; --dist serves another build than dist/.
 // scripts/bench.sh builds everything and runs this; scripts/test.sh runs it with --short.
 //
 // Playground (dist/, from trunk build --release): time to first decoded image, slider-to-pixels
@@ -28,6 +31,9 @@ const arg = (name, fallback = null) => {
 const short = process.argv.includes('--short');
 const out = arg('--out');
 const vae = arg('--vae');
+const only = arg('--only');
+if (only !== null && only !== 'cpu') throw new Error(`--only ${only}: only --only cpu is known`);
+const dist = resolve(arg('--dist', join(root, 'dist')));
 const STEPS = Number(arg('--steps', short ? 10 : 300));
 const SAMPLES = Number(arg('--samples', short ? 3 : 40));
 const TRAIN_WINDOWS = short ? 1 : 5;
@@ -162,9 +168,9 @@ async function bytesUntil(page, bytes, ms) {
 }
 
 /** The step read-out at its next change from now, with the page time of that change. */
-async function nextStep(page) {
+async function nextStep(page, since = null) {
   const read = () => document.querySelector('[data-testid=metric-step]').textContent;
-  const from = await page.evaluate(read);
+  const from = since ?? await page.evaluate(read);
   const handle = await page.waitForFunction((s) => {
     const now = document.querySelector('[data-testid=metric-step]').textContent;
     return now !== s && [Number(now), performance.now()];
@@ -214,12 +220,15 @@ async function playground(browser, url, backend, { train = true, windows = TRAIN
 // ---- CPU path with N workers ----
 
 /** Training images/s on the CPU path with `workers` (the train worker and its gradient
- *  workers, `workers=` in the link), and how many the page says ran. */
+ *  workers, `workers=` in the link), how many the page says ran, and the ms from the click on
+ *  Train to the first step shown (starting the workers, fetching and compiling their module). */
 async function cpuWorkers(browser, url, workers) {
   const page = await browser.newPage();
   await page.goto(`${url}?workers=${workers}`);
   await page.locator('[data-testid=train]:not([disabled])').waitFor({ timeout: 60_000 });
+  const [step, clickedAt] = await page.evaluate(() => [document.querySelector('[data-testid=metric-step]').textContent, performance.now()]);
   await page.click('[data-testid=train]');
+  const [, firstStepAt] = await nextStep(page, step);
   await page.waitForTimeout(WARMUP_MS);
   const speeds = [];
   let [s0, t0] = await nextStep(page);
@@ -232,7 +241,7 @@ async function cpuWorkers(browser, url, workers) {
   const running = Number((await page.locator('[data-testid=metric-workers]').textContent()).trim());
   await page.click('[data-testid=train]');
   await page.close();
-  return { workers, running, imagesPerSecond: quantile(speeds, 0.5), windows: speeds };
+  return { workers, running, imagesPerSecond: quantile(speeds, 0.5), windows: speeds, firstStepMs: firstStepAt - clickedAt };
 }
 
 // ---- TF.js peer ----
@@ -268,10 +277,10 @@ async function tfjsSpeed(browser, url, backend, opts) {
 // ---- run ----
 
 const nm = join(root, 'tools/node_modules/@tensorflow');
-if (!existsSync(join(root, 'dist/index.html'))) throw new Error('no dist/: run trunk build --release first');
+if (!existsSync(join(dist, 'index.html'))) throw new Error(`no ${dist}/index.html: run trunk build --release first`);
 if (!existsSync(join(nm, 'tfjs/dist/tf.min.js'))) throw new Error('no TF.js in tools/node_modules: run scripts/setup.sh');
 const server = await serveMounts({
-  '/': join(root, 'dist'),
+  '/': dist,
   '/tfjs/': join(root, 'bench/tfjs'),
   '/tfjs/lib/tfjs/': join(nm, 'tfjs/dist'),
   '/tfjs/lib/wasm/': join(nm, 'tfjs-backend-wasm/dist'),
@@ -282,13 +291,13 @@ const speedOpts = { warmupMs: WARMUP_MS, windows: TRAIN_WINDOWS, windowMs: WINDO
 // The machine may be shared: its 1-minute load at the start and end says whether it was busy.
 const results = { date: new Date().toISOString(), short, qualitySteps: STEPS, machine: { loadStart: loadavg()[0] }, native: null, playground: [], cpuWorkers: [], tfjs: [] };
 try {
-  if (vae) {
+  if (vae && !only) {
     log('native');
     results.native = await native();
   }
   // One browser without WebGPU (the CPU path a plain Chromium takes here), one with
   // --enable-unsafe-webgpu (a software SwiftShader adapter on this machine).
-  for (const webgpu of [false, true]) {
+  for (const webgpu of only ? [false] : [false, true]) {
     const browser = await launch({ webgpu });
     try {
       results.machine.chromium = browser.version();
@@ -302,7 +311,7 @@ try {
         log(`playground, CPU, ${w} workers`);
         results.cpuWorkers.push(await cpuWorkers(browser, server.url, w));
       }
-      const backends = webgpu ? ['webgpu'] : ['wasm', 'webgl'];
+      const backends = only ? [] : webgpu ? ['webgpu'] : ['wasm', 'webgl'];
       for (const b of backends) {
         // A software WebGPU step takes seconds: one step a chunk, fewer windows.
         const opts = b === 'webgpu' ? { ...speedOpts, chunk: 1, warmupMs: 1, windows: short ? 1 : 3 } : speedOpts;
@@ -328,6 +337,15 @@ Object.assign(results.machine, {
 });
 
 // ---- table ----
+
+if (only) {
+  console.log(`\n${dist}: ${results.machine.cpu}, ${results.machine.cores} cores (load ${results.machine.loadStart.toFixed(1)} → ${results.machine.loadEnd.toFixed(1)}); Chromium ${results.machine.chromium}\n`);
+  console.log('| CPU path | training images/s | first step after Train, ms |\n| --- | --- | --- |');
+  console.log(`| the page's own row | ${n(results.playground[0].imagesPerSecond)} | |`);
+  for (const r of results.cpuWorkers) console.log(`| ${r.workers} worker(s), ${r.running} ran | ${n(r.imagesPerSecond)} | ${n(r.firstStepMs)} |`);
+  if (out) await writeFile(out, JSON.stringify(results, null, 2));
+  process.exit(0);
+}
 
 const rows = tableRows(results);
 const tf = Object.fromEntries(results.tfjs.map((r) => [r.backend, r]));
