@@ -148,14 +148,15 @@ for (const t of choice.timings) {
   const key = `${t.product.m}×${t.product.k}×${t.product.n}`;
   if (!timed.includes(key)) timed.push(key);
 }
-const best = (key, kernel) => {
-  const ms = choice.timings.filter((t) => `${t.product.m}×${t.product.k}×${t.product.n}` === key && t.kernel === kernel).map((t) => t.ms / t.reps);
+const on = (key, kernel, cold) => choice.timings.filter((t) => `${t.product.m}×${t.product.k}×${t.product.n}` === key && t.kernel === kernel && Boolean(t.cold) === cold);
+const best = (key, kernel, cold) => {
+  const ms = on(key, kernel, cold).map((t) => t.ms / t.reps);
   return ms.length ? `${n(Math.min(...ms), 1)} ms` : 'not timed';
 };
-table('| WebGPU adapter | kernel chosen | what it timed (best ms per product) |', [[
+table('| WebGPU adapter | kernel chosen | what it timed (ms per product): cold runs; warm runs |', [[
   choice.backend.replace(/^WebGPU \((.*)\)$/, '$1'),
   choice.kernel.replace(/^Matmul kernel: (.*) \(measured in (\d+) ms.*$/, (_, k, ms) => `${k} (the measurement took ${n(Number(ms))} ms)`),
-  timed.map((k) => `${k}: ours ${best(k, 'Ours')}, Burn's ${best(k, 'Burn')}`).join('; '),
+  timed.map((k) => `${k}: cold ours ${best(k, 'Ours', true)}, Burn's ${best(k, 'Burn', true)}; warm ours ${best(k, 'Ours', false)}, Burn's ${best(k, 'Burn', false)}`).join('; '),
 ]], 'bench/kernel-choice.json');
 const quality = json('bench/time-to-quality.json');
 table('| time to test −ELBO ≤ target (seed 0, first 10k images, first 500 test images) | vae-playground (CPU path) | TF.js (wasm) |', quality.targets.map((target) => {
