@@ -46,7 +46,7 @@ export function kernelSentence(result) {
     const reps = Math.max(...warmReps);
     const warm = on.filter((t) => !t.cold && t.reps === reps)
       .map((t) => `${name(t.kernel)} ${n(t.ms_per_product * 1000, 1)} µs`);
-    const warmText = warmReps.length ? `; warm, ${reps} products a run: ${warm.join(', ')} per product` : '';
+    const warmText = warmReps.length ? `; warm, ${reps} ${reps === 1 ? "product" : "products"} a run: ${warm.join(', ')} per product` : '';
     return `${shape}: cold ${cold.join(', ')}${warmText}`;
   });
   return `The measurement took ${n(auto.kernels.measured_ms, 0)} ms and chose ${auto.kernels.chosen} (${parts.join('. ')}).`;
