@@ -57,6 +57,15 @@ table(TABLE_HEADER, tableRows(json('bench/results.json')), 'bench/results.json')
   }
 }
 
+// Threads sharing each batch, natively, at two batch sizes.
+{
+  const { runs } = json('bench/cpu-scaling-h200.json');
+  const at = (batch, workers) => runs.find((r) => r.batch === batch && r.workers === workers).images_per_second;
+  const cell = (batch, w) => `${n(at(batch, w), 0)}${w === 1 ? '' : ` (${(at(batch, w) / at(batch, 1)).toFixed(2)}×)`}`;
+  table('| threads (`--workers N`), 16 cores | batch 128, images/s | batch 1024, images/s |',
+    [1, 2, 4, 8].map((w) => [String(w), cell(128, w), cell(1024, w)]), 'bench/cpu-scaling-h200.json');
+}
+
 // The wasm modules.
 const sizes = json('bench/wasm-sizes.json');
 const kB = (b) => `${n(b / 1000, 1)} kB`;
