@@ -1,9 +1,10 @@
 // Benchmark (not a test): the built site and its TensorFlow.js peer in headless Chromium, and
 // optionally native training, printed as one markdown table and written as JSON.
 //   node tests/browser/bench.mjs [--short] [--out FILE] [--vae target/release/vae] [--steps 300] [--samples 40]
-//     [--dist DIR] [--only cpu]
+//     [--dist DIR] [--only cpu] [--batch 128]
 // --only cpu: the CPU path's rows alone (the page, then 1, 2, … workers; no TF.js, no WebGPU), to
-// compare builds of one site quickly; --dist serves another build than dist/.
+// compare builds of one site quickly; --dist serves another build than dist/; --batch sets the
+// batch of the CPU-workers rows (`batch=` in their link).
 // scripts/bench.sh builds everything and runs this; scripts/test.sh runs it with --short.
 //
 // Playground (dist/, from trunk build --release): time to first decoded image, slider-to-pixels
@@ -43,6 +44,8 @@ const WARMUP_MS = short ? 500 : 4000;
 // one of 16 images, so a step averages 10000 / 79 images.
 const STEPS_PER_EPOCH = Math.ceil(10000 / 128);
 const IMAGES_PER_STEP = 10000 / STEPS_PER_EPOCH;
+const WORKERS_BATCH = Number(arg('--batch', 128));
+const WORKERS_IMAGES_PER_STEP = 10000 / Math.ceil(10000 / WORKERS_BATCH);
 
 const started = Date.now();
 const log = (what) => console.error(`[bench ${((Date.now() - started) / 1000).toFixed(0)} s] ${what}`);
@@ -224,7 +227,7 @@ async function playground(browser, url, backend, { train = true, windows = TRAIN
  *  Train to the first step shown (starting the workers, fetching and compiling their module). */
 async function cpuWorkers(browser, url, workers) {
   const page = await browser.newPage();
-  await page.goto(`${url}?workers=${workers}`);
+  await page.goto(`${url}?workers=${workers}&batch=${WORKERS_BATCH}`);
   await page.locator('[data-testid=train]:not([disabled])').waitFor({ timeout: 60_000 });
   const [step, clickedAt] = await page.evaluate(() => [document.querySelector('[data-testid=metric-step]').textContent, performance.now()]);
   await page.click('[data-testid=train]');
@@ -235,13 +238,13 @@ async function cpuWorkers(browser, url, workers) {
   for (let w = 0; w < TRAIN_WINDOWS; w++) {
     await page.waitForTimeout(WINDOW_MS);
     const [s1, t1] = await nextStep(page);
-    speeds.push(((s1 - s0) * IMAGES_PER_STEP) / ((t1 - t0) / 1000));
+    speeds.push(((s1 - s0) * WORKERS_IMAGES_PER_STEP) / ((t1 - t0) / 1000));
     [s0, t0] = [s1, t1];
   }
   const running = Number((await page.locator('[data-testid=metric-workers]').textContent()).trim());
   await page.click('[data-testid=train]');
   await page.close();
-  return { workers, running, imagesPerSecond: quantile(speeds, 0.5), windows: speeds, firstStepMs: firstStepAt - clickedAt };
+  return { workers, batch: WORKERS_BATCH, running, imagesPerSecond: quantile(speeds, 0.5), windows: speeds, firstStepMs: firstStepAt - clickedAt };
 }
 
 // ---- TF.js peer ----
