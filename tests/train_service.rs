@@ -5,10 +5,16 @@
 
 mod common;
 
+use std::cell::Cell;
+use std::rc::Rc;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use futures::future::LocalBoxFuture;
 use pollster::block_on;
+use vae_playground::analysis::data_parallel::{
+    GradientHelpers, InlineHelpers, ShareError, ShareGradient, ShareJob, AUTO_SHARE_MIN_BATCH,
+};
 use vae_playground::analysis::train::{HistoryRow, Progress, TrainSettings};
 use vae_playground::data::{Dataset, Digits, Split};
 use vae_playground::services::session::{AnyVae, Device};
@@ -880,4 +886,63 @@ fn rows_logged_within_one_chunk_carry_their_own_counts() {
             .all(|(e, x)| (e - x).abs() < 1e-9),
         "{epochs:?}"
     );
+}
+
+/// Helpers that compute on this thread and count the jobs posted to them.
+struct CountingHelpers {
+    inner: InlineHelpers,
+    posted: Rc<Cell<usize>>,
+}
+
+impl GradientHelpers for CountingHelpers {
+    fn count(&self) -> usize {
+        self.inner.count()
+    }
+    fn post(&mut self, weights: &[f32], jobs: &[ShareJob]) {
+        self.posted.set(self.posted.get() + jobs.len());
+        self.inner.post(weights, jobs);
+    }
+    fn collect(&mut self) -> LocalBoxFuture<'_, Vec<Result<ShareGradient, ShareError>>> {
+        self.inner.collect()
+    }
+}
+
+#[test]
+fn auto_workers_share_only_big_batches_and_a_named_count_shares_every_batch() {
+    let small_batch = settings().batch_size;
+    for (auto, batch, shared) in [
+        (true, small_batch, false),
+        (true, AUTO_SHARE_MIN_BATCH, true),
+        (false, small_batch, true),
+    ] {
+        let mut service = service_with_data();
+        let posted = Rc::new(Cell::new(0));
+        let helpers = CountingHelpers {
+            inner: InlineHelpers::new(1),
+            posted: posted.clone(),
+        };
+        service.set_helpers(Box::new(helpers), auto);
+        let start = TrainCommand::Start {
+            generation: 1,
+            device: Device::Cpu,
+            fresh: Some(small()),
+            progress: Progress::default(),
+            settings: TrainSettings {
+                batch_size: batch,
+                ..settings()
+            },
+        };
+        expect_started(send(&mut service, start, None), 1);
+        send(&mut service, TrainCommand::Step { steps: 2 }, None);
+        let events = drain(&mut service);
+        let workers = events.last().expect("a chunk").0.workers;
+        let case = format!("auto {auto}, batch {batch}");
+        assert_eq!(
+            posted.get() > 0,
+            shared,
+            "{case}: jobs posted {}",
+            posted.get()
+        );
+        assert_eq!(workers, if shared { 2 } else { 1 }, "{case}");
+    }
 }

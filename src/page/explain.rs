@@ -87,7 +87,7 @@ pub const EXPLANATIONS: &[Explanation] = &[
     e("stop-rule", C, "Pause by itself after some epochs, steps, or once the test −ELBO reaches a target.", "So runs can be compared at equal training."),
     e("stop-value", C, "The number the stop rule waits for.", "Epochs, steps, or a test −ELBO in nats."),
     e("metric-workers", R, "How many workers computed the latest chunk of training.", "On the CPU each computes the gradient of its share of every batch; the shares are summed, then one Adam step is taken."),
-    e("workers", C, "How many workers train on the CPU path: auto (the cores less one) or 1 to 8.", "Data parallelism: the batch is cut into shares; the result is the same up to rounding, only the speed changes."),
+    e("workers", C, "How many workers train on the CPU path: auto (the cores less one, for batches of 1,024; below that one worker is faster) or 1 to 8.", "Data parallelism: the batch is cut into shares; the result is the same up to rounding, only the speed changes."),
     e("kernel", R, "Which matrix-product kernel runs the dense layers on WebGPU, and how it was chosen.", "Both are timed on this adapter's products the first time; the faster is kept and remembered."),
     e("kernel-select", C, "Choose the WebGPU matrix-product kernel: measured (auto), ours, or Burn's.", "Either gives the same numbers up to rounding; only the speed differs."),
     e("metric-step", R, "Training steps taken so far in this run.", "One step = one batch = one gradient update."),

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::analysis::data_parallel::{GradientHelpers, NoHelpers};
+use crate::analysis::data_parallel::{GradientHelpers, NoHelpers, AUTO_SHARE_MIN_BATCH};
 use crate::analysis::slow_step::SlowStep;
 use crate::analysis::train::{ChunkReport, Clock, HistoryRow, Progress, TrainError, TrainSettings};
 use crate::data::{dataset_file, Dataset, Digits, Split};
@@ -236,6 +236,9 @@ pub struct TrainService {
     kernel_products: Vec<Product>,
     /// Where shares of a CPU trainer's batches are computed besides here.
     helpers: Box<dyn GradientHelpers>,
+    /// The helpers' count was `auto`'s: they share only batches of [`AUTO_SHARE_MIN_BATCH`]
+    /// or more.
+    helpers_auto: bool,
 }
 
 impl TrainService {
@@ -265,18 +268,28 @@ impl TrainService {
             measure_due: false,
             kernel_products: Vec::new(),
             helpers: Box::new(NoHelpers),
+            helpers_auto: false,
         }
     }
 
-    /// Share CPU trainers' batches with `helpers` from the next chunk on.
-    pub fn set_helpers(&mut self, helpers: Box<dyn GradientHelpers>) {
+    /// Share CPU trainers' batches with `helpers` from the next chunk on; `auto`: the count
+    /// was not the user's, so only batches of [`AUTO_SHARE_MIN_BATCH`] or more are shared.
+    pub fn set_helpers(&mut self, helpers: Box<dyn GradientHelpers>, auto: bool) {
         self.helpers = helpers;
+        self.helpers_auto = auto;
+    }
+
+    /// Whether the current trainer's batches go to the helpers.
+    fn sharing(&self) -> bool {
+        let batch = self.session.as_ref().map(|s| s.settings().batch_size);
+        !self.helpers_auto || batch.is_some_and(|b| b >= AUTO_SHARE_MIN_BATCH)
     }
 
     /// Workers computing the gradients of the current trainer.
     fn workers(&self) -> usize {
         match self.device {
-            Device::Cpu => 1 + self.helpers.count(),
+            Device::Cpu if self.sharing() => 1 + self.helpers.count(),
+            Device::Cpu => 1,
             Device::WebGpu => 1,
         }
     }
@@ -549,8 +562,13 @@ impl TrainService {
         } else {
             self.steps_left
         };
+        let mut alone = NoHelpers;
+        let helpers: &mut dyn GradientHelpers = match self.sharing() {
+            true => self.helpers.as_mut(),
+            false => &mut alone,
+        };
         let session = self.session.as_mut()?;
-        let result = session.train_steps_with(n, self.helpers.as_mut()).await;
+        let result = session.train_steps_with(n, helpers).await;
         self.steps_left = self.steps_left.saturating_sub(n);
         let failure = match result {
             Ok(report) => {

@@ -94,10 +94,10 @@ async fn run(mut messages: mpsc::UnboundedReceiver<JsValue>) {
             }
             TrainCommand::Workers { count } => {
                 // The old gradient workers end before the new ones start.
-                service.set_helpers(Box::new(NoHelpers));
+                service.set_helpers(Box::new(NoHelpers), false);
                 let pool =
                     GradientPool::start(count, Rc::new(|e: TrainEvent| post(e.into()))).await;
-                service.set_helpers(Box::new(pool));
+                service.set_helpers(Box::new(pool), count.is_none());
             }
             command => {
                 let device = match &command {

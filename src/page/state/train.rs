@@ -262,7 +262,7 @@ impl PageState {
             Report::MeasuringKernels(budget_ms) => {
                 self.kernels.measuring();
                 self.status = format!(
-                    "Measuring which matmul kernel is faster on this adapter (each kernel's first run, then up to {budget_ms:.0} ms)…"
+                    "Measuring which matmul kernel is faster on this adapter (both kernels on the first product, then up to {budget_ms:.0} ms more)…"
                 );
             }
             Report::Kernels(report) => {
