@@ -21,7 +21,7 @@ import { writeFile, readFile, mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { serveMounts, launch } from './harness.mjs';
+import { serveSiteAndPeer, launch } from './harness.mjs';
 import { TABLE_HEADER, tableRows, n } from './bench-table.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -279,16 +279,7 @@ async function tfjsSpeed(browser, url, backend, opts) {
 
 // ---- run ----
 
-const nm = join(root, 'tools/node_modules/@tensorflow');
-if (!existsSync(join(dist, 'index.html'))) throw new Error(`no ${dist}/index.html: run trunk build --release first`);
-if (!existsSync(join(nm, 'tfjs/dist/tf.min.js'))) throw new Error('no TF.js in tools/node_modules: run scripts/setup.sh');
-const server = await serveMounts({
-  '/': dist,
-  '/tfjs/': join(root, 'bench/tfjs'),
-  '/tfjs/lib/tfjs/': join(nm, 'tfjs/dist'),
-  '/tfjs/lib/wasm/': join(nm, 'tfjs-backend-wasm/dist'),
-  '/tfjs/lib/webgpu/': join(nm, 'tfjs-backend-webgpu/dist'),
-});
+const server = await serveSiteAndPeer(['wasm', 'webgpu'], dist);
 const tfjsUrl = `${server.origin}/tfjs/`;
 const speedOpts = { warmupMs: WARMUP_MS, windows: TRAIN_WINDOWS, windowMs: WINDOW_MS };
 // The machine may be shared: its 1-minute load at the start and end says whether it was busy.

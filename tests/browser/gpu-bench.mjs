@@ -7,12 +7,8 @@
 // fallback (software) one ends the run with exit status 3 unless --allow-software.
 // Needs dist/ (trunk build --release).
 import { writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
-import { join, resolve, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { serveMounts, launch, openPlayground, text } from './harness.mjs';
+import { serveSiteAndPeer, launch, openPlayground, text } from './harness.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const flag = (name) => process.argv.includes(name);
 const arg = (name) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : undefined; };
 const WINDOW_MS = Number(arg('--window-ms') ?? 5000);
@@ -21,14 +17,7 @@ const log = (what) => console.error(`[gpu-bench ${new Date().toISOString().slice
 // As bench.mjs: 10k images in batches of 128 is 79 steps an epoch.
 const IMAGES_PER_STEP = 10000 / Math.ceil(10000 / 128);
 
-const nm = join(root, 'tools/node_modules/@tensorflow');
-if (!existsSync(join(root, 'dist/index.html'))) throw new Error('no dist/: run trunk build --release first');
-const server = await serveMounts({
-  '/': join(root, 'dist'),
-  '/tfjs/': join(root, 'bench/tfjs'),
-  '/tfjs/lib/tfjs/': join(nm, 'tfjs/dist'),
-  '/tfjs/lib/webgpu/': join(nm, 'tfjs-backend-webgpu/dist'),
-});
+const server = await serveSiteAndPeer(['webgpu']);
 const browser = await launch({ webgpu: flag('--hardware') ? 'hardware' : true });
 const out = { how: `node tests/browser/gpu-bench.mjs ${process.argv.slice(2).join(' ')}`.trim(), date: new Date().toISOString(), chromium: browser.version(), rows: [] };
 

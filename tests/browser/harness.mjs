@@ -1,5 +1,6 @@
 // Shared by the browser tests and the benchmark: serve dist/ on 127.0.0.1 and launch Debian's headless Chromium.
 import { createServer } from 'node:http';
+import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join, extname, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +19,21 @@ const TYPES = {
 /** Serve `dir` under `prefix` on an ephemeral loopback port. Records every request path. */
 export function serve(dir = join(root, 'dist'), prefix = '/') {
   return serveMounts({ [prefix]: dir }, prefix);
+}
+
+/** Serve a build of the site (`dist`, default dist/) with the TF.js peer page (bench/tfjs/) beside
+ *  it under /tfjs/, with TF.js and the named backends (`wasm`, `webgpu`) from tools/. */
+export function serveSiteAndPeer(backends, dist = join(root, 'dist')) {
+  const nm = join(root, 'tools/node_modules/@tensorflow');
+  if (!existsSync(join(dist, 'index.html'))) throw new Error(`no ${dist}/index.html: run trunk build --release first`);
+  if (!existsSync(join(nm, 'tfjs/dist/tf.min.js'))) throw new Error('no TF.js in tools/node_modules: run scripts/setup.sh');
+  const mounts = {
+    '/': dist,
+    '/tfjs/': join(root, 'bench/tfjs'),
+    '/tfjs/lib/tfjs/': join(nm, 'tfjs/dist'),
+  };
+  for (const b of backends) mounts[`/tfjs/lib/${b}/`] = join(nm, `tfjs-backend-${b}/dist`);
+  return serveMounts(mounts);
 }
 
 /** Serve several folders, each under its URL prefix (the longest matching prefix wins). */

@@ -9,26 +9,15 @@
 // and runs past the target by up to one read-out period. TF.js: training time alone, with the
 // test -ELBO checked every 20 steps (the checks not counted).
 import { writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
-import { join, resolve, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { serveMounts, launch, openPlayground, text } from './harness.mjs';
+import { serveSiteAndPeer, launch, openPlayground, text } from './harness.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const arg = (name) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : undefined; };
 const TARGETS = [170, 160];
 const MAX_SECONDS = Number(arg('--max-seconds') ?? 900);
 const log = (what) => console.error(`[quality ${new Date().toISOString().slice(11, 19)}] ${what}`);
 
-const nm = join(root, 'tools/node_modules/@tensorflow');
-if (!existsSync(join(root, 'dist/index.html'))) throw new Error('no dist/: run trunk build --release first');
-const server = await serveMounts({
-  '/': join(root, 'dist'),
-  '/tfjs/': join(root, 'bench/tfjs'),
-  '/tfjs/lib/tfjs/': join(nm, 'tfjs/dist'),
-  '/tfjs/lib/wasm/': join(nm, 'tfjs-backend-wasm/dist'),
-});
+const server = await serveSiteAndPeer(['wasm']);
 const browser = await launch();
 const out = {
   how: 'node tests/browser/quality-bench.mjs (headless Chromium, CPU path, release build; see the script for what each time includes)',
