@@ -11,16 +11,16 @@
 
 use std::ops::Range;
 
-use burn::module::Param;
+use burn::module::{Module, Param};
 use burn::optim::GradientsParams;
 use burn::tensor::backend::Backend;
-use burn::tensor::{Tensor, TensorData};
+use burn::tensor::{Tensor, TensorData, TensorPrimitive};
 use futures::future::LocalBoxFuture;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::vae::backend::{read_f32, ReadbackError};
-use crate::vae::dense::TrainBackend;
+use crate::vae::dense::{TrainBackend, VaeBackend};
 use crate::vae::elbo::{kl_standard_normal, Likelihood};
 use crate::vae::model::{linear_from_data, Vae, VaeConfig};
 use crate::vae::weights::tensor_layout;
@@ -178,25 +178,32 @@ fn layers<B: Backend>(model: &Vae<B>) -> [&burn::nn::Linear<B>; 5] {
 }
 
 /// The model's weights, flat, in weights-file order.
-pub async fn flat_weights<B: Backend>(model: &Vae<B>) -> Result<Vec<f32>, ReadbackError> {
-    let mut out = Vec::new();
+pub async fn flat_weights<B: VaeBackend>(model: &Vae<B>) -> Result<Vec<f32>, ReadbackError> {
+    let mut out = Vec::with_capacity(model.num_params());
     for layer in layers(model) {
-        out.extend(read_unshared(layer.weight.val()).await?);
+        append_values(&mut out, layer.weight.val()).await?;
         if let Some(bias) = &layer.bias {
-            out.extend(read_unshared(bias.val()).await?);
+            append_values(&mut out, bias.val()).await?;
         }
     }
     Ok(out)
 }
 
-/// [`read_f32`] of a fresh copy of `t`. Burn's CPU backend reads a tensor that is still shared
-/// (a parameter, a kept gradient) element by element through a dynamic-rank iterator: about
-/// 25 ms for the 3.2 MB of the reference model's weights, measured natively, more than a whole
-/// training step. A copy (`× 1`, exact) is read as one block.
-async fn read_unshared<B: Backend, const D: usize>(
+/// `t`'s values appended to `out`: straight from host memory on the CPU, else read back from
+/// a fresh copy. (Burn's CPU backend reads a tensor that is still shared, a parameter or a kept
+/// gradient, element by element through a dynamic-rank iterator: about 25 ms for the 3.2 MB of
+/// the reference model's weights, measured natively, more than a whole training step; a copy,
+/// `× 1`, exact, is read as one block.)
+async fn append_values<B: VaeBackend, const D: usize>(
+    out: &mut Vec<f32>,
     t: Tensor<B, D>,
-) -> Result<Vec<f32>, ReadbackError> {
-    read_f32(t.mul_scalar(1.0)).await
+) -> Result<(), ReadbackError> {
+    let t = t.into_primitive().tensor();
+    if !B::append_host_values(out, &t) {
+        let t = Tensor::<B, D>::from_primitive(TensorPrimitive::Float(t));
+        out.extend(read_f32(t.mul_scalar(1.0)).await?);
+    }
+    Ok(())
 }
 
 /// A model of `config` with the flat weights `flat` (weights-file order).
@@ -247,9 +254,9 @@ pub async fn share_gradient<B: TrainBackend>(
     let grads = GradientsParams::from_grads(loss.backward(), model);
     let mut gradient = Vec::with_capacity(parameter_count(&spec.config));
     for layer in layers(model) {
-        gradient.extend(param_gradient(&grads, &layer.weight).await?);
+        append_gradient(&mut gradient, &grads, &layer.weight).await?;
         if let Some(bias) = &layer.bias {
-            gradient.extend(param_gradient(&grads, bias).await?);
+            append_gradient(&mut gradient, &grads, bias).await?;
         }
     }
     let terms = read_f32(Tensor::cat(vec![kl.inner(), recon.inner()], 0)).await?;
@@ -260,14 +267,19 @@ pub async fn share_gradient<B: TrainBackend>(
     })
 }
 
-/// The gradient of `param` (zeros if it had none: a parameter the loss does not reach).
-async fn param_gradient<B: TrainBackend, const D: usize>(
+/// The gradient of `param` appended to `out` (zeros if it had none: a parameter the loss does
+/// not reach).
+async fn append_gradient<B: TrainBackend, const D: usize>(
+    out: &mut Vec<f32>,
     grads: &GradientsParams,
     param: &Param<Tensor<B, D>>,
-) -> Result<Vec<f32>, ReadbackError> {
+) -> Result<(), ReadbackError> {
     match grads.get::<B::InnerBackend, D>(param.id) {
-        Some(g) => read_unshared(g).await,
-        None => Ok(vec![0.0; param.shape().num_elements()]),
+        Some(g) => append_values(out, g).await,
+        None => {
+            out.resize(out.len() + param.shape().num_elements(), 0.0);
+            Ok(())
+        }
     }
 }
 

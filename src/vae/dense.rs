@@ -11,17 +11,37 @@ use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::autodiff::NodeId;
 use burn::backend::Autodiff;
 use burn::nn::Linear;
+use burn::optim::{AdamState, LearningRate};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::ops::FloatTensor;
 use burn::tensor::{Tensor, TensorPrimitive};
 
-use crate::vae::backend::Cpu;
+use crate::vae::optim::{tensor_adam_step, FlushingAdam};
 
-/// A backend the VAE runs on: Burn's, plus the matrix product of its dense layers.
+/// A backend the VAE runs on: Burn's, plus the two operations a backend may do its own way:
+/// the matrix product of the dense layers and the optimiser's step.
 pub trait VaeBackend: Backend {
     /// `lhs · rhs` for 2-D float tensors. Burn's matmul unless a backend has a better one.
     fn dense_matmul(lhs: FloatTensor<Self>, rhs: FloatTensor<Self>) -> FloatTensor<Self> {
         Self::float_matmul(lhs, rhs)
+    }
+
+    /// One step of `adam` on one parameter. Burn's tensor operations unless a backend fuses
+    /// them (the CPU's, `cpu_kernels`).
+    fn adam_step<const D: usize>(
+        adam: &FlushingAdam,
+        lr: LearningRate,
+        param: Tensor<Self, D>,
+        grad: Tensor<Self, D>,
+        state: Option<AdamState<Self, D>>,
+    ) -> (Tensor<Self, D>, Option<AdamState<Self, D>>) {
+        tensor_adam_step(adam, lr, param, grad, state)
+    }
+
+    /// `t`'s values appended to `out` at once, where the backend keeps them in host memory
+    /// (`true`); `false` where they must be read back (`backend::read_f32`).
+    fn append_host_values(_out: &mut Vec<f32>, _t: &FloatTensor<Self>) -> bool {
+        false
     }
 }
 
@@ -35,11 +55,13 @@ where
 {
 }
 
-impl VaeBackend for Cpu {}
-
 /// Autodiff over the inner backend's product: both gradients are products again, so they use
 /// the inner backend's kernel too.
 impl<B: VaeBackend, C: CheckpointStrategy> VaeBackend for Autodiff<B, C> {
+    fn append_host_values(out: &mut Vec<f32>, t: &FloatTensor<Self>) -> bool {
+        B::append_host_values(out, &t.primitive)
+    }
+
     fn dense_matmul(lhs: FloatTensor<Self>, rhs: FloatTensor<Self>) -> FloatTensor<Self> {
         #[derive(Debug)]
         struct DenseMatmul;

@@ -2,6 +2,7 @@
 //! on (with our own matmul for WebGPU), its seeded randomness and its weights file.
 
 pub mod backend;
+pub mod cpu_kernels;
 pub mod dense;
 pub mod elbo;
 pub mod gpu_limits;

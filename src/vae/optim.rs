@@ -14,9 +14,10 @@
 
 use burn::optim::adaptor::OptimizerAdaptor;
 use burn::optim::{Adam, AdamConfig, AdamState, LearningRate, SimpleOptimizer};
-use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
 
+use crate::vae::dense::{TrainBackend, VaeBackend};
 use crate::vae::model::Vae;
 
 /// Moments below this magnitude are set to zero. A first moment at this size needs about 175
@@ -33,21 +34,53 @@ pub const TINY_GRADIENT: f32 = 1e-15;
 pub const FLUSH_EVERY: usize = 64;
 
 /// Burn's Adam, whose moments are flushed to zero below [`TINY_MOMENT`] every
-/// [`FLUSH_EVERY`] steps.
+/// [`FLUSH_EVERY`] steps. Each backend takes the step its own way ([`VaeBackend::adam_step`]):
+/// Burn's tensor operations ([`tensor_adam_step`]), or on the CPU one fused pass.
 #[derive(Clone)]
 pub struct FlushingAdam {
+    settings: AdamSettings,
     adam: Adam,
 }
 
-impl FlushingAdam {
-    pub fn new(config: &AdamConfig) -> Self {
-        Self {
-            adam: config.build(),
-        }
+/// Adam's constants.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AdamSettings {
+    pub beta_1: f32,
+    pub beta_2: f32,
+    pub epsilon: f32,
+}
+
+impl AdamSettings {
+    /// PyTorch's defaults (Burn's epsilon is 1e-5), so the reference comparison is like for like.
+    pub const PYTORCH: Self = Self {
+        beta_1: 0.9,
+        beta_2: 0.999,
+        epsilon: 1e-8,
+    };
+
+    /// Burn's Adam with these constants.
+    pub fn burn_config(&self) -> AdamConfig {
+        AdamConfig::new()
+            .with_beta_1(self.beta_1)
+            .with_beta_2(self.beta_2)
+            .with_epsilon(self.epsilon)
     }
 }
 
-impl<B: Backend> SimpleOptimizer<B> for FlushingAdam {
+impl FlushingAdam {
+    pub fn new(settings: AdamSettings) -> Self {
+        Self {
+            settings,
+            adam: settings.burn_config().build(),
+        }
+    }
+
+    pub fn settings(&self) -> &AdamSettings {
+        &self.settings
+    }
+}
+
+impl<B: VaeBackend> SimpleOptimizer<B> for FlushingAdam {
     type State<const D: usize> = AdamState<B, D>;
 
     fn step<const D: usize>(
@@ -57,22 +90,34 @@ impl<B: Backend> SimpleOptimizer<B> for FlushingAdam {
         grad: Tensor<B, D>,
         state: Option<Self::State<D>>,
     ) -> (Tensor<B, D>, Option<Self::State<D>>) {
-        // Squaring a gradient below TINY_GRADIENT would make a subnormal second moment.
-        let grad = flush_below(grad, TINY_GRADIENT);
-        let (tensor, state) = self.adam.step(lr, tensor, grad, state);
-        let state = state.map(|mut s| {
-            if s.momentum.time % FLUSH_EVERY == 0 {
-                s.momentum.moment_1 = flush_below(s.momentum.moment_1, TINY_MOMENT);
-                s.momentum.moment_2 = flush_below(s.momentum.moment_2, TINY_MOMENT);
-            }
-            s
-        });
-        (tensor, state)
+        B::adam_step(self, lr, tensor, grad, state)
     }
 
     fn to_device<const D: usize>(state: Self::State<D>, device: &B::Device) -> Self::State<D> {
         <Adam as SimpleOptimizer<B>>::to_device(state, device)
     }
+}
+
+/// A step of [`FlushingAdam`] in Burn's tensor operations: the gradient flushed, Burn's Adam,
+/// the moments flushed on every [`FLUSH_EVERY`]th step.
+pub fn tensor_adam_step<B: Backend, const D: usize>(
+    adam: &FlushingAdam,
+    lr: LearningRate,
+    tensor: Tensor<B, D>,
+    grad: Tensor<B, D>,
+    state: Option<AdamState<B, D>>,
+) -> (Tensor<B, D>, Option<AdamState<B, D>>) {
+    // Squaring a gradient below TINY_GRADIENT would make a subnormal second moment.
+    let grad = flush_below(grad, TINY_GRADIENT);
+    let (tensor, state) = adam.adam.step(lr, tensor, grad, state);
+    let state = state.map(|mut s| {
+        if s.momentum.time % FLUSH_EVERY == 0 {
+            s.momentum.moment_1 = flush_below(s.momentum.moment_1, TINY_MOMENT);
+            s.momentum.moment_2 = flush_below(s.momentum.moment_2, TINY_MOMENT);
+        }
+        s
+    });
+    (tensor, state)
 }
 
 /// `t` with every element of magnitude below `limit` set to 0.
@@ -84,9 +129,9 @@ pub fn flush_below<B: Backend, const D: usize>(t: Tensor<B, D>, limit: f32) -> T
 /// The optimiser every trainer uses.
 pub type VaeOptimizer<B> = OptimizerAdaptor<FlushingAdam, Vae<B>, B>;
 
-/// Adam with PyTorch's epsilon (so the reference comparison is like for like), flushing.
-pub fn adam<B: AutodiffBackend>() -> VaeOptimizer<B> {
-    OptimizerAdaptor::from(FlushingAdam::new(&AdamConfig::new().with_epsilon(1e-8)))
+/// Adam with PyTorch's constants, flushing.
+pub fn adam<B: TrainBackend>() -> VaeOptimizer<B> {
+    OptimizerAdaptor::from(FlushingAdam::new(AdamSettings::PYTORCH))
 }
 
 #[cfg(test)]
@@ -107,9 +152,8 @@ mod tests {
     #[test]
     fn decaying_moments_never_become_subnormal() {
         let device = Default::default();
-        let config = AdamConfig::new().with_epsilon(1e-8);
-        let plain = config.build();
-        let flushing = FlushingAdam::new(&config);
+        let plain = AdamSettings::PYTORCH.burn_config().build();
+        let flushing = FlushingAdam::new(AdamSettings::PYTORCH);
         let w0 = Tensor::<Cpu, 1>::from_data(TensorData::from([0.5f32, -0.25]), &device);
         let zero = Tensor::<Cpu, 1>::zeros([2], &device);
         let first = Tensor::<Cpu, 1>::from_data(TensorData::from([1e-3f32, -2e-3]), &device);
@@ -139,11 +183,11 @@ mod tests {
     #[test]
     fn tiny_gradients_leave_no_subnormal_second_moment() {
         let device = Default::default();
-        let config = AdamConfig::new().with_epsilon(1e-8);
+        let config = AdamSettings::PYTORCH.burn_config();
         let w = Tensor::<Cpu, 1>::from_data(TensorData::from([0.5f32, -0.25]), &device);
         let g = Tensor::<Cpu, 1>::from_data(TensorData::from([1e-20f32, 1e-3]), &device);
         let (_, plain) = config.build().step(1e-3, w.clone(), g.clone(), None);
-        let (_, flushing) = FlushingAdam::new(&config).step(1e-3, w, g, None);
+        let (_, flushing) = FlushingAdam::new(AdamSettings::PYTORCH).step(1e-3, w, g, None);
         let second = |s: Option<AdamState<Cpu, 1>>| s.map(|s| subnormals(&s.momentum.moment_2));
         assert_eq!(
             second(plain),

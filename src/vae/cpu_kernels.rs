@@ -1,0 +1,329 @@
+//! Burn's CPU backend (ndarray) with the two loops a training step spends most of its time in
+//! done on its arrays directly: the dense product and Adam's update.
+//!
+//! Burn's ndarray matmul copies an operand that is a transposed view (the backward pass's
+//! `grad · Wᵀ` and `xᵀ · grad`) before multiplying; `ndarray`'s own product hands the strides to
+//! the same `matrixmultiply` kernel instead, so the copy goes. Burn's Adam is a dozen
+//! whole-tensor operations, each a pass over every weight with an allocation of its own;
+//! [`VaeBackend::adam_step`] here does the same arithmetic in the same order (so the same bits)
+//! in one pass, in place.
+
+use burn::backend::ndarray::NdArrayTensor;
+use burn::optim::{AdamState, AdaptiveMomentumState, LearningRate};
+use burn::tensor::ops::{FloatTensor, FloatTensorOps};
+use burn::tensor::{Tensor, TensorPrimitive};
+use ndarray::{ArcArray, Ix2, IxDyn};
+
+use crate::vae::backend::Cpu;
+use crate::vae::dense::VaeBackend;
+use crate::vae::optim::{
+    tensor_adam_step, AdamSettings, FlushingAdam, FLUSH_EVERY, TINY_GRADIENT, TINY_MOMENT,
+};
+
+type Array = ArcArray<f32, IxDyn>;
+
+/// The `f32` array under a CPU tensor, or the tensor back if it holds another type.
+fn array(t: NdArrayTensor) -> Result<Array, NdArrayTensor> {
+    match t {
+        NdArrayTensor::F32(storage) => Ok(storage.into_shared()),
+        other => Err(other),
+    }
+}
+
+fn primitive<const D: usize>(t: Tensor<Cpu, D>) -> NdArrayTensor {
+    t.into_primitive().tensor()
+}
+
+fn tensor<const D: usize>(t: impl Into<NdArrayTensor>) -> Tensor<Cpu, D> {
+    Tensor::from_primitive(TensorPrimitive::Float(t.into()))
+}
+
+fn back(a: Result<Array, NdArrayTensor>) -> NdArrayTensor {
+    a.map_or_else(|t| t, Into::into)
+}
+
+impl VaeBackend for Cpu {
+    fn dense_matmul(lhs: FloatTensor<Self>, rhs: FloatTensor<Self>) -> FloatTensor<Self> {
+        let (lhs, rhs) = match (array(lhs), array(rhs)) {
+            (Ok(lhs), Ok(rhs)) => (lhs, rhs),
+            (lhs, rhs) => return Self::float_matmul(back(lhs), back(rhs)),
+        };
+        let product = match (
+            lhs.view().into_dimensionality::<Ix2>(),
+            rhs.view().into_dimensionality::<Ix2>(),
+        ) {
+            (Ok(a), Ok(b)) if a.ncols() == b.nrows() => Some(a.dot(&b)),
+            _ => None,
+        };
+        match product {
+            Some(p) => p.into_dyn().into_shared().into(),
+            // Not a product of two matching matrices: Burn's, which says what is wrong.
+            None => Self::float_matmul(lhs.into(), rhs.into()),
+        }
+    }
+
+    fn append_host_values(out: &mut Vec<f32>, t: &FloatTensor<Self>) -> bool {
+        let NdArrayTensor::F32(storage) = t else {
+            return false;
+        };
+        let view = storage.view();
+        match view.as_slice() {
+            Some(values) => out.extend_from_slice(values),
+            None => out.extend(view.iter()),
+        }
+        true
+    }
+
+    fn adam_step<const D: usize>(
+        adam: &FlushingAdam,
+        lr: LearningRate,
+        param: Tensor<Self, D>,
+        grad: Tensor<Self, D>,
+        state: Option<AdamState<Self, D>>,
+    ) -> (Tensor<Self, D>, Option<AdamState<Self, D>>) {
+        let (time, moments) = match state {
+            Some(s) => {
+                let m = s.momentum;
+                (
+                    m.time + 1,
+                    Some((array(primitive(m.moment_1)), array(primitive(m.moment_2)))),
+                )
+            }
+            None => (1, None),
+        };
+        let (p, g) = (array(primitive(param)), array(primitive(grad)));
+        let fused = match (p, g, moments) {
+            (Ok(p), Ok(g), None) => Ok((p, g, None)),
+            (Ok(p), Ok(g), Some((Ok(m), Ok(v)))) => Ok((p, g, Some((m, v)))),
+            (p, g, moments) => Err((p, g, moments)),
+        };
+        let fused = fused.and_then(|(p, g, moments)| {
+            fused_adam(adam, lr, time, p, g, moments).map_err(|(p, g, mv)| {
+                let mv = mv.map(|(m, v)| (Ok(m), Ok(v)));
+                (Ok(p), Ok(g), mv)
+            })
+        });
+        match fused {
+            Ok((p, m, v)) => {
+                let momentum = AdaptiveMomentumState::new(time, tensor(m), tensor(v));
+                (tensor(p), Some(AdamState::new(momentum)))
+            }
+            // Another element type or mismatched shapes: Burn's operations, which cope or say
+            // what is wrong.
+            Err((p, g, moments)) => {
+                let state = moments.map(|(m, v)| {
+                    let momentum =
+                        AdaptiveMomentumState::new(time - 1, tensor(back(m)), tensor(back(v)));
+                    AdamState::new(momentum)
+                });
+                tensor_adam_step(adam, lr, tensor(back(p)), tensor(back(g)), state)
+            }
+        }
+    }
+}
+
+type Moments = Option<(Array, Array)>;
+
+/// Adam's step `time` (1 for the first) on `p` with gradient `g` and the previous moments, in
+/// place; the new weights and moments. The inputs back where their shapes differ.
+#[allow(clippy::type_complexity)]
+fn fused_adam(
+    adam: &FlushingAdam,
+    lr: LearningRate,
+    time: usize,
+    mut p: Array,
+    g: Array,
+    moments: Moments,
+) -> Result<(Array, Array, Array), (Array, Array, Moments)> {
+    let same = |a: &Array| a.shape() == p.shape();
+    if !same(&g) || moments.as_ref().is_some_and(|(m, v)| !same(m) || !same(v)) {
+        return Err((p, g, moments));
+    }
+    let first = moments.is_none();
+    let (mut m, mut v) = moments.unwrap_or_else(|| {
+        let zeros = || Array::zeros(p.raw_dim());
+        (zeros(), zeros())
+    });
+    for a in [&mut p, &mut m, &mut v] {
+        if !a.is_standard_layout() {
+            *a = a.as_standard_layout().into_owned().into_shared();
+        }
+    }
+    let step = AdamScalars::new(adam.settings(), lr, time);
+    let gs = g.as_standard_layout();
+    // `as_slice_mut` copies an array another tensor shares (copy-on-write).
+    let updated = match (
+        p.as_slice_mut(),
+        gs.as_slice(),
+        m.as_slice_mut(),
+        v.as_slice_mut(),
+    ) {
+        (Some(ps), Some(gs), Some(ms), Some(vs)) => {
+            step.apply(first, ps, gs, ms, vs);
+            true
+        }
+        _ => false,
+    };
+    drop(gs);
+    if !updated {
+        // Not reached: every array was made standard, which has a slice.
+        return Err((p, g, (!first).then_some((m, v))));
+    }
+    Ok((p, m, v))
+}
+
+/// Burn's Adam reduced to scalars: its bias corrections, in f32, as it computes them.
+struct AdamScalars {
+    b1: f32,
+    b2: f32,
+    combined: f32,
+    eps: f32,
+    lr: f32,
+    flush: bool,
+}
+
+impl AdamScalars {
+    fn new(settings: &AdamSettings, lr: LearningRate, time: usize) -> Self {
+        let (b1, b2) = (settings.beta_1, settings.beta_2);
+        let t = time as i32;
+        let correction_2 = (1.0 - b2.powi(t)).sqrt();
+        Self {
+            b1,
+            b2,
+            combined: correction_2 / (1.0 - b1.powi(t)),
+            eps: settings.epsilon * correction_2,
+            lr: lr as f32,
+            flush: time % FLUSH_EVERY == 0,
+        }
+    }
+
+    /// One pass: the flushed gradient, the moments, the step, the moments flushed on a
+    /// flushing step, each operation as Burn's Adam and [`FlushingAdam`] order them.
+    fn apply(&self, first: bool, ps: &mut [f32], gs: &[f32], ms: &mut [f32], vs: &mut [f32]) {
+        let (f1, f2) = (1.0 - self.b1, 1.0 - self.b2);
+        let zero_below = |x: f32, limit: f32| if x.abs() < limit { 0.0 } else { x };
+        for (((p, &g), m), v) in ps.iter_mut().zip(gs).zip(ms.iter_mut()).zip(vs.iter_mut()) {
+            let g = zero_below(g, TINY_GRADIENT);
+            let (m1, m2) = if first {
+                (g * f1, (g * g) * f2)
+            } else {
+                (*m * self.b1 + g * f1, *v * self.b2 + (g * g) * f2)
+            };
+            let update = (m1 * self.combined) / (m2.sqrt() + self.eps);
+            *p -= update * self.lr;
+            (*m, *v) = if self.flush {
+                (zero_below(m1, TINY_MOMENT), zero_below(m2, TINY_MOMENT))
+            } else {
+                (m1, m2)
+            };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vae::optim::AdamSettings;
+    use crate::vae::rng::SeededRng;
+    use burn::tensor::TensorData;
+
+    fn bits<const D: usize>(t: &Tensor<Cpu, D>) -> Vec<u32> {
+        let values = t.to_data().to_vec::<f32>().unwrap_or_default();
+        values.iter().map(|v| v.to_bits()).collect()
+    }
+
+    fn assert_same_bits<const D: usize>(a: &Tensor<Cpu, D>, b: &Tensor<Cpu, D>, what: &str) {
+        let (a, b) = (bits(a), bits(b));
+        let differ = a.iter().zip(&b).filter(|(x, y)| x != y).count();
+        assert!(
+            a.len() == b.len() && differ == 0,
+            "{what}: {differ} of {} values differ",
+            a.len()
+        );
+    }
+
+    /// Normal draws, some scaled to 1e-20 (flushed as gradients), some exactly zero, some
+    /// negative zero; with `tiny`, the zeros are 1e-14 (their second moments start below
+    /// TINY_MOMENT and are flushed on the 64th step).
+    fn gradient(rng: &mut SeededRng, shape: [usize; 2], tiny: bool) -> Tensor<Cpu, 2> {
+        let values = rng
+            .normals(shape[0] * shape[1])
+            .into_iter()
+            .enumerate()
+            .map(|(i, g)| match i % 7 {
+                0 => g * 1e-20,
+                1 | 2 if tiny => 1e-14,
+                1 => 0.0,
+                2 => -0.0,
+                _ => g * 1e-2,
+            })
+            .collect::<Vec<_>>();
+        Tensor::from_data(TensorData::new(values, shape), &Default::default())
+    }
+
+    /// The fused step gives Burn's operations' bits, weights and both moments, over 130 steps
+    /// (two of them flushing ones), and leaves a tensor sharing the weights untouched.
+    #[test]
+    fn fused_adam_gives_burns_bits_and_copies_shared_weights() {
+        let adam = FlushingAdam::new(AdamSettings::PYTORCH);
+        let mut rng = SeededRng::new(7);
+        let shape = [37, 23];
+        let start = gradient(&mut rng, shape, false).mul_scalar(1e3);
+        let (mut fused, mut burn) = (start.clone(), start);
+        let (mut fused_state, mut burn_state) = (None, None);
+        for step in 1..=130 {
+            let g = gradient(&mut rng, shape, step == 1);
+            let kept = fused.clone();
+            let kept_bits = bits(&kept);
+            (fused, fused_state) = Cpu::adam_step(&adam, 1e-3, fused, g.clone(), fused_state);
+            (burn, burn_state) = tensor_adam_step(&adam, 1e-3, burn, g, burn_state);
+            assert!(
+                bits(&kept) == kept_bits,
+                "step {step} wrote into a shared tensor"
+            );
+            assert_same_bits(&fused, &burn, &format!("weights after step {step}"));
+            let (Some(f), Some(b)) = (&fused_state, &burn_state) else {
+                panic!("no state after step {step}");
+            };
+            assert_eq!(f.momentum.time, b.momentum.time);
+            let (m1, m2) = (&f.momentum.moment_1, &f.momentum.moment_2);
+            assert_same_bits(
+                m1,
+                &b.momentum.moment_1,
+                &format!("moment 1 after step {step}"),
+            );
+            assert_same_bits(
+                m2,
+                &b.momentum.moment_2,
+                &format!("moment 2 after step {step}"),
+            );
+        }
+    }
+
+    /// The product of transposed views (the backward pass's) is Burn's product, to the bit.
+    #[test]
+    fn products_of_transposed_views_are_burns() {
+        let mut rng = SeededRng::new(3);
+        let a = gradient(&mut rng, [9, 5], false).mul_scalar(1e2);
+        let b = gradient(&mut rng, [9, 4], false).mul_scalar(1e2);
+        let c = gradient(&mut rng, [4, 5], false).mul_scalar(1e2);
+        let product = |l: Tensor<Cpu, 2>, r: Tensor<Cpu, 2>| {
+            let ours = Cpu::dense_matmul(primitive(l.clone()), primitive(r.clone()));
+            let burns = Cpu::float_matmul(primitive(l), primitive(r));
+            (tensor::<2>(ours), tensor::<2>(burns))
+        };
+        for (l, r) in [
+            (a.clone().transpose(), b.clone()),
+            (b.clone(), c.clone()),
+            (a.clone(), c.clone().transpose()),
+            (
+                a.transpose(),
+                b.clone().matmul(c.clone()).transpose().transpose(),
+            ),
+        ] {
+            let (ours, burns) = product(l, r);
+            assert_eq!(ours.dims(), burns.dims());
+            assert_same_bits(&ours, &burns, "the product");
+        }
+    }
+}
