@@ -176,12 +176,17 @@ table('| time to test −ELBO ≤ target (seed 0, first 10k images, first 500 te
 const sooner = quality.targets.map((target) => (quality.tfjs.reached.find((r) => r.target === target)?.seconds / quality.playground.find((r) => r.target === target).seconds).toFixed(1));
 mentions('steps of each other', [`${sooner[0]}× (170)`, `${sooner[1]}× (160)`], 'bench/time-to-quality.json');
 // The CPU path with 1, 2, … workers, against TF.js wasm in the same run.
-const workers = json('bench/cpu-workers.json');
+const workers = json('bench/results.json');
 const tfWasm = workers.tfjs.find((t) => t.backend === 'wasm').imagesPerSecond;
 const oneWorker = workers.cpuWorkers.find((w) => w.workers === 1).imagesPerSecond;
 table('| CPU workers (ran) | training images/s | ÷ 1 worker | ÷ TF.js wasm (same run) |', workers.cpuWorkers.map((w) => [
   `${w.workers} (${w.running})`, n(w.imagesPerSecond), `${(w.imagesPerSecond / oneWorker).toFixed(2)}×`, `${(w.imagesPerSecond / tfWasm).toFixed(1)}×`,
-]), 'bench/cpu-workers.json');
+]), 'bench/results.json');
+// 1 and 2 workers by batch size, one build in one sitting.
+const byBatch = json('bench/cpu-workers-batch.json').runs.map((r) => r.cpuWorkers).sort((a, b) => a[0].batch - b[0].batch);
+table('| batch | 1 worker, images/s | 2 workers, images/s | 2 ÷ 1 |', byBatch.map(([one, two]) => [
+  n(one.batch), n(one.imagesPerSecond), n(two.imagesPerSecond), `${(two.imagesPerSecond / one.imagesPerSecond).toFixed(2)}×`,
+]), 'bench/cpu-workers-batch.json');
 
 // The train worker's own build: each variant's size and CPU-path speed (issue 21).
 const workerOpt = json('bench/worker-opt.json');
