@@ -21,8 +21,10 @@ mod messages;
 
 pub use messages::{ChunkEvent, ChunkFailure, Outgoing, TrainCommand, TrainEvent};
 
-/// A chunk of steps aims at this long, then the service reports and reads its messages.
-const CHUNK_MS: f64 = 40.0;
+/// A chunk of steps aims at this long, then the service reports and reads its messages: the
+/// most a Pause waits, and what each step's share of a chunk's own costs (the report, the
+/// page's update, the divergence snapshot's copy) shrinks with.
+const CHUNK_MS: f64 = 100.0;
 /// While running, the weights go to the page this often (ms): the decoded image, the
 /// checkpoint a lost GPU falls back to, and what is remembered all come from them.
 pub const WEIGHTS_EVERY_MS: f64 = 250.0;
@@ -410,7 +412,7 @@ impl TrainService {
             Ok(report) => {
                 if report.steps > 0 && self.running {
                     let ms_per_step = report.seconds * 1000.0 / report.steps as f64;
-                    self.chunk_steps = ((CHUNK_MS / ms_per_step.max(0.1)) as usize).clamp(1, 64);
+                    self.chunk_steps = ((CHUNK_MS / ms_per_step.max(0.1)).round() as usize).clamp(1, 64);
                 }
                 return self.report(Some(report), None).await;
             }

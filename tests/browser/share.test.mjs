@@ -253,7 +253,7 @@ test('host API: ready once, hyperparameters reach the trainer, metrics at most 1
   await f.waitForFunction(() => /[?&]lr=0\.002(&|$)/.test(location.search));
   assert.match(await search(), /[?&]beta=2\.5(&|$)/);
 
-  // Metrics while training: the train worker reports every ~40 ms chunk (up to 25 a second),
+  // Metrics while training: the train worker reports every ~100 ms chunk (up to 10 a second),
   // the host gets at most 10 a second.
   const from = await fence();
   await post({ type: 'vae:train' });
