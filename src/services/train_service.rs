@@ -412,7 +412,8 @@ impl TrainService {
             Ok(report) => {
                 if report.steps > 0 && self.running {
                     let ms_per_step = report.seconds * 1000.0 / report.steps as f64;
-                    self.chunk_steps = ((CHUNK_MS / ms_per_step.max(0.1)).round() as usize).clamp(1, 64);
+                    self.chunk_steps =
+                        ((CHUNK_MS / ms_per_step.max(0.1)).round() as usize).clamp(1, 64);
                 }
                 return self.report(Some(report), None).await;
             }

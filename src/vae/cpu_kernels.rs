@@ -84,60 +84,74 @@ impl VaeBackend for Cpu {
         let (time, moments) = match state {
             Some(s) => {
                 let m = s.momentum;
-                (
-                    m.time + 1,
-                    Some((array(primitive(m.moment_1)), array(primitive(m.moment_2)))),
-                )
+                let moments = (primitive(m.moment_1), primitive(m.moment_2));
+                (m.time + 1, Some(moments))
             }
             None => (1, None),
         };
-        let (p, g) = (array(primitive(param)), array(primitive(grad)));
-        let fused = match (p, g, moments) {
-            (Ok(p), Ok(g), None) => Ok((p, g, None)),
-            (Ok(p), Ok(g), Some((Ok(m), Ok(v)))) => Ok((p, g, Some((m, v)))),
-            (p, g, moments) => Err((p, g, moments)),
+        let inputs = AdamInputs {
+            p: primitive(param),
+            g: primitive(grad),
+            moments,
         };
-        let fused = fused.and_then(|(p, g, moments)| {
-            fused_adam(adam, lr, time, p, g, moments).map_err(|(p, g, mv)| {
-                let mv = mv.map(|(m, v)| (Ok(m), Ok(v)));
-                (Ok(p), Ok(g), mv)
-            })
-        });
-        match fused {
+        match fused_adam(adam, lr, time, inputs) {
             Ok((p, m, v)) => {
                 let momentum = AdaptiveMomentumState::new(time, tensor(m), tensor(v));
                 (tensor(p), Some(AdamState::new(momentum)))
             }
             // Another element type or mismatched shapes: Burn's operations, which cope or say
             // what is wrong.
-            Err((p, g, moments)) => {
-                let state = moments.map(|(m, v)| {
-                    let momentum =
-                        AdaptiveMomentumState::new(time - 1, tensor(back(m)), tensor(back(v)));
-                    AdamState::new(momentum)
+            Err(inputs) => {
+                let state = inputs.moments.map(|(m, v)| {
+                    AdamState::new(AdaptiveMomentumState::new(time - 1, tensor(m), tensor(v)))
                 });
-                tensor_adam_step(adam, lr, tensor(back(p)), tensor(back(g)), state)
+                tensor_adam_step(adam, lr, tensor(inputs.p), tensor(inputs.g), state)
             }
         }
     }
 }
 
-type Moments = Option<(Array, Array)>;
+/// One parameter's Adam inputs: its weights, its gradient, its previous moments.
+struct AdamInputs {
+    p: NdArrayTensor,
+    g: NdArrayTensor,
+    moments: Option<(NdArrayTensor, NdArrayTensor)>,
+}
 
-/// Adam's step `time` (1 for the first) on `p` with gradient `g` and the previous moments, in
-/// place; the new weights and moments. The inputs back where their shapes differ.
-#[allow(clippy::type_complexity)]
+impl AdamInputs {
+    fn boxed(p: Array, g: Array, moments: Option<(Array, Array)>) -> Box<Self> {
+        Box::new(Self {
+            p: p.into(),
+            g: g.into(),
+            moments: moments.map(|(m, v)| (m.into(), v.into())),
+        })
+    }
+}
+
+/// Adam's step `time` (1 for the first), in place; the new weights and moments. The inputs
+/// back where they are not all `f32` or their shapes differ.
 fn fused_adam(
     adam: &FlushingAdam,
     lr: LearningRate,
     time: usize,
-    mut p: Array,
-    g: Array,
-    moments: Moments,
-) -> Result<(Array, Array, Array), (Array, Array, Moments)> {
+    inputs: AdamInputs,
+) -> Result<(Array, Array, Array), Box<AdamInputs>> {
+    let AdamInputs { p, g, moments } = inputs;
+    let moments = moments.map(|(m, v)| (array(m), array(v)));
+    let (mut p, g, moments) = match (array(p), array(g), moments) {
+        (Ok(p), Ok(g), None) => (p, g, None),
+        (Ok(p), Ok(g), Some((Ok(m), Ok(v)))) => (p, g, Some((m, v))),
+        (p, g, moments) => {
+            return Err(Box::new(AdamInputs {
+                p: back(p),
+                g: back(g),
+                moments: moments.map(|(m, v)| (back(m), back(v))),
+            }))
+        }
+    };
     let same = |a: &Array| a.shape() == p.shape();
     if !same(&g) || moments.as_ref().is_some_and(|(m, v)| !same(m) || !same(v)) {
-        return Err((p, g, moments));
+        return Err(AdamInputs::boxed(p, g, moments));
     }
     let first = moments.is_none();
     let (mut m, mut v) = moments.unwrap_or_else(|| {
@@ -167,7 +181,7 @@ fn fused_adam(
     drop(gs);
     if !updated {
         // Not reached: every array was made standard, which has a slice.
-        return Err((p, g, (!first).then_some((m, v))));
+        return Err(AdamInputs::boxed(p, g, (!first).then_some((m, v))));
     }
     Ok((p, m, v))
 }
@@ -193,7 +207,7 @@ impl AdamScalars {
             combined: correction_2 / (1.0 - b1.powi(t)),
             eps: settings.epsilon * correction_2,
             lr: lr as f32,
-            flush: time % FLUSH_EVERY == 0,
+            flush: time.is_multiple_of(FLUSH_EVERY),
         }
     }
 
