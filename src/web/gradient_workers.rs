@@ -7,9 +7,13 @@
 //! |--------------------------|---------------------------------------------------------------|
 //! | gradient worker → train  | `"ready"`, once it listens                                    |
 //! | train → gradient worker  | `{share: "<ShareSpec JSON>", weights, x, eps: Float32Array}`   |
-//! | gradient worker → train  | `{gradient: Float32Array, kl, recon}` or `{failed: "why"}`    |
+//! | gradient worker → train  | `{gradient, x, eps: Float32Array, kl, recon}` or `{failed: "why"}` |
 //!
-//! Every array's buffer is transferred, not copied. A worker that fails to start, errors or
+//! Every array's buffer is transferred, not copied, and comes back with the answer to carry the
+//! next job ([`JobArrays`]): the weights' holding the gradient (both are one value per weight),
+//! `x` and `eps` as they went. Fresh `ArrayBuffer`s each step (3.2 MB each way for the reference
+//! model) were garbage for two heaps to collect, and two workers slowed down as they piled up.
+//! A worker that fails to start, errors or
 //! stops is left out from the next step on, and the train worker computes its share of the step
 //! it failed in, so nothing is lost; the page is told ([`TrainEvent::Workers`]).
 
@@ -56,12 +60,34 @@ fn cores() -> usize {
 /// What a gradient worker says.
 enum Heard {
     Ready,
-    Gradient(ShareGradient),
+    /// The gradient, and the arrays its job came back in.
+    Gradient(ShareGradient, Option<JobArrays>),
     Failed(String),
+}
+
+/// The arrays a job travels in, back and forth between the train worker and a gradient worker.
+struct JobArrays {
+    /// The weights on the way out, the gradient on the way back.
+    weights: Float32Array,
+    x: Float32Array,
+    eps: Float32Array,
+}
+
+impl JobArrays {
+    /// The arrays under `weights_key`, `x` and `eps` in `data`.
+    fn unpack(data: &JsValue, weights_key: &str) -> Option<Self> {
+        Some(Self {
+            weights: float32_array(data, weights_key)?,
+            x: float32_array(data, "x")?,
+            eps: float32_array(data, "eps")?,
+        })
+    }
 }
 
 struct Helper {
     worker: Worker,
+    /// The arrays the last answer came back in, for the next job.
+    spare: Option<JobArrays>,
     heard: mpsc::UnboundedReceiver<Heard>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_error: Closure<dyn FnMut(JsValue)>,
@@ -90,6 +116,7 @@ impl Helper {
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         Ok(Self {
             worker,
+            spare: None,
             heard,
             _on_message: on_message,
             _on_error: on_error,
@@ -170,8 +197,8 @@ impl GradientHelpers for GradientPool {
 
     fn post(&mut self, weights: &[f32], jobs: &[ShareJob]) {
         self.posted = jobs.len().min(self.helpers.len());
-        for (helper, job) in self.helpers.iter().zip(jobs) {
-            if let Some(message) = pack_job(weights, job) {
+        for (helper, job) in self.helpers.iter_mut().zip(jobs) {
+            if let Some(message) = pack_job(weights, job, helper.spare.take()) {
                 let _ = helper
                     .worker
                     .post_message_with_transfer(&message.data, &message.transfer);
@@ -185,7 +212,10 @@ impl GradientHelpers for GradientPool {
             let mut failed = Vec::new();
             for (index, helper) in self.helpers.iter_mut().take(self.posted).enumerate() {
                 let answer = match helper.heard.next().await {
-                    Some(Heard::Gradient(g)) => Ok(g),
+                    Some(Heard::Gradient(g, arrays)) => {
+                        helper.spare = arrays;
+                        Ok(g)
+                    }
                     Some(Heard::Failed(message)) => Err(message),
                     Some(Heard::Ready) | None => Err("it answered out of turn".into()),
                 };
@@ -209,18 +239,34 @@ impl GradientHelpers for GradientPool {
     }
 }
 
-fn float_array(values: &[f32], transfer: &Array) -> Float32Array {
-    let array = Float32Array::from(values);
+/// `values` in `reuse` where it has their length, else in a new array; its buffer listed in
+/// `transfer`.
+fn float_array(values: &[f32], reuse: Option<Float32Array>, transfer: &Array) -> Float32Array {
+    let array = match reuse {
+        Some(array) if array.length() as usize == values.len() => {
+            array.copy_from(values);
+            array
+        }
+        _ => Float32Array::from(values),
+    };
     transfer.push(&array.buffer());
     array
 }
 
-fn pack_job(weights: &[f32], job: &ShareJob) -> Option<Message> {
+fn pack_job(weights: &[f32], job: &ShareJob, spare: Option<JobArrays>) -> Option<Message> {
     let spec = serde_json::to_string(&job.spec).ok()?;
     let (data, transfer) = (Object::new(), Array::new());
     let _ = Reflect::set(&data, &"share".into(), &spec.into());
-    for (key, values) in [("weights", weights), ("x", &job.x), ("eps", &job.eps)] {
-        let _ = Reflect::set(&data, &key.into(), &float_array(values, &transfer));
+    let (w, x, eps) = match spare {
+        Some(a) => (Some(a.weights), Some(a.x), Some(a.eps)),
+        None => (None, None, None),
+    };
+    for (key, values, reuse) in [
+        ("weights", weights, w),
+        ("x", &job.x, x),
+        ("eps", &job.eps, eps),
+    ] {
+        let _ = Reflect::set(&data, &key.into(), &float_array(values, reuse, &transfer));
     }
     Some(Message {
         data: data.into(),
@@ -228,11 +274,12 @@ fn pack_job(weights: &[f32], job: &ShareJob) -> Option<Message> {
     })
 }
 
+fn float32_array(data: &JsValue, key: &str) -> Option<Float32Array> {
+    Reflect::get(data, &key.into()).ok()?.dyn_into().ok()
+}
+
 fn floats(data: &JsValue, key: &str) -> Option<Vec<f32>> {
-    Reflect::get(data, &key.into())
-        .ok()?
-        .dyn_ref::<Float32Array>()
-        .map(Float32Array::to_vec)
+    float32_array(data, key).map(|a| a.to_vec())
 }
 
 fn number(data: &JsValue, key: &str) -> Option<f32> {
@@ -254,7 +301,7 @@ fn unpack_reply(data: &JsValue) -> Heard {
         })
     })();
     match gradient {
-        Some(g) => Heard::Gradient(g),
+        Some(g) => Heard::Gradient(g, JobArrays::unpack(data, "gradient")),
         None => Heard::Failed(
             Reflect::get(data, &"failed".into())
                 .ok()
@@ -264,7 +311,8 @@ fn unpack_reply(data: &JsValue) -> Heard {
     }
 }
 
-fn unpack_job(data: &JsValue) -> Result<(Vec<f32>, ShareJob), String> {
+/// A job's weights (in wasm memory), its share, and the arrays it came in (for the answer).
+fn unpack_job(data: &JsValue) -> Result<(Vec<f32>, ShareJob, Option<JobArrays>), String> {
     let spec = Reflect::get(data, &"share".into())
         .ok()
         .and_then(|s| s.as_string())
@@ -276,7 +324,7 @@ fn unpack_job(data: &JsValue) -> Result<(Vec<f32>, ShareJob), String> {
         x: array("x")?,
         eps: array("eps")?,
     };
-    Ok((array("weights")?, job))
+    Ok((array("weights")?, job, JobArrays::unpack(data, "weights")))
 }
 
 /// The gradient role's runtime: answer each share in turn.
@@ -287,23 +335,33 @@ pub fn start() {
     });
     wasm_bindgen_futures::spawn_local(async move {
         while let Some(data) = receiver.next().await {
-            let answer = match unpack_job(&data) {
-                Ok((weights, job)) => job_gradient::<CpuTrain>(&weights, &job)
-                    .await
-                    .map_err(|e| e.to_string()),
-                Err(e) => Err(e),
+            let (answer, spare) = match unpack_job(&data) {
+                Ok((weights, job, arrays)) => {
+                    let answer = job_gradient::<CpuTrain>(&weights, &job).await;
+                    (answer.map_err(|e| e.to_string()), arrays)
+                }
+                Err(e) => (Err(e), None),
             };
-            worker_scope::post(&pack_answer(answer));
+            worker_scope::post(&pack_answer(answer, spare));
         }
     });
     worker_scope::say_ready();
 }
 
-fn pack_answer(answer: Result<ShareGradient, String>) -> Message {
+/// The answer; a gradient goes back in the arrays its job came in.
+fn pack_answer(answer: Result<ShareGradient, String>, arrays: Option<JobArrays>) -> Message {
     let (data, transfer) = (Object::new(), Array::new());
     match answer {
         Ok(g) => {
-            let gradient = float_array(&g.gradient, &transfer);
+            let (reuse, sent) = match arrays {
+                Some(a) => (Some(a.weights), vec![("x", a.x), ("eps", a.eps)]),
+                None => (None, Vec::new()),
+            };
+            for (key, array) in sent {
+                transfer.push(&array.buffer());
+                let _ = Reflect::set(&data, &key.into(), &array);
+            }
+            let gradient = float_array(&g.gradient, reuse, &transfer);
             let _ = Reflect::set(&data, &"gradient".into(), &gradient);
             let _ = Reflect::set(&data, &"kl".into(), &g.kl.into());
             let _ = Reflect::set(&data, &"recon".into(), &g.recon.into());
