@@ -6,7 +6,11 @@
 //! the same `matrixmultiply` kernel instead, so the copy goes. Burn's Adam is a dozen
 //! whole-tensor operations, each a pass over every weight with an allocation of its own;
 //! [`VaeBackend::adam_step`] here does the same arithmetic in the same order (so the same bits)
-//! in one pass, in place.
+//! in one pass, in place. The data-parallel step reads weights and gradients straight from the
+//! arrays ([`VaeBackend::append_host_values`]).
+//!
+//! This reaches under Burn's tensor type (`NdArrayTensor::F32`, Burn pinned at 0.21); a tensor of
+//! another element type, or shapes that do not fit, go to Burn's own operations.
 
 use burn::backend::ndarray::NdArrayTensor;
 use burn::optim::{AdamState, AdaptiveMomentumState, LearningRate};
