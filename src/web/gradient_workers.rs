@@ -13,9 +13,10 @@
 //! next job ([`JobArrays`]): the weights' holding the gradient (both are one value per weight),
 //! `x` and `eps` as they went. Fresh `ArrayBuffer`s each step (3.2 MB each way for the reference
 //! model) were garbage for two heaps to collect, and two workers slowed down as they piled up.
-//! A worker that fails to start, errors or
-//! stops is left out from the next step on, and the train worker computes its share of the step
-//! it failed in, so nothing is lost; the page is told ([`TrainEvent::Workers`]).
+//!
+//! A worker that fails to start, errors or stops is left out from the next step on, and the
+//! train worker computes its share of the step it failed in, so nothing is lost; the page is
+//! told ([`TrainEvent::Workers`]).
 
 use std::rc::Rc;
 
