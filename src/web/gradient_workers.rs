@@ -75,10 +75,10 @@ struct JobArrays {
 }
 
 impl JobArrays {
-    /// The arrays under `weights_key`, `x` and `eps` in `data`.
-    fn unpack(data: &JsValue, weights_key: &str) -> Option<Self> {
+    /// `weights` (already taken from `data`) with the arrays under `x` and `eps` in `data`.
+    fn unpack(weights: Float32Array, data: &JsValue) -> Option<Self> {
         Some(Self {
-            weights: float32_array(data, weights_key)?,
+            weights,
             x: float32_array(data, "x")?,
             eps: float32_array(data, "eps")?,
         })
@@ -295,14 +295,16 @@ fn unpack_reply(data: &JsValue) -> Heard {
         return Heard::Ready;
     }
     let gradient = (|| {
-        Some(ShareGradient {
-            gradient: floats(data, "gradient")?,
+        let array = float32_array(data, "gradient")?;
+        let gradient = ShareGradient {
+            gradient: array.to_vec(),
             kl: number(data, "kl")?,
             recon: number(data, "recon")?,
-        })
+        };
+        Some((gradient, array))
     })();
     match gradient {
-        Some(g) => Heard::Gradient(g, JobArrays::unpack(data, "gradient")),
+        Some((g, array)) => Heard::Gradient(g, JobArrays::unpack(array, data)),
         None => Heard::Failed(
             Reflect::get(data, &"failed".into())
                 .ok()
@@ -325,7 +327,8 @@ fn unpack_job(data: &JsValue) -> Result<(Vec<f32>, ShareJob, Option<JobArrays>),
         x: array("x")?,
         eps: array("eps")?,
     };
-    Ok((array("weights")?, job, JobArrays::unpack(data, "weights")))
+    let weights = float32_array(data, "weights").ok_or("a share without `weights`")?;
+    Ok((weights.to_vec(), job, JobArrays::unpack(weights, data)))
 }
 
 /// The gradient role's runtime: answer each share in turn.
