@@ -14,12 +14,12 @@ use std::ops::Range;
 use burn::module::{Module, Param};
 use burn::optim::GradientsParams;
 use burn::tensor::backend::Backend;
-use burn::tensor::{Tensor, TensorData, TensorPrimitive};
+use burn::tensor::{Tensor, TensorData};
 use futures::future::LocalBoxFuture;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::vae::backend::{read_f32, ReadbackError};
+use crate::vae::backend::{append_f32, read_f32, ReadbackError};
 use crate::vae::dense::{TrainBackend, VaeBackend};
 use crate::vae::elbo::{kl_standard_normal, Likelihood};
 use crate::vae::model::{linear_from_data, Vae, VaeConfig};
@@ -182,29 +182,12 @@ fn layers<B: Backend>(model: &Vae<B>) -> [&burn::nn::Linear<B>; 5] {
 pub async fn flat_weights<B: VaeBackend>(model: &Vae<B>) -> Result<Vec<f32>, ReadbackError> {
     let mut out = Vec::with_capacity(model.num_params());
     for layer in layers(model) {
-        append_values(&mut out, layer.weight.val()).await?;
+        append_f32(&mut out, layer.weight.val()).await?;
         if let Some(bias) = &layer.bias {
-            append_values(&mut out, bias.val()).await?;
+            append_f32(&mut out, bias.val()).await?;
         }
     }
     Ok(out)
-}
-
-/// `t`'s values appended to `out`: straight from host memory on the CPU, else read back from
-/// a fresh copy. (Burn's CPU backend reads a tensor that is still shared, a parameter or a kept
-/// gradient, element by element through a dynamic-rank iterator: about 25 ms for the 3.2 MB of
-/// the reference model's weights, measured natively, more than a whole training step; a copy,
-/// `× 1`, exact, is read as one block.)
-async fn append_values<B: VaeBackend, const D: usize>(
-    out: &mut Vec<f32>,
-    t: Tensor<B, D>,
-) -> Result<(), ReadbackError> {
-    let t = t.into_primitive().tensor();
-    if !B::append_host_values(out, &t) {
-        let t = Tensor::<B, D>::from_primitive(TensorPrimitive::Float(t));
-        out.extend(read_f32(t.mul_scalar(1.0)).await?);
-    }
-    Ok(())
 }
 
 /// A model of `config` with the flat weights `flat` (weights-file order).
@@ -276,7 +259,7 @@ async fn append_gradient<B: TrainBackend, const D: usize>(
     param: &Param<Tensor<B, D>>,
 ) -> Result<(), ReadbackError> {
     match grads.get::<B::InnerBackend, D>(param.id) {
-        Some(g) => append_values(out, g).await,
+        Some(g) => append_f32(out, g).await,
         None => {
             out.resize(out.len() + param.shape().num_elements(), 0.0);
             Ok(())

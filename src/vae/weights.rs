@@ -25,7 +25,8 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::data::Dataset;
-use crate::vae::backend::{read_f32, ReadbackError};
+use crate::vae::backend::{append_f32, ReadbackError};
+use crate::vae::dense::VaeBackend;
 use crate::vae::elbo::Likelihood;
 use crate::vae::model::{linear_from_data, PointDecoder, Vae, VaeConfig};
 
@@ -176,7 +177,7 @@ pub struct Provenance {
 }
 
 /// Serialise `model` (reads its tensors back from the device, hence async).
-pub async fn encode<B: Backend>(
+pub async fn encode<B: VaeBackend>(
     model: &Vae<B>,
     seed: u64,
     provenance: &Provenance,
@@ -185,7 +186,7 @@ pub async fn encode<B: Backend>(
 }
 
 /// Serialise `model`'s decoder alone, as f16: the preview file the page paints first with.
-pub async fn encode_preview<B: Backend>(
+pub async fn encode_preview<B: VaeBackend>(
     model: &Vae<B>,
     seed: u64,
     provenance: &Provenance,
@@ -193,7 +194,7 @@ pub async fn encode_preview<B: Backend>(
     write(model, seed, provenance, Dtype::F16, true).await
 }
 
-async fn write<B: Backend>(
+async fn write<B: VaeBackend>(
     model: &Vae<B>,
     seed: u64,
     provenance: &Provenance,
@@ -221,18 +222,22 @@ async fn write<B: Backend>(
     out.extend_from_slice(&(header_json.len() as u32).to_le_bytes());
     out.extend_from_slice(&header_json);
     let skip = if decoder_only { 3 } else { 0 };
+    let mut values = Vec::new();
     for layer in layers(model).into_iter().skip(skip) {
-        let weight = read_f32(layer.weight.val()).await?;
-        let bias = match &layer.bias {
-            Some(b) => read_f32(b.val()).await?,
-            None => vec![0.0; layer.weight.dims()[1]],
-        };
-        for &v in weight.iter().chain(&bias) {
-            match dtype {
-                Dtype::F32 => out.extend_from_slice(&v.to_le_bytes()),
-                Dtype::F16 => out.extend_from_slice(&half::f16::from_f32(v).to_le_bytes()),
-            }
+        append_f32(&mut values, layer.weight.val()).await?;
+        match &layer.bias {
+            Some(b) => append_f32(&mut values, b.val()).await?,
+            None => values.resize(values.len() + layer.weight.dims()[1], 0.0),
         }
+    }
+    out.reserve(values.len() * dtype.size() + 4);
+    match dtype {
+        Dtype::F32 => out.extend(values.iter().flat_map(|v| v.to_le_bytes())),
+        Dtype::F16 => out.extend(
+            values
+                .iter()
+                .flat_map(|&v| half::f16::from_f32(v).to_le_bytes()),
+        ),
     }
     let crc = crc32fast::hash(&out);
     out.extend_from_slice(&crc.to_le_bytes());
