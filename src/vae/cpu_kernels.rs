@@ -57,6 +57,11 @@ pub const SPARSE_BELOW: f64 = 0.4;
 /// columns (the latent layer's 2) costs more than the zeros it skips.
 pub const SPARSE_MIN_COLUMNS: usize = 64;
 
+/// Rows of `b` a sparse product adds at a time (64 × 512 values: 128 KB, within a core's L2).
+/// Unblocked, a batch of 1,024 streamed every row of the gradient through the cache for each
+/// pixel, and two workers sharing the batch trained slower than one.
+const SPARSE_BLOCK_ROWS: usize = 64;
+
 /// `a · b` row by row, each non-zero `a[r][c]` adding `a[r][c] · b[c]` to row `r` of the
 /// result, where `a` is mostly zeros (non-zeros under [`SPARSE_BELOW`]), the result at least
 /// [`SPARSE_MIN_COLUMNS`] wide and `b`'s rows contiguous; `None` otherwise. The first layer's
@@ -75,11 +80,19 @@ pub fn sparse_product(a: &ArrayView2<f32>, b: &ArrayView2<f32>) -> Option<Array2
         return None;
     }
     let mut out = vec![0.0f32; m * n];
-    for (a_row, out_row) in a.rows().into_iter().zip(out.chunks_exact_mut(n)) {
-        for (&v, b_row) in a_row.iter().zip(b_rows.chunks_exact(n)) {
-            if v != 0.0 {
-                for (o, w) in out_row.iter_mut().zip(b_row) {
-                    *o += v * w;
+    // `b` a block of rows at a time, so the rows a block adds stay in cache while every row of
+    // the result takes them; each result still adds its products in the order of `c`.
+    let k = a.ncols();
+    for from in (0..k).step_by(SPARSE_BLOCK_ROWS) {
+        let to = (from + SPARSE_BLOCK_ROWS).min(k);
+        let block = &b_rows[from * n..to * n];
+        for (a_row, out_row) in a.rows().into_iter().zip(out.chunks_exact_mut(n)) {
+            let a_block = a_row.slice(ndarray::s![from..to]);
+            for (&v, b_row) in a_block.iter().zip(block.chunks_exact(n)) {
+                if v != 0.0 {
+                    for (o, w) in out_row.iter_mut().zip(b_row) {
+                        *o += v * w;
+                    }
                 }
             }
         }
@@ -427,9 +440,14 @@ mod tests {
     #[test]
     fn skipping_zeros_adds_the_same_products_in_order() {
         let mut rng = SeededRng::new(5);
-        let x = mostly_zeros(&mut rng, 12, 40);
-        let w = dense(&mut rng, 40, 70);
-        let grad = dense(&mut rng, 12, 70);
+        // More rows than a block of `b`, in both products.
+        let x = mostly_zeros(
+            &mut rng,
+            2 * SPARSE_BLOCK_ROWS + 3,
+            3 * SPARSE_BLOCK_ROWS + 5,
+        );
+        let w = dense(&mut rng, 3 * SPARSE_BLOCK_ROWS + 5, 70);
+        let grad = dense(&mut rng, 2 * SPARSE_BLOCK_ROWS + 3, 70);
         for (a, b) in [(x.view(), w.view()), (x.t(), grad.view())] {
             let skipped = sparse_product(&a, &b).expect("a sparse operand");
             let bits: Vec<u32> = skipped.iter().map(|v| v.to_bits()).collect();
