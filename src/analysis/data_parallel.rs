@@ -30,10 +30,11 @@ pub const MAX_SHARES: usize = 8;
 
 /// The smallest batch that workers chosen by `auto` share. Below it the serial part of a step
 /// (Adam over every weight, the sum, the weights' copy, the messages) outweighs what the shares
-/// split, or nearly: in Chromium on 2 cores two workers trained 0.90×, 1.21× and 1.14× as fast
-/// as one at batches of 128, 256 and 512, and 1.56× at 1024 (`bench/cpu-workers-batch.json`);
-/// natively, threads barely gained at 128 even on 16 cores. A worker count the user names
-/// shares every batch.
+/// split, or nearly: in Chromium on 2 cores two workers trained 0.99×, 0.96× and 1.46× as fast
+/// as one at batches of 128, 256 and 512, and 1.21× at 1024 (`bench/cpu-workers-batch.json`;
+/// the sitting before gave 1.14× at 512, so 512 stays out until it holds up); natively,
+/// threads barely gained at 128 even on 16 cores. A worker count the user names shares every
+/// batch.
 pub const AUTO_SHARE_MIN_BATCH: usize = 1024;
 
 /// What a share's gradient depends on besides the weights and its rows.

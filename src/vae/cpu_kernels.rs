@@ -48,8 +48,8 @@ fn back(a: Result<Array, NdArrayTensor>) -> NdArrayTensor {
 }
 
 /// Below this share of non-zero values in its left operand, a product skips the zeros
-/// ([`sparse_product`]). In Chromium the skipping product took 0.4x the blocked kernel's time
-/// with a fifth non-zero (MNIST's images) and about the same with half (the ReLU's output,
+/// ([`sparse_product`]). In Chromium the skipping product took 0.4-0.5x the blocked kernel's
+/// time with a fifth non-zero (MNIST's images) and about the same with half (the ReLU's output,
 /// Fashion-MNIST's images): `bench/sparse-product.json`.
 pub const SPARSE_BELOW: f64 = 0.4;
 
