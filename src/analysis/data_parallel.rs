@@ -11,7 +11,7 @@
 
 use std::ops::Range;
 
-use burn::module::{Module, Param};
+use burn::module::Param;
 use burn::optim::GradientsParams;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
@@ -23,7 +23,7 @@ use crate::vae::backend::{append_f32, read_f32, ReadbackError};
 use crate::vae::dense::{TrainBackend, VaeBackend};
 use crate::vae::elbo::{kl_standard_normal, Likelihood};
 use crate::vae::model::{linear_from_data, Vae, VaeConfig};
-use crate::vae::weights::tensor_layout;
+use crate::vae::weights::{flat_values, tensor_layout};
 
 /// The most shares a batch is cut into (the page's most workers).
 pub const MAX_SHARES: usize = 8;
@@ -169,26 +169,9 @@ pub fn parameter_count(config: &VaeConfig) -> usize {
         .sum()
 }
 
-fn layers<B: Backend>(model: &Vae<B>) -> [&burn::nn::Linear<B>; 5] {
-    [
-        &model.enc_hidden,
-        &model.enc_mu,
-        &model.enc_logvar,
-        &model.dec_hidden,
-        &model.dec_out,
-    ]
-}
-
 /// The model's weights, flat, in weights-file order.
 pub async fn flat_weights<B: VaeBackend>(model: &Vae<B>) -> Result<Vec<f32>, ReadbackError> {
-    let mut out = Vec::with_capacity(model.num_params());
-    for layer in layers(model) {
-        append_f32(&mut out, layer.weight.val()).await?;
-        if let Some(bias) = &layer.bias {
-            append_f32(&mut out, bias.val()).await?;
-        }
-    }
-    Ok(out)
+    flat_values(model, false).await
 }
 
 /// A model of `config` with the flat weights `flat` (weights-file order).
@@ -238,7 +221,7 @@ pub async fn share_gradient<B: TrainBackend>(
     let loss = recon.clone() + kl.clone().mul_scalar(spec.beta);
     let grads = GradientsParams::from_grads(loss.backward(), model);
     let mut gradient = Vec::with_capacity(parameter_count(&spec.config));
-    for layer in layers(model) {
+    for layer in model.layers() {
         append_gradient(&mut gradient, &grads, &layer.weight).await?;
         if let Some(bias) = &layer.bias {
             append_gradient(&mut gradient, &grads, bias).await?;
@@ -309,7 +292,7 @@ pub fn gradients_params<B: TrainBackend>(
 ) -> GradientsParams {
     let mut grads = GradientsParams::new();
     let mut at = 0;
-    for layer in layers(model) {
+    for layer in model.layers() {
         let [d_in, d_out] = layer.weight.dims();
         let n = d_in * d_out;
         let w = TensorData::new(flat[at..at + n].to_vec(), [d_in, d_out]);

@@ -122,6 +122,17 @@ impl<B: Backend> Vae<B> {
             seed,
         }
     }
+
+    /// The five layers in weights-file order ([`crate::vae::weights`]).
+    pub fn layers(&self) -> [&Linear<B>; 5] {
+        [
+            &self.enc_hidden,
+            &self.enc_mu,
+            &self.enc_logvar,
+            &self.dec_hidden,
+            &self.dec_out,
+        ]
+    }
 }
 
 impl<B: VaeBackend> Vae<B> {

@@ -19,6 +19,7 @@
 //! file would panic the page. Reading is all ours here, and every failure is a [`WeightsError`].
 //! Decoding builds a new model; the caller's current model is never touched.
 
+use burn::module::Module;
 use burn::tensor::backend::Backend;
 use burn::tensor::TensorData;
 use serde::{Deserialize, Serialize};
@@ -221,15 +222,7 @@ async fn write<B: VaeBackend>(
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     out.extend_from_slice(&(header_json.len() as u32).to_le_bytes());
     out.extend_from_slice(&header_json);
-    let skip = if decoder_only { 3 } else { 0 };
-    let mut values = Vec::new();
-    for layer in layers(model).into_iter().skip(skip) {
-        append_f32(&mut values, layer.weight.val()).await?;
-        match &layer.bias {
-            Some(b) => append_f32(&mut values, b.val()).await?,
-            None => values.resize(values.len() + layer.weight.dims()[1], 0.0),
-        }
-    }
+    let values = flat_values(model, decoder_only).await?;
     out.reserve(values.len() * dtype.size() + 4);
     match dtype {
         Dtype::F32 => out.extend(values.iter().flat_map(|v| v.to_le_bytes())),
@@ -244,14 +237,22 @@ async fn write<B: VaeBackend>(
     Ok(out)
 }
 
-fn layers<B: Backend>(model: &Vae<B>) -> [&burn::nn::Linear<B>; 5] {
-    [
-        &model.enc_hidden,
-        &model.enc_mu,
-        &model.enc_logvar,
-        &model.dec_hidden,
-        &model.dec_out,
-    ]
+/// The model's values in weights-file order, a missing bias as zeros; the decoder's alone if
+/// `decoder_only`. Read straight from host memory on the CPU ([`append_f32`]).
+pub async fn flat_values<B: VaeBackend>(
+    model: &Vae<B>,
+    decoder_only: bool,
+) -> Result<Vec<f32>, ReadbackError> {
+    let skip = if decoder_only { 3 } else { 0 };
+    let mut values = Vec::with_capacity(model.num_params());
+    for layer in model.layers().into_iter().skip(skip) {
+        append_f32(&mut values, layer.weight.val()).await?;
+        match &layer.bias {
+            Some(b) => append_f32(&mut values, b.val()).await?,
+            None => values.resize(values.len() + layer.weight.dims()[1], 0.0),
+        }
+    }
+    Ok(values)
 }
 
 /// Build a model from a weights file, or say exactly what is wrong with it.
