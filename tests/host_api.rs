@@ -62,6 +62,24 @@ fn documented_commands_parse() {
         HostCommand::parse(r#"{"type":"vae:subscribe"}"#),
         Ok(HostCommand::Subscribe {})
     );
+    assert_eq!(
+        HostCommand::parse(r#"{"type":"vae:slowmo","stage":"encode","play":false}"#),
+        Ok(HostCommand::SlowMo {
+            stage: Some("encode".into()),
+            play: Some(false)
+        })
+    );
+    assert_eq!(
+        HostCommand::parse(r#"{"type":"vae:slowmo"}"#),
+        Ok(HostCommand::SlowMo {
+            stage: None,
+            play: None
+        })
+    );
+    assert_eq!(
+        HostCommand::parse(r#"{"type":"vae:slowmo-leave"}"#),
+        Ok(HostCommand::SlowMoLeave {})
+    );
 }
 
 #[test]
@@ -82,6 +100,9 @@ fn wrong_shapes_and_values_are_refused() {
         r#"{"type":"vae:set-hyperparameters","lr":-1}"#,
         r#"{"type":"vae:set-hyperparameters","beta":1e9}"#,
         r#"{"type":"vae:train","__proto__":{}}"#,
+        r#"{"type":"vae:slowmo","stage":"encoded"}"#,
+        r#"{"type":"vae:slowmo","play":"yes"}"#,
+        r#"{"type":"vae:slowmo-leave","now":true}"#,
     ] {
         assert!(HostCommand::parse(bad).is_err(), "{bad} was taken");
     }
@@ -107,10 +128,12 @@ fn metrics_event_is_plain_json_with_nulls_for_missing_numbers() {
         training: true,
         dataset: "mnist",
         z: [0.0, 1.0],
+        slowmo: None,
     }
     .to_json();
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["type"], "vae:metrics");
+    assert!(v["slowmo"].is_null());
     assert_eq!(v["step"], 3);
     assert!(v["kl"].is_null() && v["recon"].is_null());
     assert_eq!(v["elbo"], 150.0);

@@ -1225,6 +1225,69 @@ fn slow_motion_counts_its_step_when_the_gradient_step_is_shown_or_the_mode_is_le
     assert!(b.page.link.training());
 }
 
+#[test]
+fn a_link_opens_slow_motion_at_its_stage_once_the_model_and_the_step_are_in() {
+    use vae_playground::page::slowmo::Stage;
+    let mut b = Browser::new("?embed&panels=map&slowmo=decode");
+    b.send(Msg::Load(LoadMsg::GpuProbed(None)));
+    b.settle();
+    assert!(b.page.ready());
+    assert!(b.sent.contains(&TrainCommand::SlowStep));
+    let stage = b.page.slowmo.as_ref().and_then(|s| s.stage());
+    assert_eq!(stage, Some(Stage::Decode));
+    assert_eq!(
+        b.page.readout.step, 0,
+        "the step counts at its gradient step only"
+    );
+    // The user takes over from there.
+    b.send(Msg::SlowMo(SlowMoMsg::NextClicked));
+    b.settle();
+    let stage = b.page.slowmo.as_ref().and_then(|s| s.stage());
+    assert_eq!(stage, Some(Stage::Loss));
+}
+
+#[test]
+fn a_host_drives_slow_motion_stage_by_stage_and_hears_each_stage() {
+    let mut b = Browser::loaded();
+    let received = |text: &str| {
+        Msg::Host(HostMsg::Received {
+            origin: "https://vae.test".into(),
+            text: text.into(),
+            window: 3,
+        })
+    };
+    let last_slowmo = |b: &Browser| {
+        let (_, json) = b.posted.last().expect("metrics were posted");
+        let v: serde_json::Value = serde_json::from_str(json).unwrap();
+        v["slowmo"].clone()
+    };
+    b.send(received(r#"{"type":"vae:subscribe"}"#));
+    b.settle();
+    assert!(last_slowmo(&b).is_null());
+    b.send(received(r#"{"type":"vae:slowmo","stage":"loss"}"#));
+    b.settle();
+    assert_eq!(last_slowmo(&b), "loss");
+    assert_eq!(b.page.readout.step, 0);
+    b.send(received(r#"{"type":"vae:slowmo","stage":"encode"}"#));
+    b.settle();
+    assert_eq!(last_slowmo(&b), "encode");
+    b.send(received(r#"{"type":"vae:slowmo","stage":"step"}"#));
+    b.settle();
+    assert_eq!(last_slowmo(&b), "step");
+    assert_eq!(b.page.readout.step, 1, "the gradient step was taken");
+    b.send(received(r#"{"type":"vae:slowmo","stage":"batch"}"#));
+    b.settle();
+    assert_eq!(last_slowmo(&b), "batch");
+    assert_eq!(b.page.readout.step, 1, "going back takes no step");
+    // (Delivered alone: the stand-in runs play's timer at once, and it plays on.)
+    b.deliver(received(r#"{"type":"vae:slowmo","play":true}"#));
+    assert!(b.page.slowmo.as_ref().is_some_and(|s| s.playing()));
+    b.send(received(r#"{"type":"vae:slowmo-leave"}"#));
+    b.settle();
+    assert!(b.page.slowmo.is_none());
+    assert!(last_slowmo(&b).is_null());
+}
+
 /// A page on the native build's WebGPU adapter (lavapipe here), whose browser storage holds
 /// `stored` kernel choices, training with small batches.
 #[cfg(feature = "gpu")]

@@ -36,6 +36,30 @@ fn a_full_link_is_read() {
 }
 
 #[test]
+fn a_link_opens_slow_motion_at_a_named_stage_or_says_it_is_not_one() {
+    use vae_playground::page::slowmo::Stage;
+    assert_eq!(parse("").slowmo, None);
+    assert_eq!(parse("slowmo").slowmo, Some(Stage::Batch));
+    assert_eq!(parse("slowmo=1").slowmo, Some(Stage::Batch));
+    assert_eq!(parse("slowmo=0").slowmo, None);
+    for stage in Stage::ALL {
+        let p = parse(&format!("embed&slowmo={}", stage.key()));
+        assert_eq!(p.slowmo, Some(stage));
+        assert!(p.notices.is_empty(), "{:?}", p.notices);
+    }
+    let p = parse("slowmo=encoded");
+    assert_eq!(p.slowmo, None);
+    assert_eq!(p.notices.len(), 1);
+    assert!(
+        p.notices[0]
+            .message
+            .contains("batch, encode, sample, decode, loss, step"),
+        "{}",
+        p.notices[0]
+    );
+}
+
+#[test]
 fn the_continuous_bernoulli_decoder_and_binarised_mnist_are_named_in_links() {
     let p = parse("decoder=continuous-bernoulli&dataset=mnist-bin");
     assert!(p.notices.is_empty(), "{:?}", p.notices);

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::data::Dataset;
+use crate::page::slowmo::Stage;
 use crate::page::stop_rule::StopRule;
 use crate::page::sweep::Sweep;
 use crate::page::url_state::{BETA, LEARNING_RATE, Z_LIMIT};
@@ -49,6 +50,18 @@ pub enum HostCommand {
     /// Run a β sweep: 2 to 8 β values, each trained from fresh weights for `epochs`.
     #[serde(rename = "vae:sweep")]
     Sweep { betas: Vec<f64>, epochs: f64 },
+    /// Slow motion (entered first if need be): go to `stage` of its step (`batch`, `encode`,
+    /// `sample`, `decode`, `loss`, `step`) and/or play (`true`) or pause (`false`).
+    #[serde(rename = "vae:slowmo")]
+    SlowMo {
+        #[serde(default)]
+        stage: Option<String>,
+        #[serde(default)]
+        play: Option<bool>,
+    },
+    /// Leave slow motion (a step taken and not yet shown counts, as when its panel is closed).
+    #[serde(rename = "vae:slowmo-leave")]
+    SlowMoLeave {},
     /// Start sending `vae:metrics` to the sender after every training chunk.
     #[serde(rename = "vae:subscribe")]
     Subscribe {},
@@ -93,6 +106,12 @@ impl HostCommand {
                     .map(|_| ())
                     .map_err(HostApiError::OutOfRange)
             }
+            HostCommand::SlowMo {
+                stage: Some(stage), ..
+            } if Stage::from_key(stage).is_none() => {
+                let keys: Vec<&str> = Stage::ALL.iter().map(|s| s.key()).collect();
+                out(format!("stage must be one of {}", keys.join(", ")))
+            }
             HostCommand::Train { until: Some(rule) } => StopRule::parse(rule)
                 .map(|_| ())
                 .map_err(HostApiError::OutOfRange),
@@ -123,7 +142,8 @@ pub enum HostEvent {
     /// Sent to the parent window (at each allowed origin) once the first model is on screen.
     #[serde(rename = "vae:ready")]
     Ready { dataset: &'static str },
-    /// Sent to subscribers after each training chunk, and once on subscribing.
+    /// Sent to subscribers after each training chunk, at each stage of slow motion, and once
+    /// on subscribing.
     #[serde(rename = "vae:metrics")]
     Metrics {
         step: usize,
@@ -135,6 +155,9 @@ pub enum HostEvent {
         training: bool,
         dataset: &'static str,
         z: [f64; 2],
+        /// Slow motion's stage (`batch` … `step`), `waiting` while its step is taken, or
+        /// `null` outside it.
+        slowmo: Option<&'static str>,
     },
     /// Sent to the parent window (at each allowed origin) when an embed's content height
     /// changes, at most every `RESIZE_EVERY_MS`: the frame's height that shows it all, in CSS px.

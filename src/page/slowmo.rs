@@ -44,6 +44,22 @@ impl Stage {
         Stage::ALL.iter().position(|&s| s == self).unwrap_or(0)
     }
 
+    /// Its name in a link (`slowmo=`) and in the host API (`vae:slowmo`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Stage::Batch => "batch",
+            Stage::Encode => "encode",
+            Stage::Sample => "sample",
+            Stage::Decode => "decode",
+            Stage::Loss => "loss",
+            Stage::Step => "step",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        Stage::ALL.into_iter().find(|s| s.key() == key)
+    }
+
     /// The plain name the page shows (`slowmo-stage`).
     pub fn name(self) -> &'static str {
         match self {
@@ -146,6 +162,8 @@ pub struct SlowMo {
     playing: bool,
     /// Numbers play's timer: a tick of an older one is dropped.
     tick: u64,
+    /// A stage asked for by a link or the host page, reached once the step is here.
+    aim: Option<Stage>,
 }
 
 impl SlowMo {
@@ -173,6 +191,27 @@ impl SlowMo {
 
     pub fn waiting(&self) -> bool {
         self.stage.is_none()
+    }
+
+    /// Go to `stage` of this step: now, or when the step arrives (see [`SlowMo::toward_aim`]).
+    pub fn aim(&mut self, stage: Stage) {
+        self.aim = Some(stage);
+    }
+
+    /// Which way to go toward the stage aimed at: `Some(true)` forward, `Some(false)` back,
+    /// `None` when there (the aim is then dropped), when nothing is aimed at, or while waiting.
+    pub fn toward_aim(&mut self) -> Option<bool> {
+        let (stage, aim) = (self.stage?, self.aim?);
+        if stage == aim {
+            self.aim = None;
+            return None;
+        }
+        Some(stage.index() < aim.index())
+    }
+
+    /// The user took over (Next, Back): nothing is aimed at any more.
+    pub fn drop_aim(&mut self) {
+        self.aim = None;
     }
 
     /// The step the worker took: shown from its first stage.

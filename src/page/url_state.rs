@@ -3,6 +3,7 @@
 //! malformed, out of range or hostile keeps its default and adds a [`Notice`] for the page to
 //! show. No browser types here, so it is tested and fuzzed natively.
 
+use super::slowmo::Stage;
 use super::stop_rule::StopRule;
 use super::sweep::SweepPlan;
 use std::fmt;
@@ -271,6 +272,9 @@ pub struct Parsed {
     pub dataset_url: Option<String>,
     /// `tour`: start the guided tour (`page::tour`), done or not.
     pub tour: bool,
+    /// `slowmo` or `slowmo=STAGE`: open slow motion at that stage (the first when none is
+    /// named) once the model is in.
+    pub slowmo: Option<Stage>,
 }
 
 /// Parse a query string (with or without its leading `?`).
@@ -425,6 +429,20 @@ fn apply(out: &mut Parsed, key: &str, value: &str) -> Result<(), String> {
                 "" | "1" => true,
                 "0" => false,
                 _ => return Err(format!("`tour={}` is not 1 or 0; no tour.", show(value))),
+            }
+        }
+        "slowmo" => {
+            out.slowmo = match value {
+                "" | "1" => Some(Stage::Batch),
+                "0" => None,
+                _ => Some(Stage::from_key(value).ok_or_else(|| {
+                    let keys: Vec<&str> = Stage::ALL.iter().map(|s| s.key()).collect();
+                    format!(
+                        "`slowmo={}` is not a stage ({}); slow motion was not opened.",
+                        show(value),
+                        keys.join(", ")
+                    )
+                })?),
             }
         }
         "stop" => {

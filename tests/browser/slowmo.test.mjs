@@ -153,3 +153,31 @@ test('on WebGPU the slow step is the CPU\'s step: the same batch loss, and it co
     await gpuBrowser.close();
   }
 });
+
+test('a link opens slow motion at its stage; the example article steps its frame through the stages', async () => {
+  const { page, errors } = await openPlayground(browser, `${server.url}?slowmo=decode`);
+  await stageIs(page, 'decoded');
+  assert.equal(await count(page, '.slowmo-item .thumb'), 16, 'reconstructions beside the inputs');
+  assert.equal(await text(page, 'metric-step'), '0', 'not counted before the gradient step');
+  await page.close();
+
+  const article = await browser.newPage();
+  article.on('pageerror', (e) => errors.push(String(e)));
+  await article.goto(`${server.url}examples/blog-post.html`);
+  // The frame loads lazily: once scrolled to. It opens slow motion by its own link.
+  await article.locator('#step').scrollIntoViewIfNeeded();
+  const frame = await (await article.waitForSelector('#step')).contentFrame();
+  await stageIs(frame, STAGES[0]);
+  // Its caption follows the stage from the frame's metrics.
+  await article.waitForFunction(() => document.getElementById('stage').dataset.stage === 'batch', null, { timeout: 30_000 });
+  for (const [key, name] of [['loss', 'loss computed'], ['encode', 'encoded'], ['step', 'gradient step']]) {
+    await article.click(`a[data-slowmo=${key}]`);
+    await stageIs(frame, name);
+    await article.waitForFunction((k) => document.getElementById('stage').dataset.stage === k, key);
+  }
+  // The step was taken: the frame's checkpoint is the weights after it.
+  await frame.waitForFunction(() => document.querySelector('[data-testid=playground]').dataset.checkpointStep === '1');
+  assert.equal(Number(await frame.locator('[data-testid=playground]').getAttribute('data-ignored-messages')), 0);
+  assert.deepEqual(errors, []);
+  await article.close();
+});

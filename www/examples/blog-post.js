@@ -6,19 +6,23 @@ const byId = (id) => document.getElementById(id);
 const explorer = byId('explorer');
 const trainer = byId('trainer');
 const live = byId('live');
+const step = byId('step');
+const stage = byId('stage');
 
 function send(frame, message) {
   frame.contentWindow.postMessage(message, origin === 'null' ? '*' : origin);
 }
 
 document.addEventListener('click', (e) => {
-  const a = e.target.closest('a[data-z], a[data-beta], a[data-command], a[data-params], button[data-sweep]');
+  const a = e.target.closest('a[data-z], a[data-beta], a[data-command], a[data-params], a[data-slowmo], button[data-sweep]');
   if (!a) return;
   e.preventDefault();
   const frame = a.dataset.frame ? byId(a.dataset.frame) : trainer;
   if (a.dataset.z) {
     const [z1, z2] = a.dataset.z.split(',').map(Number);
     send(explorer, { type: 'vae:set-z', z: [z1, z2] });
+  } else if (a.dataset.slowmo) {
+    send(frame, { type: 'vae:slowmo', stage: a.dataset.slowmo });
   } else if (a.dataset.beta) {
     send(frame, { type: 'vae:set-hyperparameters', beta: Number(a.dataset.beta) });
     send(frame, { type: 'vae:train' });
@@ -54,5 +58,21 @@ window.addEventListener('message', (e) => {
     live.dataset.step = String(m.step);
   }
 });
+// The slow-motion frame's stage, as its metrics name it.
+const STAGES = {
+  waiting: 'the step is being taken…', batch: 'the batch drawn', encode: 'encoded', sample: 'z sampled',
+  decode: 'decoded', loss: 'the loss', step: 'the gradient step',
+};
+window.addEventListener('message', (e) => {
+  if (e.origin !== origin || e.source !== step.contentWindow) return;
+  const m = e.data;
+  if (m && m.type === 'vae:ready') send(step, { type: 'vae:subscribe' });
+  if (m && m.type === 'vae:metrics') {
+    stage.textContent = m.slowmo ? STAGES[m.slowmo] : 'not in slow motion';
+    stage.dataset.stage = m.slowmo ?? '';
+  }
+});
 // A frame that was ready before this script ran: ask anyway (subscribing twice is harmless).
-trainer.addEventListener('load', () => setTimeout(() => send(trainer, { type: 'vae:subscribe' }), 0));
+for (const frame of [trainer, step]) {
+  frame.addEventListener('load', () => setTimeout(() => send(frame, { type: 'vae:subscribe' }), 0));
+}

@@ -2,6 +2,8 @@
 
 use super::*;
 use crate::page::host_bridge::RESIZE_EVERY_MS;
+use crate::page::msg::SlowMoMsg;
+use crate::page::slowmo::{SlowMo, Stage};
 use crate::page::stop_rule::StopRule;
 
 impl PageState {
@@ -70,6 +72,20 @@ impl PageState {
                 settings.beta = beta.unwrap_or(settings.beta);
                 self.train(TrainMsg::Settings(settings), now);
             }
+            HostCommand::SlowMo { stage, play } => {
+                match stage.as_deref().and_then(Stage::from_key) {
+                    Some(stage) => self.slowmo_at(stage, now),
+                    None if self.slowmo.is_none() => {
+                        self.slow_motion(SlowMoMsg::Entered, now);
+                    }
+                    None => {}
+                }
+                let playing = self.slowmo.as_ref().map(SlowMo::playing);
+                if play.is_some() && playing.is_some() && play != playing {
+                    self.slow_motion(SlowMoMsg::PlayToggled, now);
+                }
+            }
+            HostCommand::SlowMoLeave {} => self.leave_slowmo(now),
             HostCommand::Subscribe {} => {
                 self.host.subscribe(window, &origin);
                 self.send_metrics(now, true);
@@ -77,6 +93,12 @@ impl PageState {
             HostCommand::Unsubscribe {} => self.host.unsubscribe(window, &origin),
         }
         true
+    }
+
+    /// Slow motion's stage as `vae:metrics` names it.
+    pub(super) fn slowmo_key(&self) -> Option<&'static str> {
+        let s = self.slowmo.as_ref()?;
+        Some(s.stage().map_or("waiting", Stage::key))
     }
 
     /// Metrics to subscribed hosts: now when `force`, else at most every METRICS_EVERY_MS.
@@ -91,6 +113,7 @@ impl PageState {
             training: self.link.training(),
             dataset: self.view.dataset.key(),
             z: self.view.z,
+            slowmo: self.slowmo_key(),
         }
         .to_json();
         let due = self.host.metrics_due(now, force).to_vec();

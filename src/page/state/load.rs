@@ -177,6 +177,9 @@ impl PageState {
                 json,
             });
         }
+        if let Some(stage) = self.slowmo_link.take() {
+            self.slowmo_at(stage, now);
+        }
     }
 }
 

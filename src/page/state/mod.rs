@@ -78,6 +78,8 @@ pub struct PageState {
     pub runs: Runs,
     /// Slow motion, while the page is in it.
     pub slowmo: Option<super::slowmo::SlowMo>,
+    /// The stage a link opens slow motion at (`slowmo=`), once the whole model is in.
+    slowmo_link: Option<super::slowmo::Stage>,
     /// The β sweep under way, and what the sweep's fields hold.
     pub sweep: Option<Sweep>,
     pub sweep_betas: String,
@@ -139,6 +141,7 @@ impl PageState {
             kernels: Kernels::default(),
             runs: Runs::default(),
             slowmo: None,
+            slowmo_link: parsed.slowmo,
             sweep: None,
             sweep_betas: view
                 .sweep
@@ -231,7 +234,12 @@ impl PageState {
 
     /// Take `msg` at `now` (ms); whether the page should render.
     pub fn update(&mut self, msg: Msg, now: f64) -> bool {
+        let slowmo_before = self.slowmo_key();
         let render = self.handle(msg, now);
+        if self.slowmo_key() != slowmo_before {
+            // A host following slow motion hears of each stage.
+            self.send_metrics(now, true);
+        }
         if self.share.sync_needed(&self.view) {
             self.out.push(Effect::After {
                 ms: URL_SYNC_MS,

@@ -3,7 +3,7 @@
 use super::*;
 use crate::analysis::slow_step::SlowStep;
 use crate::page::msg::SlowMoMsg;
-use crate::page::slowmo::{Advance, SlowMo, STAGE_MS};
+use crate::page::slowmo::{Advance, SlowMo, Stage, STAGE_MS};
 
 /// What ends slow motion: another training action, another backend or dataset.
 pub(super) fn interrupts(msg: &Msg) -> bool {
@@ -37,6 +37,7 @@ impl PageState {
             SlowMoMsg::NextClicked => {
                 if let Some(s) = self.slowmo.as_mut() {
                     s.pause();
+                    s.drop_aim();
                 }
                 self.advance(now);
             }
@@ -45,6 +46,7 @@ impl PageState {
                     return false;
                 };
                 s.pause();
+                s.drop_aim();
                 s.back();
             }
             SlowMoMsg::PlayToggled => {
@@ -72,6 +74,29 @@ impl PageState {
             SlowMoMsg::Left => self.leave_slowmo(now),
         }
         true
+    }
+
+    /// Slow motion at `stage` (entering it first if need be), as a link or the host page asks:
+    /// now if the step is here, else once it arrives.
+    pub(super) fn slowmo_at(&mut self, stage: Stage, now: f64) {
+        if self.slowmo.is_none() {
+            self.slow_motion(SlowMoMsg::Entered, now);
+        }
+        if let Some(s) = self.slowmo.as_mut() {
+            s.aim(stage);
+        }
+        self.reach_aim(now);
+    }
+
+    /// Step toward the stage aimed at until there (or waiting for the step).
+    fn reach_aim(&mut self, now: f64) {
+        while let Some(forward) = self.slowmo.as_mut().and_then(SlowMo::toward_aim) {
+            if forward {
+                self.advance(now);
+            } else if let Some(s) = self.slowmo.as_mut() {
+                s.back();
+            }
+        }
     }
 
     /// Next stage; past the last, another step.
@@ -110,6 +135,7 @@ impl PageState {
                 if let Some(id) = s.next_tick() {
                     self.schedule_tick(id);
                 }
+                self.reach_aim(now);
             }
             None => self.after_chunk(*chunk, weights, now),
         }
