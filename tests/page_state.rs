@@ -1244,6 +1244,11 @@ fn a_link_opens_slow_motion_at_its_stage_once_the_model_and_the_step_are_in() {
     b.settle();
     let stage = b.page.slowmo.as_ref().and_then(|s| s.stage());
     assert_eq!(stage, Some(Stage::Loss));
+    assert!(b
+        .page
+        .share
+        .embed_snippet(&b.page.view)
+        .contains("slowmo=loss"));
 }
 
 #[test]
@@ -1268,6 +1273,11 @@ fn a_host_drives_slow_motion_stage_by_stage_and_hears_each_stage() {
     b.settle();
     assert_eq!(last_slowmo(&b), "loss");
     assert_eq!(b.page.readout.step, 0);
+    let link = b.page.share.url_for(&b.page.view);
+    assert!(
+        link.ends_with("&slowmo=loss"),
+        "a copied link opens at the stage: {link}"
+    );
     b.send(received(r#"{"type":"vae:slowmo","stage":"encode"}"#));
     b.settle();
     assert_eq!(last_slowmo(&b), "encode");
@@ -1286,6 +1296,7 @@ fn a_host_drives_slow_motion_stage_by_stage_and_hears_each_stage() {
     b.settle();
     assert!(b.page.slowmo.is_none());
     assert!(last_slowmo(&b).is_null());
+    assert!(!b.page.share.url_for(&b.page.view).contains("slowmo"));
 }
 
 /// A page on the native build's WebGPU adapter (lavapipe here), whose browser storage holds

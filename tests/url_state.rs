@@ -2,6 +2,7 @@
 
 use proptest::prelude::*;
 use vae_playground::data::{Dataset, Split};
+use vae_playground::page::slowmo::Stage;
 use vae_playground::page::stop_rule::StopRule;
 use vae_playground::page::sweep::{Sweep, SweepPlan, DEFAULT_BETAS, MAX_BETAS, MAX_EPOCHS};
 use vae_playground::page::url_state::{
@@ -37,18 +38,18 @@ fn a_full_link_is_read() {
 
 #[test]
 fn a_link_opens_slow_motion_at_a_named_stage_or_says_it_is_not_one() {
-    use vae_playground::page::slowmo::Stage;
-    assert_eq!(parse("").slowmo, None);
-    assert_eq!(parse("slowmo").slowmo, Some(Stage::Batch));
-    assert_eq!(parse("slowmo=1").slowmo, Some(Stage::Batch));
-    assert_eq!(parse("slowmo=0").slowmo, None);
+    let slowmo = |query: &str| parse(query).state.slowmo;
+    assert_eq!(slowmo(""), None);
+    assert_eq!(slowmo("slowmo"), Some(Stage::Batch));
+    assert_eq!(slowmo("slowmo=1"), Some(Stage::Batch));
+    assert_eq!(slowmo("slowmo=0"), None);
     for stage in Stage::ALL {
         let p = parse(&format!("embed&slowmo={}", stage.key()));
-        assert_eq!(p.slowmo, Some(stage));
+        assert_eq!(p.state.slowmo, Some(stage));
         assert!(p.notices.is_empty(), "{:?}", p.notices);
     }
     let p = parse("slowmo=encoded");
-    assert_eq!(p.slowmo, None);
+    assert_eq!(p.state.slowmo, None);
     assert_eq!(p.notices.len(), 1);
     assert!(
         p.notices[0]
@@ -152,6 +153,7 @@ prop_compose! {
         sweep in proptest::option::of((proptest::collection::vec(0.0f64..=100.0, 2..=MAX_BETAS), 0.01f64..=MAX_EPOCHS)),
         kernel in proptest::sample::select(KernelSetting::ALL.to_vec()),
         workers in proptest::option::of(WORKERS.0..=WORKERS.1),
+        slowmo in proptest::option::of(proptest::sample::select(Stage::ALL.to_vec())),
     ) -> ViewState {
         let sweep = sweep
             .and_then(|(betas, epochs)| SweepPlan::new(&Sweep::betas_text(&betas), epochs).ok())
@@ -173,6 +175,7 @@ prop_compose! {
             sweep,
             kernel,
             workers,
+            slowmo,
         }
     }
 }

@@ -193,6 +193,11 @@ impl SlowMo {
         self.stage.is_none()
     }
 
+    /// The stage shown, else the one aimed at, else the first: what a link to this names.
+    pub fn stage_or_aim(&self) -> Stage {
+        self.stage.or(self.aim).unwrap_or(Stage::Batch)
+    }
+
     /// Go to `stage` of this step: now, or when the step arrives (see [`SlowMo::toward_aim`]).
     pub fn aim(&mut self, stage: Stage) {
         self.aim = Some(stage);

@@ -222,6 +222,8 @@ pub struct ViewState {
     pub kernel: KernelSetting,
     /// Train workers on the CPU path; `None`: the browser's cores less one.
     pub workers: Option<usize>,
+    /// Slow motion's stage (`slowmo=`): a link opens slow motion there once the model is in.
+    pub slowmo: Option<Stage>,
 }
 
 impl Default for ViewState {
@@ -243,6 +245,7 @@ impl Default for ViewState {
             sweep: None,
             kernel: KernelSetting::Auto,
             workers: None,
+            slowmo: None,
         }
     }
 }
@@ -272,9 +275,6 @@ pub struct Parsed {
     pub dataset_url: Option<String>,
     /// `tour`: start the guided tour (`page::tour`), done or not.
     pub tour: bool,
-    /// `slowmo` or `slowmo=STAGE`: open slow motion at that stage (the first when none is
-    /// named) once the model is in.
-    pub slowmo: Option<Stage>,
 }
 
 /// Parse a query string (with or without its leading `?`).
@@ -432,7 +432,7 @@ fn apply(out: &mut Parsed, key: &str, value: &str) -> Result<(), String> {
             }
         }
         "slowmo" => {
-            out.slowmo = match value {
+            s.slowmo = match value {
                 "" | "1" => Some(Stage::Batch),
                 "0" => None,
                 _ => Some(Stage::from_key(value).ok_or_else(|| {
@@ -655,6 +655,9 @@ pub fn to_query(state: &ViewState) -> String {
     }
     if let Some(n) = state.workers {
         parts.push(format!("workers={n}"));
+    }
+    if let Some(stage) = state.slowmo {
+        parts.push(format!("slowmo={}", stage.key()));
     }
     parts.join("&")
 }

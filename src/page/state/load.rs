@@ -177,7 +177,7 @@ impl PageState {
                 json,
             });
         }
-        if let Some(stage) = self.slowmo_link.take() {
+        if let (true, Some(stage)) = (first, self.view.slowmo) {
             self.slowmo_at(stage, now);
         }
     }

@@ -76,10 +76,9 @@ pub struct PageState {
     pub kernels: Kernels,
     /// Every run, for the chart and the run list.
     pub runs: Runs,
-    /// Slow motion, while the page is in it.
+    /// Slow motion, while the page is in it (its stage, once the model is in, is also
+    /// `view.slowmo`: what a link carries).
     pub slowmo: Option<super::slowmo::SlowMo>,
-    /// The stage a link opens slow motion at (`slowmo=`), once the whole model is in.
-    slowmo_link: Option<super::slowmo::Stage>,
     /// The β sweep under way, and what the sweep's fields hold.
     pub sweep: Option<Sweep>,
     pub sweep_betas: String,
@@ -141,7 +140,6 @@ impl PageState {
             kernels: Kernels::default(),
             runs: Runs::default(),
             slowmo: None,
-            slowmo_link: parsed.slowmo,
             sweep: None,
             sweep_betas: view
                 .sweep
@@ -239,6 +237,13 @@ impl PageState {
         if self.slowmo_key() != slowmo_before {
             // A host following slow motion hears of each stage.
             self.send_metrics(now, true);
+        }
+        // Links carry the stage; until the model is in, the link's own is kept.
+        if self.ready() {
+            self.view.slowmo = self
+                .slowmo
+                .as_ref()
+                .map(super::slowmo::SlowMo::stage_or_aim);
         }
         if self.share.sync_needed(&self.view) {
             self.out.push(Effect::After {
