@@ -511,6 +511,24 @@ fn the_kept_set_comes_back_on_the_next_visit() {
 }
 
 #[test]
+fn a_link_to_your_data_in_slow_motion_steps_the_fresh_weights() {
+    use vae_playground::page::slowmo::Stage;
+    let mut first = Browser::new("", None);
+    draw_set(&mut first, 3);
+    let b = Browser::new("?dataset=own&slowmo=encode", first.stored.clone()).started();
+    assert_eq!(b.page.view.dataset, Dataset::Own);
+    let stage = b.page.slowmo.as_ref().and_then(|s| s.stage());
+    assert_eq!(stage, Some(Stage::Encode));
+    // The fresh set's Reset first, then the slow step of those weights.
+    let start = b
+        .sent
+        .iter()
+        .position(|c| matches!(c, TrainCommand::Start { .. }));
+    let slow = b.sent.iter().position(|c| *c == TrainCommand::SlowStep);
+    assert!(start.is_some() && start < slow, "{:?}", b.sent);
+}
+
+#[test]
 fn class_centres_are_means_and_spreads_by_label() {
     let means = [0.0, 0.0, 2.0, 0.0, 10.0, 10.0, 10.0, 12.0];
     let labels = [1, 1, 0, 0];

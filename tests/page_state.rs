@@ -1244,11 +1244,15 @@ fn a_link_opens_slow_motion_at_its_stage_once_the_model_and_the_step_are_in() {
     b.settle();
     let stage = b.page.slowmo.as_ref().and_then(|s| s.stage());
     assert_eq!(stage, Some(Stage::Loss));
-    assert!(b
-        .page
-        .share
-        .embed_snippet(&b.page.view)
-        .contains("slowmo=loss"));
+    let embed = b.page.share.embed_snippet(&b.page.link_view());
+    assert!(
+        embed.contains("slowmo=loss"),
+        "the embed code opens at the stage"
+    );
+    assert!(
+        !b.page.share.url_for(&b.page.view).contains("slowmo"),
+        "the address bar leaves it out: a reload takes no step"
+    );
 }
 
 #[test]
@@ -1273,7 +1277,7 @@ fn a_host_drives_slow_motion_stage_by_stage_and_hears_each_stage() {
     b.settle();
     assert_eq!(last_slowmo(&b), "loss");
     assert_eq!(b.page.readout.step, 0);
-    let link = b.page.share.url_for(&b.page.view);
+    let link = b.page.share.url_for(&b.page.link_view());
     assert!(
         link.ends_with("&slowmo=loss"),
         "a copied link opens at the stage: {link}"
@@ -1296,7 +1300,36 @@ fn a_host_drives_slow_motion_stage_by_stage_and_hears_each_stage() {
     b.settle();
     assert!(b.page.slowmo.is_none());
     assert!(last_slowmo(&b).is_null());
-    assert!(!b.page.share.url_for(&b.page.view).contains("slowmo"));
+    assert!(!b.page.share.url_for(&b.page.link_view()).contains("slowmo"));
+
+    // Training from the host leaves slow motion, as the page's own Train does.
+    b.send(received(r#"{"type":"vae:slowmo","stage":"encode"}"#));
+    b.settle();
+    assert_eq!(last_slowmo(&b), "encode");
+    b.send(received(r#"{"type":"vae:train"}"#));
+    b.settle_with(2);
+    assert!(b.page.slowmo.is_none());
+    assert!(b.page.link.training());
+}
+
+#[test]
+fn a_host_asking_for_slow_motion_before_the_model_is_in_gets_it_once_it_is() {
+    use vae_playground::page::slowmo::Stage;
+    let mut b = Browser::new("");
+    b.send(Msg::Host(HostMsg::Received {
+        origin: "https://vae.test".into(),
+        text: r#"{"type":"vae:slowmo","stage":"sample"}"#.into(),
+        window: 1,
+    }));
+    b.send(Msg::Load(LoadMsg::GpuProbed(None)));
+    b.settle();
+    assert!(b.page.ready());
+    let stage = b.page.slowmo.as_ref().and_then(|s| s.stage());
+    assert_eq!(stage, Some(Stage::Sample));
+    assert!(
+        !b.page.slowmo.as_ref().is_some_and(|s| s.focus),
+        "the reader's focus stays"
+    );
 }
 
 /// A page on the native build's WebGPU adapter (lavapipe here), whose browser storage holds

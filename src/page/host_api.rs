@@ -109,8 +109,7 @@ impl HostCommand {
             HostCommand::SlowMo {
                 stage: Some(stage), ..
             } if Stage::from_key(stage).is_none() => {
-                let keys: Vec<&str> = Stage::ALL.iter().map(|s| s.key()).collect();
-                out(format!("stage must be one of {}", keys.join(", ")))
+                out(format!("stage must be one of {}", Stage::keys()))
             }
             HostCommand::Train { until: Some(rule) } => StopRule::parse(rule)
                 .map(|_| ())

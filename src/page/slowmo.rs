@@ -56,8 +56,14 @@ impl Stage {
         }
     }
 
+    /// The stage a link or the host page names.
     pub fn from_key(key: &str) -> Option<Self> {
         Stage::ALL.into_iter().find(|s| s.key() == key)
+    }
+
+    /// Every stage's key, in order, comma-separated: what a refusal lists.
+    pub fn keys() -> String {
+        Stage::ALL.map(Stage::key).join(", ")
     }
 
     /// The plain name the page shows (`slowmo-stage`).
@@ -164,12 +170,25 @@ pub struct SlowMo {
     tick: u64,
     /// A stage asked for by a link or the host page, reached once the step is here.
     aim: Option<Stage>,
+    /// Entered from the page's own button, so the keyboard carries on in the panel (a link or
+    /// the host page must not take focus from the reader).
+    pub focus: bool,
+}
+
+/// Which way the stage aimed at lies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Toward {
+    Forward,
+    Back,
 }
 
 impl SlowMo {
-    /// The mode, waiting for its first step.
-    pub fn new() -> Self {
-        Self::default()
+    /// The mode, waiting for its first step; `focus`: entered from the page's own button.
+    pub fn new(focus: bool) -> Self {
+        Self {
+            focus,
+            ..Self::default()
+        }
     }
 
     /// The stage shown; `None` while the worker takes the step.
@@ -203,18 +222,18 @@ impl SlowMo {
         self.aim = Some(stage);
     }
 
-    /// Which way to go toward the stage aimed at: `Some(true)` forward, `Some(false)` back,
-    /// `None` when there (the aim is then dropped), when nothing is aimed at, or while waiting.
-    pub fn toward_aim(&mut self) -> Option<bool> {
+    /// Which way the stage aimed at lies: `None` when there, when nothing is aimed at, or
+    /// while the step is taken.
+    pub fn toward_aim(&self) -> Option<Toward> {
         let (stage, aim) = (self.stage?, self.aim?);
-        if stage == aim {
-            self.aim = None;
-            return None;
+        match stage.index().cmp(&aim.index()) {
+            std::cmp::Ordering::Less => Some(Toward::Forward),
+            std::cmp::Ordering::Greater => Some(Toward::Back),
+            std::cmp::Ordering::Equal => None,
         }
-        Some(stage.index() < aim.index())
     }
 
-    /// The user took over (Next, Back): nothing is aimed at any more.
+    /// Reached, or the user took over (Next, Back): nothing is aimed at any more.
     pub fn drop_aim(&mut self) {
         self.aim = None;
     }

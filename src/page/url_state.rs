@@ -436,11 +436,10 @@ fn apply(out: &mut Parsed, key: &str, value: &str) -> Result<(), String> {
                 "" | "1" => Some(Stage::Batch),
                 "0" => None,
                 _ => Some(Stage::from_key(value).ok_or_else(|| {
-                    let keys: Vec<&str> = Stage::ALL.iter().map(|s| s.key()).collect();
                     format!(
                         "`slowmo={}` is not a stage ({}); slow motion was not opened.",
                         show(value),
-                        keys.join(", ")
+                        Stage::keys()
                     )
                 })?),
             }

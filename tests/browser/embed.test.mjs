@@ -20,6 +20,7 @@ const MARK = {
   sliders: '[data-testid=z1]', decoded: '[data-testid=decoded]', map: '[data-testid=latent-map]',
   controls: '[data-testid=train]', metrics: '[data-testid=metric-step]', chart: '[data-testid=loss-chart]',
   inspect: '[data-testid=inspect-panel]', maths: '[data-testid=maths-panel]', runs: '.runs-alone',
+  slowmo: '[data-testid=slowmo-panel]',
 };
 
 let server;
@@ -207,9 +208,11 @@ test('the example article: every frame shows all its panels at 390 and 1100 px',
     await page.goto(`${server.url}examples/blog-post.html`);
     const frames = await framesOf(page, 4);
     await page.evaluate(() => document.querySelectorAll('iframe').forEach((f) => f.scrollIntoView()));
+    // The fourth is slow motion's panel (which an embed shows whatever its panels) above the
+    // map, grown once its step is in.
+    await frames[3].waitForFunction(() => document.querySelector('[data-testid=slowmo-stage]')?.textContent === 'batch drawn', null, { timeout: 120_000 });
     await settled(page);
-    // The fourth is slow motion's panel (which an embed always shows) above the map.
-    for (const [i, combo] of [['decoded', 'sliders', 'map'], ['inspect', 'maths'], ['metrics', 'chart', 'decoded'], ['map']].entries()) {
+    for (const [i, combo] of [['decoded', 'sliders', 'map'], ['inspect', 'maths'], ['metrics', 'chart', 'decoded'], ['slowmo', 'map']].entries()) {
       for (const m of await misfits(frames[i], combo)) problems.push(`${width} px, frame ${i + 1}: ${m}`);
     }
     if (process.env.EMBED_SHOTS) {

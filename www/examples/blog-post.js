@@ -6,8 +6,8 @@ const byId = (id) => document.getElementById(id);
 const explorer = byId('explorer');
 const trainer = byId('trainer');
 const live = byId('live');
-const step = byId('step');
-const stage = byId('stage');
+const slowFrame = byId('step');
+const stageCaption = byId('stage');
 
 function send(frame, message) {
   frame.contentWindow.postMessage(message, origin === 'null' ? '*' : origin);
@@ -22,6 +22,8 @@ document.addEventListener('click', (e) => {
     const [z1, z2] = a.dataset.z.split(',').map(Number);
     send(explorer, { type: 'vae:set-z', z: [z1, z2] });
   } else if (a.dataset.slowmo) {
+    // The frame loads lazily: bring it in, and it opens at the stage once its model is in.
+    frame.scrollIntoView({ block: 'nearest' });
     send(frame, { type: 'vae:slowmo', stage: a.dataset.slowmo });
   } else if (a.dataset.beta) {
     send(frame, { type: 'vae:set-hyperparameters', beta: Number(a.dataset.beta) });
@@ -64,15 +66,15 @@ const STAGES = {
   decode: 'decoded', loss: 'the loss', step: 'the gradient step',
 };
 window.addEventListener('message', (e) => {
-  if (e.origin !== origin || e.source !== step.contentWindow) return;
+  if (e.origin !== origin || e.source !== slowFrame.contentWindow) return;
   const m = e.data;
-  if (m && m.type === 'vae:ready') send(step, { type: 'vae:subscribe' });
+  if (m && m.type === 'vae:ready') send(slowFrame, { type: 'vae:subscribe' });
   if (m && m.type === 'vae:metrics') {
-    stage.textContent = m.slowmo ? STAGES[m.slowmo] : 'not in slow motion';
-    stage.dataset.stage = m.slowmo ?? '';
+    stageCaption.textContent = m.slowmo ? STAGES[m.slowmo] : 'not in slow motion';
+    stageCaption.dataset.stage = m.slowmo ?? '';
   }
 });
 // A frame that was ready before this script ran: ask anyway (subscribing twice is harmless).
-for (const frame of [trainer, step]) {
+for (const frame of [trainer, slowFrame]) {
   frame.addEventListener('load', () => setTimeout(() => send(frame, { type: 'vae:subscribe' }), 0));
 }

@@ -38,7 +38,15 @@ impl PageState {
         let Some(command) = self.host.receive(&origin, &text) else {
             return true;
         };
-        // Each command is what the page's own control would do.
+        // Each command is what the page's own control would do; those that train, or change
+        // the dataset, leave slow motion first, as the page's own do.
+        let leaves = matches!(
+            command,
+            HostCommand::Train { .. } | HostCommand::Sweep { .. } | HostCommand::SetDataset { .. }
+        );
+        if leaves {
+            self.leave_slowmo(now);
+        }
         match command {
             HostCommand::SetZ { z } => {
                 self.handle(Msg::ZMoved(z), now);
@@ -75,14 +83,16 @@ impl PageState {
             HostCommand::SlowMo { stage, play } => {
                 match stage.as_deref().and_then(Stage::from_key) {
                     Some(stage) => self.slowmo_at(stage, now),
-                    None if self.slowmo.is_none() => {
+                    None => {
                         self.slow_motion(SlowMoMsg::Entered, now);
                     }
-                    None => {}
                 }
+                // Play restarts with a whole stage to go.
                 let playing = self.slowmo.as_ref().map(SlowMo::playing);
-                if play.is_some() && playing.is_some() && play != playing {
-                    self.slow_motion(SlowMoMsg::PlayToggled, now);
+                if let (Some(play), Some(playing)) = (play, playing) {
+                    if play != playing {
+                        self.slow_motion(SlowMoMsg::PlayToggled, now);
+                    }
                 }
             }
             HostCommand::SlowMoLeave {} => self.leave_slowmo(now),
@@ -95,8 +105,8 @@ impl PageState {
         true
     }
 
-    /// Slow motion's stage as `vae:metrics` names it.
-    pub(super) fn slowmo_key(&self) -> Option<&'static str> {
+    /// Slow motion's stage as `vae:metrics` names it (`waiting` while its step is taken).
+    pub(super) fn slowmo_shown(&self) -> Option<&'static str> {
         let s = self.slowmo.as_ref()?;
         Some(s.stage().map_or("waiting", Stage::key))
     }
@@ -113,7 +123,7 @@ impl PageState {
             training: self.link.training(),
             dataset: self.view.dataset.key(),
             z: self.view.z,
-            slowmo: self.slowmo_key(),
+            slowmo: self.slowmo_shown(),
         }
         .to_json();
         let due = self.host.metrics_due(now, force).to_vec();

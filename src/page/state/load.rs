@@ -56,7 +56,10 @@ impl PageState {
                 self.keeper.remember,
             ),
             LoadMsg::Loaded(loaded) => match *loaded {
-                Ok(loaded) => self.loaded(loaded, now),
+                Ok(loaded) => {
+                    self.loaded(loaded, now);
+                    self.open_linked_slowmo(now);
+                }
                 Err(e) => {
                     self.notice = Some(format!("Could not load the model: {e}"));
                     self.status = "Load failed".into();
@@ -176,9 +179,6 @@ impl PageState {
                 origins: self.host.allowed().to_vec(),
                 json,
             });
-        }
-        if let (true, Some(stage)) = (first, self.view.slowmo) {
-            self.slowmo_at(stage, now);
         }
     }
 }

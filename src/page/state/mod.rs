@@ -58,7 +58,8 @@ pub struct Location {
 
 pub struct PageState {
     /// What a link carries: dataset, training set, settings, hidden size, seed, z, the map's
-    /// region, embed mode and panels. The one home of each.
+    /// region, embed mode and panels. The one home of each (slow motion's stage is `slowmo`'s:
+    /// `view.slowmo` stays `None`).
     pub view: ViewState,
     pub status: String,
     pub notice: Option<String>,
@@ -76,9 +77,11 @@ pub struct PageState {
     pub kernels: Kernels,
     /// Every run, for the chart and the run list.
     pub runs: Runs,
-    /// Slow motion, while the page is in it (its stage, once the model is in, is also
-    /// `view.slowmo`: what a link carries).
+    /// Slow motion, while the page is in it.
     pub slowmo: Option<super::slowmo::SlowMo>,
+    /// The stage a link asked slow motion to open at (`slowmo=`; kept out of `view`), until it
+    /// opens. Links made here carry the stage shown instead ([`PageState::link_view`]).
+    slowmo_link: Option<super::slowmo::Stage>,
     /// The β sweep under way, and what the sweep's fields hold.
     pub sweep: Option<Sweep>,
     pub sweep_betas: String,
@@ -140,6 +143,7 @@ impl PageState {
             kernels: Kernels::default(),
             runs: Runs::default(),
             slowmo: None,
+            slowmo_link: view.slowmo,
             sweep: None,
             sweep_betas: view
                 .sweep
@@ -166,7 +170,23 @@ impl PageState {
                 .as_deref()
                 .map(|url| same_origin_url(url, &location.origin)),
             out: Vec::new(),
-            view,
+            // The address bar leaves slow motion out: a reload does not take another step.
+            view: ViewState {
+                slowmo: None,
+                ..view
+            },
+        }
+    }
+
+    /// What a copied link or embed code carries: the view, and slow motion's stage.
+    pub fn link_view(&self) -> ViewState {
+        let shown = self
+            .slowmo
+            .as_ref()
+            .map(super::slowmo::SlowMo::stage_or_aim);
+        ViewState {
+            slowmo: shown.or(self.slowmo_link),
+            ..self.view
         }
     }
 
@@ -232,18 +252,11 @@ impl PageState {
 
     /// Take `msg` at `now` (ms); whether the page should render.
     pub fn update(&mut self, msg: Msg, now: f64) -> bool {
-        let slowmo_before = self.slowmo_key();
+        let slowmo_before = self.slowmo_shown();
         let render = self.handle(msg, now);
-        if self.slowmo_key() != slowmo_before {
+        if self.slowmo_shown() != slowmo_before {
             // A host following slow motion hears of each stage.
             self.send_metrics(now, true);
-        }
-        // Links carry the stage; until the model is in, the link's own is kept.
-        if self.ready() {
-            self.view.slowmo = self
-                .slowmo
-                .as_ref()
-                .map(super::slowmo::SlowMo::stage_or_aim);
         }
         if self.share.sync_needed(&self.view) {
             self.out.push(Effect::After {

@@ -177,7 +177,10 @@ impl PageState {
             train.len(),
             self.test.as_ref().map_or(0, |t| t.len())
         );
-        if !adopting {
+        if adopting {
+            self.open_linked_slowmo(now);
+        } else {
+            // A link's slow motion opens once this Reset is taken (`act`).
             self.action(Action::Reset, now);
         }
     }

@@ -8,7 +8,7 @@ impl PageState {
             ShareMsg::EmbedPanelToggled(panel) => self.share.toggle_panel(panel),
             ShareMsg::EmbedHostTyped(text) => self.share.set_embed_host(&text),
             ShareMsg::CopyEmbedClicked => {
-                self.share.embed_code = self.share.embed_snippet(&self.view);
+                self.share.embed_code = self.share.embed_snippet(&self.link_view());
                 self.out.push(Effect::Copy {
                     what: "Embed code",
                     text: self.share.embed_code.clone(),
@@ -16,7 +16,7 @@ impl PageState {
             }
             ShareMsg::CopyLinkClicked => self.out.push(Effect::Copy {
                 what: "Link",
-                text: self.share.url_for(&self.view),
+                text: self.share.url_for(&self.link_view()),
             }),
             ShareMsg::Copied(what, Ok(())) => {
                 self.status = format!("{what} copied to the clipboard.")

@@ -3,7 +3,7 @@
 use super::*;
 use crate::analysis::slow_step::SlowStep;
 use crate::page::msg::SlowMoMsg;
-use crate::page::slowmo::{Advance, SlowMo, Stage, STAGE_MS};
+use crate::page::slowmo::{Advance, SlowMo, Stage, Toward, STAGE_MS};
 
 /// What ends slow motion: another training action, another backend or dataset.
 pub(super) fn interrupts(msg: &Msg) -> bool {
@@ -23,17 +23,7 @@ pub(super) fn interrupts(msg: &Msg) -> bool {
 impl PageState {
     pub(super) fn slow_motion(&mut self, msg: SlowMoMsg, now: f64) -> bool {
         match msg {
-            SlowMoMsg::Entered => {
-                if self.slowmo.is_some() || !self.ready() {
-                    return false;
-                }
-                self.cancel_sweep();
-                if self.link.training() {
-                    self.act(Action::Train, now);
-                }
-                self.slowmo = Some(SlowMo::new());
-                self.action(Action::SlowStep, now);
-            }
+            SlowMoMsg::Entered => return self.enter_slowmo(true, now),
             SlowMoMsg::NextClicked => {
                 if let Some(s) = self.slowmo.as_mut() {
                     s.pause();
@@ -76,26 +66,58 @@ impl PageState {
         true
     }
 
-    /// Slow motion at `stage` (entering it first if need be), as a link or the host page asks:
-    /// now if the step is here, else once it arrives.
-    pub(super) fn slowmo_at(&mut self, stage: Stage, now: f64) {
-        if self.slowmo.is_none() {
-            self.slow_motion(SlowMoMsg::Entered, now);
+    /// Enter slow motion (`focus`: from the page's own button); whether it did.
+    fn enter_slowmo(&mut self, focus: bool, now: f64) -> bool {
+        if self.slowmo.is_some() || !self.ready() {
+            return false;
         }
+        self.cancel_sweep();
+        if self.link.training() {
+            self.act(Action::Train, now);
+        }
+        self.slowmo = Some(SlowMo::new(focus));
+        self.action(Action::SlowStep, now);
+        true
+    }
+
+    /// Slow motion at `stage`, paused, as a link or the host page asks: entered if need be,
+    /// and the stage shown now if the step is here, else once it arrives. Before the model is
+    /// in, it waits for it, as a link's does.
+    pub(super) fn slowmo_at(&mut self, stage: Stage, now: f64) {
+        if !self.ready() {
+            self.slowmo_link = Some(stage);
+            return;
+        }
+        self.enter_slowmo(false, now);
         if let Some(s) = self.slowmo.as_mut() {
+            s.pause();
             s.aim(stage);
         }
         self.reach_aim(now);
     }
 
+    /// The stage a link (or a host before the model was in) asked for, once nothing else is
+    /// due: a fresh set's Reset goes first, or the step would be taken on the old weights.
+    pub(super) fn open_linked_slowmo(&mut self, now: f64) {
+        if let Some(stage) = self.slowmo_link.take() {
+            self.slowmo_at(stage, now);
+        }
+    }
+
     /// Step toward the stage aimed at until there (or waiting for the step).
     fn reach_aim(&mut self, now: f64) {
-        while let Some(forward) = self.slowmo.as_mut().and_then(SlowMo::toward_aim) {
-            if forward {
-                self.advance(now);
-            } else if let Some(s) = self.slowmo.as_mut() {
-                s.back();
+        while let Some(toward) = self.slowmo.as_ref().and_then(SlowMo::toward_aim) {
+            match toward {
+                Toward::Forward => self.advance(now),
+                Toward::Back => {
+                    if let Some(s) = self.slowmo.as_mut() {
+                        s.back();
+                    }
+                }
             }
+        }
+        if let Some(s) = self.slowmo.as_mut().filter(|s| !s.waiting()) {
+            s.drop_aim();
         }
     }
 

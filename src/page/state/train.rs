@@ -161,6 +161,8 @@ impl PageState {
                     settings,
                     &mut self.out,
                 );
+                // A link's slow motion on a fresh set: the step of these fresh weights.
+                self.open_linked_slowmo(now);
             }
         }
     }

@@ -183,7 +183,7 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
         }
     });
     let slowmo_panel = st.slowmo.as_ref().map(|s| html! {
-        <SlowMoPanel stage={s.stage()} record={s.record().cloned()} playing={s.playing()} on_msg={app.send.slowmo.clone()} />
+        <SlowMoPanel stage={s.stage()} record={s.record().cloned()} playing={s.playing()} focus={s.focus} on_msg={app.send.slowmo.clone()} />
     });
     let on_train = app.send.train.clone();
     let controls = html! {
@@ -281,7 +281,7 @@ pub fn page(app: &App, ctx: &Context<App>) -> Html {
                 </div>
                 <p class="embed-footer">
                     { backend_text }
-                    <a href={format!("./{}", strip_embed(&st.share.url_for(&st.view)))} target="_blank" rel="noopener">{ "Open the full playground ↗" }</a>
+                    <a href={format!("./{}", strip_embed(&st.share.url_for(&st.link_view())))} target="_blank" rel="noopener">{ "Open the full playground ↗" }</a>
                 </p>
                 <Explanations />
             </main>

@@ -23,6 +23,8 @@ pub struct SlowMoProps {
     pub stage: Option<Stage>,
     pub record: Option<Rc<SlowStep>>,
     pub playing: bool,
+    /// Take focus when it appears: entered from the page's own button.
+    pub focus: bool,
     pub on_msg: Callback<SlowMoMsg>,
 }
 
@@ -31,6 +33,7 @@ impl PartialEq for SlowMoProps {
         self.stage == other.stage
             && same_rc(self.record.as_ref(), other.record.as_ref())
             && self.playing == other.playing
+            && self.focus == other.focus
             && self.on_msg == other.on_msg
     }
 }
@@ -47,10 +50,12 @@ fn pair(v: &[f32], i: usize) -> String {
 pub fn slowmo_panel(props: &SlowMoProps) -> Html {
     let panel = use_node_ref();
     {
-        // Entering moves focus here, so the keyboard carries on in the panel.
+        // Entering by the button moves focus here, so the keyboard carries on in the panel; a
+        // link or the host page leaves the reader's focus where it is.
         let panel = panel.clone();
+        let focus = props.focus;
         use_effect_with((), move |_| {
-            if let Some(el) = panel.cast::<web_sys::HtmlElement>() {
+            if let Some(el) = panel.cast::<web_sys::HtmlElement>().filter(|_| focus) {
                 let _ = el.focus();
             }
         });
