@@ -188,7 +188,7 @@ fn pending(step: usize) -> (Box<ChunkEvent>, Option<Vec<u8>>) {
 fn stages_go_forward_and_back_within_their_bounds() {
     let mut t = trainer::<CpuTrain>(Dataset::Mnist);
     let (_, record) = block_on(t.slow_step()).unwrap();
-    let mut mo = SlowMo::new();
+    let mut mo = SlowMo::new(true);
     assert!(mo.waiting());
     assert!(matches!(mo.forward(), Advance::Wait));
     assert!(!mo.back());
@@ -235,7 +235,7 @@ fn stages_go_forward_and_back_within_their_bounds() {
 fn leaving_before_the_gradient_step_still_applies_it() {
     let mut t = trainer::<CpuTrain>(Dataset::Mnist);
     let (_, record) = block_on(t.slow_step()).unwrap();
-    let mut mo = SlowMo::new();
+    let mut mo = SlowMo::new(true);
     mo.arrived(record, pending(9));
     mo.forward();
     let (chunk, _) = mo.leave().expect("the step's report");
@@ -244,7 +244,7 @@ fn leaving_before_the_gradient_step_still_applies_it() {
 
 #[test]
 fn play_drops_ticks_of_an_earlier_play() {
-    let mut mo = SlowMo::new();
+    let mut mo = SlowMo::new(true);
     let first = mo.toggle_play().expect("play starts");
     assert!(mo.is_current_tick(first));
     mo.pause();
