@@ -921,11 +921,17 @@ fn the_embed_code_sets_a_height_for_its_panels_and_carries_the_host_script() {
     let set = |ps: &[Panel]| ps.iter().copied().fold(Panels::NONE, Panels::with);
     let trio = set(&[Panel::Decoded, Panel::Sliders, Panel::Map]);
     // Panels that share a row cost no height; ones that wrap add theirs.
-    assert_eq!(embed_height(trio), embed_height(set(&[Panel::Map])));
-    assert!(
-        embed_height(set(&[Panel::Map, Panel::Chart])) > embed_height(set(&[Panel::Map])) + 300
+    assert_eq!(
+        embed_height(trio, false),
+        embed_height(set(&[Panel::Map]), false)
     );
-    assert!(embed_height(Panels::ALL) > embed_height(trio) + 1000);
+    assert!(
+        embed_height(set(&[Panel::Map, Panel::Chart]), false)
+            > embed_height(set(&[Panel::Map]), false) + 300
+    );
+    assert!(embed_height(Panels::ALL, false) > embed_height(trio, false) + 1000);
+    // Slow motion's panel is a row of its own, above the rest.
+    assert!(embed_height(trio, true) > embed_height(trio, false) + 300);
     let mut b = Browser::new("");
     b.send(Msg::Share(ShareMsg::EmbedHostTyped("not an origin".into())));
     b.settle();
@@ -941,7 +947,7 @@ fn the_embed_code_sets_a_height_for_its_panels_and_carries_the_host_script() {
     assert!(
         code.contains(&format!(
             "width=\"{EMBED_WIDTH}\" height=\"{}\"",
-            embed_height(trio)
+            embed_height(trio, false)
         )),
         "{code}"
     );

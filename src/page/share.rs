@@ -85,7 +85,7 @@ impl Share {
             url.push_str(if url.contains('?') { "&" } else { "?" });
             url.push_str(&format!("host={host}"));
         }
-        let height = embed_height(self.embed_panels);
+        let height = embed_height(self.embed_panels, state.slowmo.is_some());
         let origin = &self.origin;
         format!(
             "<iframe src=\"{src}\" width=\"{EMBED_WIDTH}\" height=\"{height}\" style=\"border:0;width:100%;max-width:{EMBED_WIDTH}px\" title=\"VAE playground\" loading=\"lazy\" sandbox=\"allow-scripts allow-same-origin allow-downloads\"></iframe>\n\
@@ -141,9 +141,10 @@ impl Share {
 
 /// The frame height (CSS px) the embed code sets for `panels` at `EMBED_WIDTH`: panels in the
 /// page's order fill rows of the frame as the stylesheet lays them out (`.embed` in style.css),
-/// each row as tall as its tallest panel. The heights were measured in Chromium at that width;
-/// the browser tests check every panel combination they try fits.
-pub fn embed_height(panels: Panels) -> u32 {
+/// each row as tall as its tallest panel, after slow motion's panel when the link opens it
+/// (`slowmo`). The heights were measured in Chromium at that width; the browser tests check
+/// every panel combination they try fits.
+pub fn embed_height(panels: Panels, slowmo: bool) -> u32 {
     const INNER: u32 = EMBED_WIDTH - 2 * PAD;
     const PAD: u32 = 6;
     const GAP: u32 = 6;
@@ -151,9 +152,13 @@ pub fn embed_height(panels: Panels) -> u32 {
     const FOOTER: u32 = 26;
     /// Room for fonts that set a little taller than Chromium's here.
     const SLACK: u32 = 8;
+    /// Slow motion's panel at its tallest stage, the gradient step (418 px at the batch,
+    /// 933 at the step, in Chromium 156 at this width): a copied embed fits every stage.
+    const SLOWMO_PANEL: u32 = 933;
     let has = |p| panels.contains(p);
     // (width, height) of each panel that shows, in the grid's order.
     let boxes = [
+        slowmo.then_some((INNER, SLOWMO_PANEL)),
         (has(Panel::Decoded) || has(Panel::Sliders)).then(|| {
             let height = match (has(Panel::Decoded), has(Panel::Sliders)) {
                 (true, true) => 238,

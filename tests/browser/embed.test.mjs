@@ -163,6 +163,35 @@ test('at the embed code\'s own width its height shows every panel, without the h
   await page.close();
 });
 
+test('an embed code copied in slow motion opens at its stage, its height showing the panel at every stage', { timeout: 300_000 }, async () => {
+  const page = await browser.newPage();
+  await page.goto(server.url);
+  await page.locator('[data-testid=slowmo]:not([disabled])').waitFor({ timeout: 60_000 });
+  await page.click('[data-testid=slowmo]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=slowmo-stage]')?.textContent === 'batch drawn', null, { timeout: 120_000 });
+  await page.click('[data-testid=slowmo-next]');
+  await page.setChecked('[data-testid=embed-panel-map]', true);
+  for (const p of ALL.filter((q) => q !== 'map')) await page.setChecked(`[data-testid=embed-panel-${p}]`, false);
+  await page.click('[data-testid=copy-embed]');
+  const code = await page.locator('[data-testid=embed-code]').inputValue();
+  assert.match(code, /slowmo=encode/);
+  await page.close();
+
+  // Without the host script the frame keeps the code's height: every stage must fit in it.
+  const frameHost = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  await frameHost.goto(host.put('/slowmo', hostPage([code], 600, false)));
+  const [frame] = await framesOf(frameHost, 1);
+  const problems = [];
+  for (const name of ['encoded', 'z sampled', 'decoded', 'loss computed', 'gradient step']) {
+    if (name !== 'encoded') await frame.click('[data-testid=slowmo-next]');
+    await frame.waitForFunction((n) => document.querySelector('[data-testid=slowmo-stage]')?.textContent === n, name, { timeout: 120_000 });
+    await frameHost.waitForTimeout(300);
+    for (const m of await misfits(frame, ['slowmo', 'map'])) problems.push(`${name}: ${m}`);
+  }
+  assert.deepEqual(problems, []);
+  await frameHost.close();
+});
+
 test('an embed with the chart shows the pretrained run before training, and no instruction it cannot follow', async () => {
   const page = await browser.newPage({ viewport: { width: 600, height: 900 } });
   await page.goto(`${server.url}?embed&panels=decoded,chart`);
