@@ -236,7 +236,7 @@ test('host API: ready once, hyperparameters reach the trainer, metrics at most 1
   await post({ type: 'vae:subscribe' });
   await page.waitForFunction(() => metrics.length === 1);
   assert.deepEqual(await page.evaluate(() => metrics[0]), {
-    type: 'vae:metrics', step: 0, epoch: 0, kl: null, recon: null, elbo: null, training: false, dataset: 'fashion', z: [0, 0],
+    type: 'vae:metrics', step: 0, epoch: 0, kl: null, recon: null, elbo: null, training: false, dataset: 'fashion', z: [0, 0], slowmo: null,
   });
 
   // ...and reach the trainer: a learning rate of 10 diverges, is caught and explained, and the
