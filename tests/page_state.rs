@@ -1324,16 +1324,16 @@ fn a_host_asking_for_slow_motion_before_the_model_is_in_gets_it_once_it_is() {
     let mut b = Browser::new("");
     b.send(Msg::Host(HostMsg::Received {
         origin: "https://vae.test".into(),
-        text: r#"{"type":"vae:slowmo","stage":"sample"}"#.into(),
+        text: r#"{"type":"vae:slowmo"}"#.into(),
         window: 1,
     }));
     b.send(Msg::Load(LoadMsg::GpuProbed(None)));
     b.settle();
     assert!(b.page.ready());
     let stage = b.page.slowmo.as_ref().and_then(|s| s.stage());
-    assert_eq!(stage, Some(Stage::Sample));
+    assert_eq!(stage, Some(Stage::Batch));
     assert!(
-        !b.page.slowmo.as_ref().is_some_and(|s| s.focus),
+        b.page.slowmo.as_ref().is_some_and(|s| !s.focus),
         "the reader's focus stays"
     );
 }

@@ -83,9 +83,8 @@ impl PageState {
             HostCommand::SlowMo { stage, play } => {
                 match stage.as_deref().and_then(Stage::from_key) {
                     Some(stage) => self.slowmo_at(stage, now),
-                    None => {
-                        self.slow_motion(SlowMoMsg::Entered, now);
-                    }
+                    None if self.slowmo.is_none() => self.slowmo_at(Stage::Batch, now),
+                    None => {}
                 }
                 // Play restarts with a whole stage to go.
                 let playing = self.slowmo.as_ref().map(SlowMo::playing);
