@@ -5,7 +5,7 @@ mod common;
 use pollster::block_on;
 use vae_playground::analysis::evidence::Grid;
 use vae_playground::data::{Dataset, Split};
-use vae_playground::page::url_state::MapView;
+use vae_playground::page::map_view::MapView;
 use vae_playground::services::compute::{ComputeReply, ComputeRequest, Computer};
 use vae_playground::services::session::AnyVae;
 use vae_playground::vae::elbo::Likelihood;

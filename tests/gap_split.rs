@@ -12,7 +12,7 @@ use vae_playground::analysis::gap_split::{
 };
 use vae_playground::data::{Dataset, Split};
 use vae_playground::page::inspector::{reading_text, Inspector};
-use vae_playground::page::url_state::MapView;
+use vae_playground::page::map_view::MapView;
 use vae_playground::services::compute::{ComputeRequest, Computer};
 use vae_playground::vae::backend::Cpu;
 use vae_playground::vae::elbo::{Likelihood, Reading};

@@ -2,11 +2,12 @@
 
 use proptest::prelude::*;
 use vae_playground::data::{Dataset, Split};
+use vae_playground::page::map_view::MapView;
 use vae_playground::page::slowmo::Stage;
 use vae_playground::page::stop_rule::StopRule;
 use vae_playground::page::sweep::{Sweep, SweepPlan, DEFAULT_BETAS, MAX_BETAS, MAX_EPOCHS};
 use vae_playground::page::url_state::{
-    parse, to_query, MapView, Panel, Panels, ViewState, WORKERS, Z_LIMIT,
+    parse, to_query, Panel, Panels, ViewState, WORKERS, Z_LIMIT,
 };
 use vae_playground::vae::elbo::Likelihood;
 use vae_playground::vae::kernel_choice::{Kernel, KernelSetting};

@@ -5,7 +5,7 @@
 use std::rc::Rc;
 
 use crate::analysis::evidence::{Grid, Inspection};
-use crate::page::url_state::MapView;
+use crate::page::map_view::MapView;
 use crate::services::compute::{ComputeReply, ComputeRequest};
 use crate::vae::elbo::{Likelihood, Reading};
 

@@ -10,6 +10,7 @@ pub mod host_bridge;
 pub mod inspector;
 pub mod keeper;
 pub mod kernels;
+pub mod map_view;
 pub mod maths;
 pub mod model_slot;
 pub mod msg;

@@ -14,8 +14,8 @@ use crate::analysis::evidence::Grid;
 use crate::data::PIXELS;
 
 use super::same_rc;
+use crate::page::map_view::MapView;
 use crate::page::slowmo::BatchMarks;
-use crate::page::url_state::MapView;
 
 /// Colour-blind-friendly categorical palette (Tableau 10), one colour per class; `www/style.css`
 /// repeats them for the legend (`.swatch.class-N`), since inline styles are outside the CSP.
