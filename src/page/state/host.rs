@@ -38,47 +38,40 @@ impl PageState {
         let Some(command) = self.host.receive(&origin, &text) else {
             return true;
         };
-        // Each command is what the page's own control would do; those that train, or change
-        // the dataset, leave slow motion first, as the page's own do.
-        let leaves = matches!(
-            command,
-            HostCommand::Train { .. } | HostCommand::Sweep { .. } | HostCommand::SetDataset { .. }
-        );
-        if leaves {
-            self.leave_slowmo(now);
-        }
+        // Each command is the message the page's own control sends, handled as that is (so
+        // training or another dataset leaves slow motion, as theirs do).
         match command {
             HostCommand::SetZ { z } => {
                 self.handle(Msg::ZMoved(z), now);
             }
             HostCommand::SetDataset { dataset } => {
                 if let Some(d) = Dataset::from_key(&dataset) {
-                    self.load(LoadMsg::DatasetChosen(d), now);
+                    self.handle(Msg::Load(LoadMsg::DatasetChosen(d)), now);
                 }
             }
             HostCommand::Sweep { betas, epochs } => {
                 self.sweep_betas = Sweep::betas_text(&betas);
                 self.sweep_epochs = epochs;
                 self.sweep_planned();
-                self.train(TrainMsg::SweepClicked, now);
+                self.handle(Msg::Train(TrainMsg::SweepClicked), now);
             }
             HostCommand::Train { until: Some(rule) } => {
                 self.view.stop = StopRule::parse(&rule).ok();
                 if !self.link.training() {
-                    self.train(TrainMsg::Toggled, now);
+                    self.handle(Msg::Train(TrainMsg::Toggled), now);
                 }
             }
             HostCommand::Train { until: None } | HostCommand::Pause {} => {
                 let train = matches!(command, HostCommand::Train { .. });
                 if train != self.link.training() {
-                    self.train(TrainMsg::Toggled, now);
+                    self.handle(Msg::Train(TrainMsg::Toggled), now);
                 }
             }
             HostCommand::SetHyperparameters { lr, beta } => {
                 let mut settings = self.settings();
                 settings.learning_rate = lr.unwrap_or(settings.learning_rate);
                 settings.beta = beta.unwrap_or(settings.beta);
-                self.train(TrainMsg::Settings(settings), now);
+                self.handle(Msg::Train(TrainMsg::Settings(settings)), now);
             }
             HostCommand::SlowMo { stage, play } => {
                 match stage.as_deref().and_then(Stage::from_key) {
