@@ -47,7 +47,10 @@ export function kernelSentence(result) {
     const warm = on.filter((t) => !t.cold && t.reps === reps)
       .map((t) => `${name(t.kernel)} ${n(t.ms_per_product * 1000, 1)} µs`);
     const warmText = warmReps.length ? `; warm, ${reps} ${reps === 1 ? "product" : "products"} a run: ${warm.join(', ')} per product` : '';
-    return `${shape}: cold ${cold.join(', ')}${warmText}`;
+    // The first product's kernels are compiled before the measurement: it has no cold runs.
+    const coldText = cold.length ? `cold ${cold.join(', ')}` : 'compiled first';
+    return `${shape}: ${coldText}${warmText}`;
   });
-  return `The measurement took ${n(auto.kernels.measured_ms, 0)} ms and chose ${auto.kernels.chosen} (${parts.join('. ')}).`;
+  const compiled = auto.kernels.compile_ms != null ? ` after ${n(auto.kernels.compile_ms, 0)} ms compiling` : '';
+  return `The measurement took ${n(auto.kernels.measured_ms, 0)} ms${compiled} and chose ${auto.kernels.chosen} (${parts.join('. ')}).`;
 }

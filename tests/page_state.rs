@@ -369,6 +369,12 @@ fn an_action_before_the_data_runs_once_the_data_is_in_and_only_the_last_one() {
         .count();
     assert_eq!(data, 1, "one fetch of the training images");
     assert_eq!(steps, 1, "the latest action runs once");
+    assert!(
+        !b.sent
+            .iter()
+            .any(|c| matches!(c, TrainCommand::Prepare { .. })),
+        "nothing to prepare for a trainer on the CPU"
+    );
     assert_eq!(b.step(), 1);
     assert_eq!(b.page.link.phase(), &Phase::Ready);
     assert!(!b.page.link.busy(), "the step is over");
@@ -1386,6 +1392,19 @@ fn webgpu_kernels_are_measured_once_remembered_for_the_adapter_and_forced_by_the
         report.timings
     );
     assert_eq!(first.stored_kernels.len(), 1, "the choice is kept");
+    // The worker was told of the WebGPU trainer before the images, so its kernels compile
+    // while they load.
+    let at = |f: fn(&TrainCommand) -> bool| first.sent.iter().position(f);
+    let prepare = at(|c| matches!(c, TrainCommand::Prepare { .. })).expect("a Prepare");
+    assert!(prepare < at(|c| matches!(c, TrainCommand::Data { .. })).expect("a Data"));
+    assert_eq!(
+        first.sent[prepare],
+        TrainCommand::Prepare {
+            device: Device::WebGpu,
+            batch: 16,
+            hidden: first.page.view.hidden
+        }
+    );
 
     // The next visit with this adapter uses the kept choice and does not measure.
     let again = on_webgpu("", first.stored_kernels.clone());

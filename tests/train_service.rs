@@ -668,6 +668,54 @@ fn a_switch_to_webgpu_keeps_the_step_count_and_trains_there() {
     assert!(!last.history.is_empty() && last.history.iter().all(|r| r.neg_elbo.is_finite()));
 }
 
+/// A `Prepare` for WebGPU, sent before the training images, has the kernels that trainer runs
+/// first compiled meanwhile: the measured pair, or the forced kernel everywhere; none for the CPU.
+#[cfg(feature = "gpu")]
+#[test]
+fn prepare_compiles_the_kernels_the_trainer_runs_first_while_the_images_load() {
+    use vae_playground::vae::kernel_choice::{training_products, Kernel, KernelSetting};
+    use vae_playground::vae::wgpu_matmul::compiled;
+    let prepare = |device| TrainCommand::Prepare {
+        device,
+        batch: 16,
+        hidden: 64,
+    };
+    let mut service = TrainService::new(common::clock);
+    assert!(send(&mut service, prepare(Device::Cpu), None).is_empty());
+    assert!(compiled().is_empty(), "nothing for a CPU trainer");
+    assert!(send(&mut service, prepare(Device::WebGpu), None).is_empty());
+    let products = training_products(16, 64);
+    assert_eq!(
+        compiled(),
+        vec![(products[0], Kernel::Ours), (products[0], Kernel::Burn)],
+        "the pair the measurement times first"
+    );
+    send(
+        &mut service,
+        TrainCommand::Kernels {
+            setting: KernelSetting::Force(Kernel::Ours),
+            remembered: None,
+        },
+        None,
+    );
+    send(&mut service, prepare(Device::WebGpu), None);
+    let ours: Vec<_> = products.iter().map(|&p| (p, Kernel::Ours)).collect();
+    assert_eq!(compiled()[2..], ours[1..], "the forced kernel on the rest");
+    // A service without an adapter compiles nothing.
+    let mut without = TrainService::new(common::clock).without_webgpu();
+    let before = compiled().len();
+    send(
+        &mut without,
+        TrainCommand::Prepare {
+            device: Device::WebGpu,
+            batch: 32,
+            hidden: 64,
+        },
+        None,
+    );
+    assert_eq!(compiled().len(), before);
+}
+
 #[test]
 fn new_training_images_keep_the_trainer() {
     let mut service = started_service(1);

@@ -230,13 +230,15 @@ impl TrainerLink {
         }
     }
 
-    /// Fetch the training images for `action` (the latest action wins while they load).
-    /// Whether a fetch was started (not when one is under way, or training gave up).
+    /// Fetch the training images for `action` (the latest action wins while they load), for a
+    /// trainer with batches of `batch` and `hidden` units: on WebGPU the worker readies the
+    /// adapter and its kernels meanwhile. Whether a fetch was started (not when one is under
+    /// way, or training gave up).
     pub fn wait_for_data(
         &mut self,
         action: Action,
-        dataset: Dataset,
-        split: Split,
+        (dataset, split): (Dataset, Split),
+        (batch, hidden): (usize, usize),
         out: &mut Vec<Effect>,
     ) -> bool {
         match &mut self.phase {
@@ -248,6 +250,17 @@ impl TrainerLink {
             _ => {
                 self.phase = Phase::WaitingForData { then: Some(action) };
                 self.ensure_worker(out);
+                if self.device == Device::WebGpu {
+                    let device = self.device;
+                    self.post(
+                        TrainCommand::Prepare {
+                            device,
+                            batch,
+                            hidden,
+                        },
+                        out,
+                    );
+                }
                 self.post_data(dataset, split, out);
                 true
             }

@@ -11,7 +11,8 @@ use crate::analysis::train::{ChunkReport, Clock, Progress, TrainError, TrainSett
 use crate::data::{dataset_file, Dataset, Digits, Split};
 use crate::services::session::{Device, Session};
 use crate::vae::kernel_choice::{
-    training_products, Chosen, KernelReport, KernelSetting, KernelTable, Product, BUDGET_MS,
+    compile_ahead, training_products, Chosen, Kernel, KernelReport, KernelSetting, KernelTable,
+    Product, BUDGET_MS,
 };
 use crate::vae::model::VaeConfig;
 use crate::vae::weights::Provenance;
@@ -198,6 +199,16 @@ impl TrainService {
     ) -> Vec<Outgoing> {
         match command {
             TrainCommand::Data { .. } | TrainCommand::Workers { .. } => Vec::new(),
+            TrainCommand::Prepare {
+                device,
+                batch,
+                hidden,
+            } => {
+                if device == Device::WebGpu && self.supports(device).is_ok() {
+                    self.compile_ahead(&training_products(batch, hidden));
+                }
+                Vec::new()
+            }
             TrainCommand::OwnData { seed, split } => {
                 let event = match own_split(weights.as_deref(), seed) {
                     Ok((train, test)) => self.set_data(Dataset::Own, split, Arc::new(train), &test),

@@ -186,14 +186,34 @@ impl KernelTable {
     }
 }
 
+/// The kernels to compile while the training images load, for a WebGPU trainer of `products`
+/// under `setting`: what its first step runs when the choice is forced or `known` covers the
+/// products, else what the measurement times before anything else (the first product on both).
+pub fn compile_ahead(
+    setting: KernelSetting,
+    known: Option<&KernelTable>,
+    products: &[Product],
+) -> Vec<(Product, Kernel)> {
+    match (setting, known) {
+        (KernelSetting::Force(kernel), _) => products.iter().map(|&p| (p, kernel)).collect(),
+        (KernelSetting::Auto, Some(table)) if table.covers(products) => {
+            products.iter().map(|&p| (p, table.kernel(p))).collect()
+        }
+        (KernelSetting::Auto, _) => products
+            .first()
+            .map(|&p| Kernel::BOTH.map(|k| (p, k)).to_vec())
+            .unwrap_or_default(),
+    }
+}
+
 /// One timed run: `reps` products back to back, then one read-back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Run {
     pub product: Product,
     pub kernel: Kernel,
     pub reps: usize,
-    /// The kernel's first run on this product: it compiles the kernel (and Burn's tunes
-    /// itself), so it says what starting costs, not what a training step costs.
+    /// The kernel's first run on this product: it compiles the kernel, so it says what
+    /// starting costs, not what a training step costs.
     pub cold: bool,
 }
 
@@ -215,12 +235,14 @@ impl Timing {
     }
 }
 
-/// The measurement's budget (ms), besides what is always timed: each kernel's cold run on the
-/// first product, and the warm runs there until one lasts [`MIN_RUN_MS`] (a choice must have
-/// timed both kernels warm). Any other run is started only when what was already timed says it
-/// ends inside the budget. So the first product's cold runs, which compile the kernels, can
-/// overrun it: Burn's cold run took 378 ms on an NVIDIA H200 (its tuning) and seconds on
-/// SwiftShader.
+/// The measurement's budget (ms) for timing runs. The first product's pair of kernels is
+/// compiled before the clock starts ([`crate::vae::wgpu_matmul::measure`]; the page has it
+/// compiled while the training images load, see [`compile_ahead`]), and its warm runs are always
+/// made until one lasts [`MIN_RUN_MS`] (a choice must have timed both kernels). Any other run is
+/// started only when what was already timed says it ends inside the budget. So the first
+/// product's runs can overrun it (one of Burn's products takes 251–304 ms on SwiftShader), and
+/// so can another product's cold run, whose compile nothing predicts (Burn's took 296 ms on
+/// an NVIDIA H200).
 pub const BUDGET_MS: f64 = 250.0;
 /// A warm run this long makes the read-back's latency (a fraction of a millisecond on a real
 /// GPU, where one product takes microseconds) small beside the products it times.
@@ -233,7 +255,8 @@ pub const MAX_REPS: usize = 512;
 
 /// The measurement as it goes: which run is next, and what has been timed. Per product: a cold
 /// run of each kernel, then warm runs of both kernels at the same count of products, the count
-/// growing while the faster run is shorter than [`MIN_RUN_MS`].
+/// growing while the faster run is shorter than [`MIN_RUN_MS`]. The first product has no cold
+/// runs: its kernels are compiled before the measurement starts ([`compile_ahead`]).
 #[derive(Debug, Clone)]
 pub struct Measurement {
     products: Vec<Product>,
@@ -241,14 +264,19 @@ pub struct Measurement {
     /// Runs still to make, the next last.
     plan: Vec<Run>,
     pub timings: Vec<Timing>,
+    /// Time in the runs (ms).
     pub spent_ms: f64,
+    /// Time spent waiting for the first product's kernels to compile before the runs (ms):
+    /// none when they were compiled while the training images loaded.
+    pub compile_ms: f64,
 }
 
 impl Measurement {
     pub fn new(products: Vec<Product>, budget_ms: f64) -> Self {
         let mut plan: Vec<Run> = products
             .iter()
-            .flat_map(|&product| {
+            .enumerate()
+            .flat_map(|(i, &product)| {
                 let pair = |reps, cold| {
                     Kernel::BOTH.map(|kernel| Run {
                         product,
@@ -257,7 +285,8 @@ impl Measurement {
                         cold,
                     })
                 };
-                pair(1, true).into_iter().chain(pair(1, false))
+                let cold = (i > 0).then(|| pair(1, true)).into_iter().flatten();
+                cold.chain(pair(1, false))
             })
             .collect();
         plan.reverse();
@@ -267,6 +296,7 @@ impl Measurement {
             plan,
             timings: Vec::new(),
             spent_ms: 0.0,
+            compile_ms: 0.0,
         }
     }
 
@@ -321,8 +351,8 @@ impl Measurement {
     }
 
     /// `run`'s time: a warm run's from the kernel's best warm time per multiply-add; a cold
-    /// run's from the kernel's cold run on the first product (its compilation), or failing
-    /// that from any run of the kernel.
+    /// run's from the kernel's first cold run (its compilation), or failing that from its warm
+    /// runs.
     fn predict(&self, run: Run) -> Option<f64> {
         let of_kernel = || self.timings.iter().filter(move |t| t.kernel == run.kernel);
         let rate = |cold: bool| {
@@ -351,34 +381,28 @@ impl Measurement {
     }
 }
 
-/// What `kernel` takes for one `product`, for choosing: with warm runs of both kernels on it,
-/// its warm time per product at the largest count of products both were timed with; else its
-/// best time per product over every run (cold ones included).
+/// What `kernel` takes for one `product`, for choosing: its warm time per product at the
+/// largest count of products both kernels were timed with warm; `None` without such a pair.
+/// Cold runs never decide: they time compiling, which training pays once.
 fn best(timings: &[Timing], product: Product, kernel: Kernel) -> Option<f64> {
-    let on = |k: Kernel| {
+    let warm_on = |k: Kernel| {
         timings
             .iter()
-            .filter(move |t| t.product == product && t.kernel == k)
+            .filter(move |t| !t.cold && t.product == product && t.kernel == k)
     };
-    let common_reps = on(kernel)
-        .filter(|t| !t.cold)
+    let reps = warm_on(kernel)
         .map(|t| t.reps)
-        .filter(|&r| on(kernel.other()).any(|t| !t.cold && t.reps == r))
-        .max();
-    match common_reps {
-        Some(reps) => on(kernel)
-            .filter(|t| !t.cold && t.reps == reps)
-            .map(Timing::ms_per_product)
-            .min_by(f64::total_cmp),
-        None => on(kernel)
-            .map(Timing::ms_per_product)
-            .min_by(f64::total_cmp),
-    }
+        .filter(|&r| warm_on(kernel.other()).any(|t| t.reps == r))
+        .max()?;
+    warm_on(kernel)
+        .filter(|t| t.reps == reps)
+        .map(Timing::ms_per_product)
+        .min_by(f64::total_cmp)
 }
 
-/// Per product, the kernel with the shorter time (see [`best`]). A product that was not timed
-/// with both (the budget ran out) takes the kernel that was faster over the products timed with
-/// both, or else the one with the better time per multiply-add; with nothing timed at all, ours.
+/// Per product, the kernel with the shorter time (see [`best`]). A product without a warm pair
+/// (the budget ran out) takes the kernel that was faster over the products with one, or else
+/// the one with the better time per multiply-add; with nothing timed at all, ours.
 pub fn choose(products: &[Product], timings: &[Timing]) -> KernelTable {
     let mut totals = [0.0f64; 2];
     let mut per_product = Vec::new();
@@ -467,8 +491,12 @@ pub struct KernelReport {
     pub table: KernelTable,
     pub chosen: Chosen,
     pub timings: Vec<Timing>,
-    /// Wall time of the measurement (ms), 0 when nothing was timed.
+    /// Wall time of the measurement (ms) once the kernels it times first were compiled, 0 when
+    /// nothing was timed.
     pub spent_ms: f64,
+    /// Time the measurement waited for those kernels to compile (ms).
+    #[serde(default)]
+    pub compile_ms: f64,
 }
 
 impl KernelReport {
@@ -498,8 +526,13 @@ impl KernelReport {
                         )
                     })
                     .unwrap_or_default();
+                // Under a millisecond: compiled while the images loaded.
+                let waited = match self.compile_ms >= 1.0 {
+                    true => format!(" after {:.0} ms compiling", self.compile_ms),
+                    false => String::new(),
+                };
                 format!(
-                    "Matmul kernel: {kernels} (measured in {:.0} ms{times}).",
+                    "Matmul kernel: {kernels} (measured in {:.0} ms{waited}{times}).",
                     self.spent_ms
                 )
             }

@@ -28,6 +28,7 @@ use crate::vae::kernel_choice::{Kernel, KernelTable, Measurement, Product};
 thread_local! {
     static KERNELS: RefCell<KernelTable> = RefCell::new(KernelTable::default());
     static RUN: Cell<[u64; 2]> = const { Cell::new([0; 2]) };
+    static COMPILED: RefCell<Vec<(Product, Kernel)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Run the products on these kernels from now on (on this thread).
@@ -146,16 +147,59 @@ fn ours(
     out
 }
 
+/// Have the GPU compile each kernel on its product, by running it once on the default device,
+/// unless this thread did so before. Returns at once: the compiling (seconds for Burn's kernel
+/// on SwiftShader, in the browser's GPU process) goes on meanwhile, and work queued after it
+/// waits for it.
+pub fn compile(pairs: &[(Product, Kernel)]) {
+    let device = Default::default();
+    let mut client = None;
+    for &(p, kernel) in pairs {
+        if COMPILED.with(|c| c.borrow().contains(&(p, kernel))) {
+            continue;
+        }
+        let lhs = Tensor::<Gpu, 2>::empty([p.m, p.k], &device)
+            .into_primitive()
+            .tensor();
+        let rhs = Tensor::<Gpu, 2>::empty([p.k, p.n], &device)
+            .into_primitive()
+            .tensor();
+        client = Some(lhs.client.clone());
+        match kernel {
+            Kernel::Ours => ours(lhs, rhs, p.m, p.k, p.n),
+            Kernel::Burn => Gpu::float_matmul(lhs, rhs),
+        };
+        COMPILED.with(|c| c.borrow_mut().push((p, kernel)));
+    }
+    // Submitted now, not with the next read-back.
+    if let Some(client) = client {
+        let _ = client.flush();
+    }
+}
+
+/// The kernels [`compile`] had compiled on this thread, in order.
+pub fn compiled() -> Vec<(Product, Kernel)> {
+    COMPILED.with(|c| c.borrow().clone())
+}
+
 /// Time both kernels on `products` within `budget_ms` (see [`Measurement`]), on the default
-/// device; `clock` gives seconds. Operands are made and on the device before a run's clock
-/// starts, and a run ends when its last product is read back.
+/// device; `clock` gives seconds. The first product's kernels are compiled first, and the wait
+/// for them is kept apart (`compile_ms`). Operands are made and on the device before a run's
+/// clock starts, and a run ends when its last product is read back.
 pub async fn measure(
     products: Vec<Product>,
     budget_ms: f64,
     clock: fn() -> f64,
 ) -> Result<Measurement, ReadbackError> {
     let device = Default::default();
-    let mut measurement = Measurement::new(products, budget_ms);
+    let mut measurement = Measurement::new(products.clone(), budget_ms);
+    let started = clock();
+    if let Some(&first) = products.first() {
+        compile(&Kernel::BOTH.map(|k| (first, k)));
+    }
+    // A read-back waits for everything queued before it, the compiling included.
+    read_f32(Tensor::<Gpu, 1>::zeros([1], &device)).await?;
+    measurement.compile_ms = (clock() - started) * 1000.0;
     let mut operands: Vec<(Product, Tensor<Gpu, 2>, Tensor<Gpu, 2>)> = Vec::new();
     while let Some(run) = measurement.next_run() {
         let p = run.product;

@@ -1,8 +1,9 @@
 //! The train worker's runtime (the `train_worker` bin, a dedicated Web Worker built by Trunk
 //! with `data-type="worker"` and the `gpu` feature): runs a [`TrainService`], so training never
 //! holds up the page's input. It fetches the training images itself (gunzip by flate2) and
-//! starts Burn on WebGPU when first asked to train there; the page's own module carries neither
-//! the data nor wgpu, since nothing it runs reaches [`start`].
+//! starts Burn on WebGPU when first told it will train there (a `Prepare` sent before the
+//! images, so the adapter starts and the kernels compile while they load); the page's own
+//! module carries neither the data nor wgpu, since nothing it runs reaches [`start`].
 //!
 //! Messages in: a [`TrainCommand`] with a weights file beside it or not, handled in order.
 //! Messages out: `"ready"` once listening, then [`TrainEvent`]s, each with a weights file or not
@@ -101,9 +102,9 @@ async fn run(mut messages: mpsc::UnboundedReceiver<JsValue>) {
             }
             command => {
                 let device = match &command {
-                    TrainCommand::Start { device, .. } | TrainCommand::Switch { device, .. } => {
-                        Some(*device)
-                    }
+                    TrainCommand::Prepare { device, .. }
+                    | TrainCommand::Start { device, .. }
+                    | TrainCommand::Switch { device, .. } => Some(*device),
                     _ => None,
                 };
                 if device == Some(Device::WebGpu) && !gpu_started {

@@ -1,11 +1,14 @@
 // The benchmark's WebGPU rows (not a test): the playground's training images/s with each matmul
 // kernel (measured choice, ours, Burn's) and TF.js's WebGPU backend, in headless Chromium, and
 // the kernel choice the page makes on the adapter with what its measurement timed.
-//   node tests/browser/gpu-bench.mjs [--hardware] [--allow-software] [--choice-only] [--out FILE]
+//   node tests/browser/gpu-bench.mjs [--hardware] [--allow-software] [--choice-only] [--dist DIR] [--out FILE]
 // --hardware: Chromium's flags for the machine's GPU (scripts/gpu-check.sh); without it,
 // Chromium's own adapter (SwiftShader on a machine without a GPU). An adapter Chromium calls a
 // fallback (software) one ends the run with exit status 3 unless --allow-software.
-// Needs dist/ (trunk build --release).
+// --mbit N: the page's network (its workers' fetches included) limited to N Mbit/s with 20 ms
+// latency, as a reader's connection rather than 127.0.0.1.
+// Needs dist/ (trunk build --release), or the build in --dist DIR. The choice row also says how
+// long the first training step took to show after the Train click, the measurement included.
 import { writeFile } from 'node:fs/promises';
 import { serveSiteAndPeer, launch, openPlayground, text } from './harness.mjs';
 
@@ -17,7 +20,7 @@ const log = (what) => console.error(`[gpu-bench ${new Date().toISOString().slice
 // As bench.mjs: 10k images in batches of 128 is 79 steps an epoch.
 const IMAGES_PER_STEP = 10000 / Math.ceil(10000 / 128);
 
-const server = await serveSiteAndPeer(['webgpu']);
+const server = await serveSiteAndPeer(['webgpu'], arg('--dist'));
 const browser = await launch({ webgpu: flag('--hardware') ? 'hardware' : true });
 const out = { how: `node tests/browser/gpu-bench.mjs ${process.argv.slice(2).join(' ')}`.trim(), date: new Date().toISOString(), chromium: browser.version(), rows: [] };
 
@@ -42,11 +45,26 @@ async function playground(query, measureSpeed) {
       process.exit(3);
     }
     await page.locator('[data-testid=train]:not([disabled])').waitFor({ timeout: 60_000 });
+    if (arg('--mbit')) {
+      const bytesPerSecond = (Number(arg('--mbit')) * 1e6) / 8;
+      const cdp = await page.context().newCDPSession(page);
+      await cdp.send('Network.enable');
+      await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 20, downloadThroughput: bytesPerSecond, uploadThroughput: bytesPerSecond });
+    }
+    await page.evaluate(() => {
+      window.benchStep = document.querySelector('[data-testid=metric-step]').textContent;
+      document.querySelector('[data-testid=train]').addEventListener('click', () => { window.benchClicked = performance.now(); }, { once: true });
+    });
     await page.click('[data-testid=train]');
     await page.waitForFunction(() => ['measured', 'remembered', 'forced'].includes(document.querySelector('[data-testid=kernel]')?.dataset.kernel), null, { timeout: 120_000 });
     const kernel = await text(page, 'kernel');
     const timings = JSON.parse(await page.locator('[data-testid=kernel]').getAttribute('data-timings') ?? '[]');
-    const row = { query, backend, kernel, timings };
+    // From the click until the step read-out first moves: images, adapter, compile, measurement.
+    const firstStepMs = await (await page.waitForFunction(() => {
+      const now = document.querySelector('[data-testid=metric-step]').textContent;
+      return now !== window.benchStep && performance.now() - window.benchClicked;
+    }, null, { timeout: 300_000, polling: 5 })).jsonValue();
+    const row = { query, backend, kernel, timings, firstStepMs };
     if (measureSpeed) {
       const speeds = [];
       let [s0, t0] = await nextStep(page);
@@ -71,7 +89,7 @@ try {
   // A fresh profile: the first visit measures.
   log('kernel choice');
   out.choice = await playground('', false);
-  log(out.choice.kernel);
+  log(`${out.choice.kernel} First step ${Math.round(out.choice.firstStepMs)} ms after the click.`);
   if (!flag('--choice-only')) {
     for (const kernel of ['auto', 'ours', 'burn']) {
       log(`training, kernel=${kernel}`);

@@ -117,9 +117,10 @@ impl PageState {
         }
         if self.link.needs_data() {
             let (dataset, split) = (self.view.dataset, self.view.training_set);
+            let trainer = (self.settings().batch_size, self.view.hidden);
             if self
                 .link
-                .wait_for_data(action, dataset, split, &mut self.out)
+                .wait_for_data(action, (dataset, split), trainer, &mut self.out)
             {
                 self.status = format!("Loading the {} training images…", dataset.title());
             }
@@ -264,7 +265,7 @@ impl PageState {
             Report::MeasuringKernels(budget_ms) => {
                 self.kernels.measuring();
                 self.status = format!(
-                    "Measuring which matmul kernel is faster on this adapter (both kernels on the first product, then up to {budget_ms:.0} ms more)…"
+                    "Measuring which matmul kernel is faster on this adapter (both on the first product, once compiled, then others while {budget_ms:.0} ms last)…"
                 );
             }
             Report::Kernels(report) => {

@@ -39,8 +39,19 @@ impl TrainService {
             chosen,
             timings: Vec::new(),
             spent_ms: 0.0,
+            compile_ms: 0.0,
         })
         .into()]
+    }
+
+    /// A WebGPU trainer of `products` is about to start: have the kernels its first step runs
+    /// (or the measurement times first) compiled while the training images load.
+    pub(super) fn compile_ahead(&self, products: &[Product]) {
+        compile(&compile_ahead(
+            self.kernel_setting,
+            self.kernels_known.as_ref(),
+            products,
+        ));
     }
 
     /// Time both kernels on the trainer's products and use the faster on each.
@@ -60,25 +71,34 @@ fn use_kernels(table: KernelTable) {
     crate::vae::wgpu_matmul::use_kernels(table);
 }
 
+#[cfg(feature = "gpu")]
+fn compile(pairs: &[(Product, Kernel)]) {
+    crate::vae::wgpu_matmul::compile(pairs);
+}
+
 /// Without `gpu` there are no WebGPU trainers, so there is nothing to choose for.
 #[cfg(not(feature = "gpu"))]
 fn use_kernels(_: KernelTable) {}
+
+#[cfg(not(feature = "gpu"))]
+fn compile(_: &[(Product, Kernel)]) {}
 
 /// Both kernels timed on `products`, and the choice. A measurement that fails (a lost device)
 /// keeps ours, as before measuring, with no timings.
 #[cfg(feature = "gpu")]
 async fn measure(products: Vec<Product>, clock: Clock) -> KernelReport {
     let started = clock();
-    let (table, timings) = match crate::vae::wgpu_matmul::measure(products, BUDGET_MS, clock).await
-    {
-        Ok(m) => (m.table(), m.timings),
-        Err(_) => (KernelTable::default(), Vec::new()),
-    };
+    let (table, timings, compile_ms) =
+        match crate::vae::wgpu_matmul::measure(products, BUDGET_MS, clock).await {
+            Ok(m) => (m.table(), m.timings, m.compile_ms),
+            Err(_) => (KernelTable::default(), Vec::new(), 0.0),
+        };
     KernelReport {
         table,
         chosen: Chosen::Measured,
         timings,
-        spent_ms: (clock() - started) * 1000.0,
+        spent_ms: (clock() - started) * 1000.0 - compile_ms,
+        compile_ms,
     }
 }
 
@@ -89,5 +109,6 @@ async fn measure(_: Vec<Product>, _: Clock) -> KernelReport {
         chosen: Chosen::Measured,
         timings: Vec::new(),
         spent_ms: 0.0,
+        compile_ms: 0.0,
     }
 }

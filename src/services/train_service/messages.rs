@@ -28,6 +28,15 @@ pub enum TrainCommand {
         seed: u64,
         split: Split,
     },
+    /// A trainer on `device` with batches of `batch` and `hidden` units is to start once the
+    /// training images are in: on WebGPU the worker starts the adapter and has the matmul
+    /// kernels that trainer runs first compiled meanwhile (seconds on a software adapter).
+    Prepare {
+        #[serde(rename = "backend")]
+        device: Device,
+        batch: usize,
+        hidden: usize,
+    },
     /// A new trainer in place of the current one: fresh from `fresh`, or else from the weights
     /// file sent with the command, continuing `progress`. It starts paused.
     Start {

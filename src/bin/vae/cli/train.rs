@@ -124,16 +124,20 @@ fn train_on_gpu(run: TrainRun, kernel: KernelArg) -> Result<(), Error> {
                         t.reps
                     );
                 }
-                eprintln!("measured in {:.0} ms", m.spent_ms);
+                eprintln!(
+                    "measured in {:.0} ms after {:.0} ms compiling",
+                    m.spent_ms, m.compile_ms
+                );
             }
-            (m.table(), timings, Some(m.spent_ms))
+            (m.table(), timings, Some((m.spent_ms, m.compile_ms)))
         }
     };
     use_kernels(table.clone());
     let kernels = json!({
         "chosen": table.describe(),
         "timings": timings,
-        "measured_ms": measured_ms,
+        "measured_ms": measured_ms.map(|(spent, _)| spent),
+        "compile_ms": measured_ms.map(|(_, compile)| compile),
     });
     train_on::<GpuTrain>(run, Some(kernels))
 }
