@@ -173,21 +173,22 @@ table('| WebGPU adapter | kernel chosen | waited for the compile, then timed | f
     return `${k}: ${cold}warm ours ${best(k, 'Ours', false)}, Burn's ${best(k, 'Burn', false)}`;
   }).join('; '),
 ]], 'bench/kernel-choice.json');
-// Compiling while the images load, against the build before it, in one sitting.
+// Compiling while the images load, against the builds before it, in one sitting.
 {
   const ahead = json('bench/kernel-compile-ahead.json');
-  const range = (xs) => `${n(Math.min(...xs) / 1000, 1)}–${n(Math.max(...xs) / 1000, 1)} s`;
-  const rangeMs = (xs) => `${n(Math.min(...xs))}–${n(Math.max(...xs))} ms`;
-  const waited = (r) => Number(r.kernel.match(/after (\d+) ms compiling/)?.[1] ?? 0);
-  const measured = (r) => Number(r.kernel.match(/measured in (\d+) ms/)[1]);
+  const range = (rows) => {
+    const xs = rows.map((r) => r.firstStepMs);
+    return `${n(Math.min(...xs) / 1000, 1)}–${n(Math.max(...xs) / 1000, 1)} s`;
+  };
+  const measured = (rows) => {
+    const xs = rows.map((r) => Number(r.kernel.match(/measured in (\d+) ms/)[1]));
+    return `${n(Math.min(...xs))}–${n(Math.max(...xs))} ms`;
+  };
+  const line = (net) => ['before', 'matmulOnly', 'final'].map((v) => range(ahead[net][v]));
   mentions('Compiling while the images load', [
-    rangeMs(ahead.localhost.before.map(measured)),
-    rangeMs(ahead.localhost.after.map(measured)),
-    rangeMs([...ahead.localhost.after, ...ahead.mbit20.after].map(waited)),
-    range(ahead.localhost.before.map((r) => r.firstStepMs)),
-    range(ahead.localhost.after.map((r) => r.firstStepMs)),
-    range(ahead.mbit20.before.map((r) => r.firstStepMs)),
-    range(ahead.mbit20.after.map((r) => r.firstStepMs)),
+    measured(ahead.localhost.before),
+    measured([...ahead.localhost.final, ...ahead.mbit20.final, ...ahead.mbit10.final]),
+    ...line('localhost'), ...line('mbit20'), ...line('mbit10'),
   ], 'bench/kernel-compile-ahead.json');
 }
 const quality = json('bench/time-to-quality.json');

@@ -669,26 +669,39 @@ fn a_switch_to_webgpu_keeps_the_step_count_and_trains_there() {
 }
 
 /// A `Prepare` for WebGPU, sent before the training images, has the kernels that trainer runs
-/// first compiled meanwhile: the measured pair, or the forced kernel everywhere; none for the CPU.
+/// first launched (and so compiled) meanwhile: the measured pair or the forced kernel, then a
+/// throwaway training step; nothing for the CPU or without an adapter.
 #[cfg(feature = "gpu")]
 #[test]
 fn prepare_compiles_the_kernels_the_trainer_runs_first_while_the_images_load() {
     use vae_playground::vae::kernel_choice::{training_products, Kernel, KernelSetting};
-    use vae_playground::vae::wgpu_matmul::compiled;
+    use vae_playground::vae::wgpu_matmul::{compiled, products_run};
+    let settings = TrainSettings {
+        batch_size: 16,
+        ..TrainSettings::default()
+    };
     let prepare = |device| TrainCommand::Prepare {
         device,
-        batch: 16,
         hidden: 64,
+        settings,
     };
+    // Products a training step's forward and backward passes make (through our kernel).
+    let step_products = || products_run().0;
     let mut service = TrainService::new(common::clock);
     assert!(send(&mut service, prepare(Device::Cpu), None).is_empty());
     assert!(compiled().is_empty(), "nothing for a CPU trainer");
+    assert_eq!(step_products(), 0);
     assert!(send(&mut service, prepare(Device::WebGpu), None).is_empty());
     let products = training_products(16, 64);
     assert_eq!(
         compiled(),
         vec![(products[0], Kernel::Ours), (products[0], Kernel::Burn)],
         "the pair the measurement times first"
+    );
+    let after_one = step_products();
+    assert!(
+        after_one >= 4,
+        "a training step was launched: {after_one} products"
     );
     send(
         &mut service,
@@ -701,19 +714,11 @@ fn prepare_compiles_the_kernels_the_trainer_runs_first_while_the_images_load() {
     send(&mut service, prepare(Device::WebGpu), None);
     let ours: Vec<_> = products.iter().map(|&p| (p, Kernel::Ours)).collect();
     assert_eq!(compiled()[2..], ours[1..], "the forced kernel on the rest");
-    // A service without an adapter compiles nothing.
+    // A service without an adapter launches nothing.
     let mut without = TrainService::new(common::clock).without_webgpu();
-    let before = compiled().len();
-    send(
-        &mut without,
-        TrainCommand::Prepare {
-            device: Device::WebGpu,
-            batch: 32,
-            hidden: 64,
-        },
-        None,
-    );
-    assert_eq!(compiled().len(), before);
+    let before = (compiled().len(), step_products());
+    send(&mut without, prepare(Device::WebGpu), None);
+    assert_eq!((compiled().len(), step_products()), before);
 }
 
 #[test]

@@ -338,6 +338,14 @@ impl<B: TrainBackend> Trainer<B> {
         Ok((report, record))
     }
 
+    /// One step on the next batch, reading nothing back: the backend launches every kernel a
+    /// step runs (on WebGPU, compiling each the first time) and this returns at once, the GPU
+    /// working on meanwhile. The step counts for nothing: it is for a throwaway trainer.
+    pub fn launch_step(&mut self) {
+        let settings = self.settings;
+        self.take_step(&settings);
+    }
+
     /// One optimiser step on the cursor's next batch. Every step, fast or slow, is this one.
     fn take_step(&mut self, settings: &TrainSettings) -> TakenStep<B> {
         // The epoch this batch belongs to (the cursor moves on once its last batch is out).

@@ -265,6 +265,15 @@ impl Digits {
         self.labels.is_empty()
     }
 
+    /// `n` black images labelled 0: what a throwaway trainer takes a step on.
+    pub fn blank(n: usize) -> Self {
+        Self {
+            images: vec![0; n * PIXELS],
+            labels: vec![0; n],
+            dynamic_binarisation: false,
+        }
+    }
+
     /// The first `n` images (or all, if fewer).
     pub fn take(&self, n: usize) -> Self {
         let n = n.min(self.len());

@@ -231,14 +231,14 @@ impl TrainerLink {
     }
 
     /// Fetch the training images for `action` (the latest action wins while they load), for a
-    /// trainer with batches of `batch` and `hidden` units: on WebGPU the worker readies the
-    /// adapter and its kernels meanwhile. Whether a fetch was started (not when one is under
-    /// way, or training gave up).
+    /// trainer with `hidden` units and `settings`: on WebGPU the worker readies the adapter and
+    /// compiles that trainer's kernels meanwhile. Whether a fetch was started (not when one is
+    /// under way, or training gave up).
     pub fn wait_for_data(
         &mut self,
         action: Action,
         (dataset, split): (Dataset, Split),
-        (batch, hidden): (usize, usize),
+        (hidden, settings): (usize, TrainSettings),
         out: &mut Vec<Effect>,
     ) -> bool {
         match &mut self.phase {
@@ -255,8 +255,8 @@ impl TrainerLink {
                     self.post(
                         TrainCommand::Prepare {
                             device,
-                            batch,
                             hidden,
+                            settings,
                         },
                         out,
                     );

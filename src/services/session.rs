@@ -274,6 +274,12 @@ impl Session {
         with_trainer!(self, t => t.step())
     }
 
+    /// Launch one training step and return at once, reading nothing back (see
+    /// [`Trainer::launch_step`]).
+    pub fn launch_step(&mut self) {
+        with_trainer!(self, t => t.launch_step())
+    }
+
     pub fn progress(&self) -> Progress {
         with_trainer!(self, t => t.progress())
     }

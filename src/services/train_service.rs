@@ -201,11 +201,11 @@ impl TrainService {
             TrainCommand::Data { .. } | TrainCommand::Workers { .. } => Vec::new(),
             TrainCommand::Prepare {
                 device,
-                batch,
                 hidden,
+                settings,
             } => {
                 if device == Device::WebGpu && self.supports(device).is_ok() {
-                    self.compile_ahead(&training_products(batch, hidden));
+                    self.compile_ahead(hidden, settings);
                 }
                 Vec::new()
             }

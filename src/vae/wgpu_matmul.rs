@@ -153,7 +153,7 @@ fn ours(
 /// waits for it.
 pub fn compile(pairs: &[(Product, Kernel)]) {
     let device = Default::default();
-    let mut client = None;
+    let mut launched = false;
     for &(p, kernel) in pairs {
         if COMPILED.with(|c| c.borrow().contains(&(p, kernel))) {
             continue;
@@ -164,17 +164,24 @@ pub fn compile(pairs: &[(Product, Kernel)]) {
         let rhs = Tensor::<Gpu, 2>::empty([p.k, p.n], &device)
             .into_primitive()
             .tensor();
-        client = Some(lhs.client.clone());
+        launched = true;
         match kernel {
             Kernel::Ours => ours(lhs, rhs, p.m, p.k, p.n),
             Kernel::Burn => Gpu::float_matmul(lhs, rhs),
         };
         COMPILED.with(|c| c.borrow_mut().push((p, kernel)));
     }
-    // Submitted now, not with the next read-back.
-    if let Some(client) = client {
-        let _ = client.flush();
+    if launched {
+        flush();
     }
+}
+
+/// Submit what is queued on the default device now, not with the next read-back.
+pub fn flush() {
+    let probe = Tensor::<Gpu, 1>::empty([1], &Default::default())
+        .into_primitive()
+        .tensor();
+    let _ = probe.client.flush();
 }
 
 /// The kernels [`compile`] had compiled on this thread, in order.

@@ -22,15 +22,21 @@ test('WebGPU: the matmul kernel is measured once, shown, remembered across a rel
   try {
     const { page, errors } = await openPlayground(browser, server.url);
     assert.match(await text(page, 'backend'), /WebGPU/);
-    // Every state the kernel line passes through, from the first.
+    // Every state the kernel line and the status line pass through, from the first.
     await page.evaluate(() => {
       window.kernelStates = [];
+      window.statuses = [];
       new MutationObserver(() => {
         const s = document.querySelector('[data-testid=kernel]')?.dataset.kernel;
         if (s && s !== window.kernelStates.at(-1)) window.kernelStates.push(s);
-      }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-kernel'] });
+        const status = document.querySelector('[data-testid=status]')?.textContent;
+        if (status && status !== window.statuses.at(-1)) window.statuses.push(status);
+      }).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ['data-kernel'] });
     });
     const measured = await stepUntilKernel(page, 'measured');
+    // While the kernels compiled (started as the images loaded), the page said so.
+    const statuses = await page.evaluate(() => window.statuses);
+    assert.ok(statuses.some((s) => /^Ready\. Training on \d+ images once WebGPU has compiled the training kernels/.test(s)), statuses.join(' | '));
     const timings = JSON.parse(await page.locator('[data-testid=kernel]').getAttribute('data-timings'));
     t.diagnostic(`${measured} timings: ${JSON.stringify(timings)}`);
     assert.deepEqual(await page.evaluate(() => window.kernelStates), ['measuring', 'measured'], 'the page said it was measuring');

@@ -117,7 +117,7 @@ impl PageState {
         }
         if self.link.needs_data() {
             let (dataset, split) = (self.view.dataset, self.view.training_set);
-            let trainer = (self.settings().batch_size, self.view.hidden);
+            let trainer = (self.view.hidden, self.settings());
             if self
                 .link
                 .wait_for_data(action, (dataset, split), trainer, &mut self.out)
@@ -202,6 +202,13 @@ impl PageState {
         match report {
             Report::DataReady { images, then } => {
                 self.status = format!("Ready. Training on {images} images.");
+                // The worker's first WebGPU trainer waits for its kernels to compile, which it
+                // started while the images loaded.
+                if self.link.device() == Device::WebGpu && self.kernels.report.is_none() {
+                    self.status = format!(
+                        "Ready. Training on {images} images once WebGPU has compiled the training kernels (the first time only; seconds on a software adapter)…"
+                    );
+                }
                 if *self.link.phase() == Phase::Idle {
                     let progress = self.start_progress();
                     self.start_from_weights(progress);
@@ -265,7 +272,7 @@ impl PageState {
             Report::MeasuringKernels(budget_ms) => {
                 self.kernels.measuring();
                 self.status = format!(
-                    "Measuring which matmul kernel is faster on this adapter (both on the first product, once compiled, then others while {budget_ms:.0} ms last)…"
+                    "Compiling the WebGPU kernels, then measuring which matmul kernel is faster on this adapter (the first product, then others while {budget_ms:.0} ms last)…"
                 );
             }
             Report::Kernels(report) => {

@@ -44,14 +44,29 @@ impl TrainService {
         .into()]
     }
 
-    /// A WebGPU trainer of `products` is about to start: have the kernels its first step runs
-    /// (or the measurement times first) compiled while the training images load.
-    pub(super) fn compile_ahead(&self, products: &[Product]) {
+    /// A WebGPU trainer with `hidden` units and `settings` is about to start: have the matmul
+    /// kernels it measures first or uses compiled, then those of a training step (one launched
+    /// by a throwaway trainer on blank images), while the training images load. Nothing here
+    /// waits for the GPU.
+    pub(super) fn compile_ahead(&self, hidden: usize, settings: TrainSettings) {
+        let products = training_products(settings.batch_size, hidden);
         compile(&compile_ahead(
             self.kernel_setting,
             self.kernels_known.as_ref(),
-            products,
+            &products,
         ));
+        let blank = Digits::blank(settings.batch_size);
+        let config = VaeConfig::new().with_hidden(hidden);
+        if let Ok(mut throwaway) = Session::fresh(
+            Device::WebGpu,
+            config,
+            Arc::new(blank),
+            settings,
+            self.clock,
+        ) {
+            throwaway.launch_step();
+        }
+        flush();
     }
 
     /// Time both kernels on the trainer's products and use the faster on each.
@@ -76,12 +91,20 @@ fn compile(pairs: &[(Product, Kernel)]) {
     crate::vae::wgpu_matmul::compile(pairs);
 }
 
+#[cfg(feature = "gpu")]
+fn flush() {
+    crate::vae::wgpu_matmul::flush();
+}
+
 /// Without `gpu` there are no WebGPU trainers, so there is nothing to choose for.
 #[cfg(not(feature = "gpu"))]
 fn use_kernels(_: KernelTable) {}
 
 #[cfg(not(feature = "gpu"))]
 fn compile(_: &[(Product, Kernel)]) {}
+
+#[cfg(not(feature = "gpu"))]
+fn flush() {}
 
 /// Both kernels timed on `products`, and the choice. A measurement that fails (a lost device)
 /// keeps ours, as before measuring, with no timings.

@@ -28,14 +28,15 @@ pub enum TrainCommand {
         seed: u64,
         split: Split,
     },
-    /// A trainer on `device` with batches of `batch` and `hidden` units is to start once the
-    /// training images are in: on WebGPU the worker starts the adapter and has the matmul
-    /// kernels that trainer runs first compiled meanwhile (seconds on a software adapter).
+    /// A trainer on `device` with `hidden` units and these settings is to start once the
+    /// training images are in: on WebGPU the worker starts the adapter and has the kernels that
+    /// trainer runs first compiled meanwhile (seconds on a software adapter): the matmul
+    /// kernels it measures or uses, then those of a training step.
     Prepare {
         #[serde(rename = "backend")]
         device: Device,
-        batch: usize,
         hidden: usize,
+        settings: TrainSettings,
     },
     /// A new trainer in place of the current one: fresh from `fresh`, or else from the weights
     /// file sent with the command, continuing `progress`. It starts paused.
